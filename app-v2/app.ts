@@ -1,0 +1,22 @@
+// Builds the v2 app: the shared HTTP shell around dual-write + dual-read.
+import type { Application } from 'express';
+import { usersRepository } from '../shared/db/users-repository.ts';
+import { createApp } from '../shared/http/app.ts';
+import { userRoutes } from '../shared/http/user-routes.ts';
+import { createMetrics } from '../shared/metrics.ts';
+import type { InstanceDeps } from '../shared/server/run-instance.ts';
+import { dualReadPolicy } from './dual-read.ts';
+import { crashBetweenWrites, dualWriteStrategy } from './dual-write.ts';
+import { dualWriteDualReadService } from './service.ts';
+
+export function buildV2App({ config, instanceId, db, flags, logger }: InstanceDeps): Application {
+  const users = usersRepository(db);
+  const metrics = createMetrics('v2', instanceId);
+  const writer = dualWriteStrategy(config.DUAL_WRITE_STRATEGY, {
+    db,
+    users,
+    betweenWrites: config.FAULT_INJECT === 'crash-between-writes' ? crashBetweenWrites : undefined,
+  });
+  const reader = dualReadPolicy({ users, flags, metrics, logger, repairOnRead: config.REPAIR_ON_READ });
+  return createApp({ appVersion: 'v2', instanceId, db, flags, logger, adminToken: config.ADMIN_TOKEN, metrics }, userRoutes(dualWriteDualReadService(writer, reader)));
+}

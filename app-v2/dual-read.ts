@@ -1,0 +1,74 @@
+// Dual-read (checklist: "Enable dual-read in the new app: read from old column by default").
+//
+// While any writer of the old columns may exist (a v1 instance, or v2's own `sequential` strategy after a
+// crash), the OLD columns are the truth. The seed's snippet ("prefer profile_data when present") is wrong: a
+// v1 update leaves profile_data stale, and that snippet would serve the stale value. So v2 reads both columns
+// of the row in one query and:
+// - for users the read shift sends to the new column, returns profile_data only when its fields equal the
+//   old columns byte for byte (X-Read-Source: new); otherwise the old columns (X-Read-Source: fallback),
+//   counted, because a difference means an old-only writer or a torn write got there after profile_data;
+// - for everyone else returns the old columns (X-Read-Source: old), and with shadow-compare on, compares and
+//   counts and logs every mismatch (LaunchDarkly's "shadow" stage, GitHub's Scientist).
+// Repair on read (REPAIR_ON_READ=1, off by default) fills a missing profile_data from the row's own old
+// columns inside the UPDATE, after the response; the batched backfill does the same for every row.
+import type { Logger } from 'pino';
+import type { User, UsersRepository } from '../shared/db/users-repository.ts';
+import type { Flags } from '../shared/flags/index.ts';
+import type { ReadSource } from '../shared/http/user-routes.ts';
+import type { Metrics } from '../shared/metrics.ts';
+import { differingFields, fromProfileData, parseProfileData } from '../shared/schema-mapping.ts';
+import { readsNewColumn } from './read-shift.ts';
+
+export interface DualReader {
+  read(id: number): Promise<{ user: User; readSource: ReadSource } | null>;
+}
+
+export function dualReadPolicy({
+  users,
+  flags,
+  metrics,
+  logger,
+  repairOnRead,
+}: {
+  users: UsersRepository;
+  flags: Flags;
+  metrics: Metrics;
+  logger: Logger;
+  repairOnRead: boolean;
+}): DualReader {
+  const answer = (user: User, readSource: ReadSource) => {
+    metrics.readsBySource.inc({ source: readSource });
+    return { user, readSource };
+  };
+  return {
+    async read(id) {
+      const row = await users.findWithProfile(id);
+      if (!row) return null;
+      const old: User = { id: row.id, name: row.name, email: row.email };
+      const profile = parseProfileData(row.profileData);
+      if (profile === null && repairOnRead) {
+        users
+          .repairMissingProfile(id)
+          .then((repaired) => repaired && metrics.repairs.inc())
+          .catch((err: unknown) => logger.warn({ err, id }, 'repair on read failed'));
+      }
+      const [readNewPercent, shadowCompare] = await Promise.all([flags.get('read-new-percent'), flags.get('shadow-compare')]);
+      const differing = profile === null ? null : differingFields(profile, old);
+      const mismatch = profile === null ? (row.profileData === null ? 'missing' : 'invalid') : differing!.length > 0 ? 'different' : null;
+
+      if (readsNewColumn(id, readNewPercent)) {
+        if (mismatch === null) return answer({ id, ...fromProfileData(profile!) }, 'new');
+        metrics.readFallbacks.inc({ reason: mismatch });
+        logger.info({ id, reason: mismatch, fields: differing }, 'read fell back to the old columns');
+        return answer(old, 'fallback');
+      }
+      if (shadowCompare && mismatch !== null) {
+        metrics.shadowMismatches.inc({ reason: mismatch });
+        // Missing is expected until the backfill has passed; a difference is worth a look.
+        if (mismatch === 'missing') logger.debug({ id }, 'shadow compare: profile_data missing');
+        else logger.warn({ id, reason: mismatch, fields: differing }, 'shadow compare: profile_data differs from the old columns');
+      }
+      return answer(old, 'old');
+    },
+  };
+}

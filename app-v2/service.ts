@@ -1,0 +1,14 @@
+// v2's user service: writes through the dual-write strategy, reads through the dual-read policy.
+import type { UserService } from '../shared/http/user-routes.ts';
+import type { DualReader } from './dual-read.ts';
+import type { DualWriter } from './dual-write.ts';
+
+export function dualWriteDualReadService(writer: DualWriter, reader: DualReader): UserService {
+  return {
+    create: (fields) => writer.create(fields),
+    async update(id, fields) {
+      return (await writer.update(id, fields)) ? { id, ...fields } : null;
+    },
+    get: (id) => reader.read(id),
+  };
+}

@@ -1,0 +1,112 @@
+// Config: every setting an instance reads from its environment, validated once at start-up.
+// A bad value stops the process with one line naming the variable: a rollout must fail fast
+// and loudly, never run an instance with a half-understood configuration.
+import os from 'node:os';
+import { z } from 'zod';
+
+export const APP_VERSIONS = ['v1', 'v2'] as const;
+export type AppVersion = (typeof APP_VERSIONS)[number];
+
+export const DUAL_WRITE_STRATEGIES = ['single', 'transaction', 'sequential'] as const;
+export type DualWriteStrategy = (typeof DUAL_WRITE_STRATEGIES)[number];
+
+/**
+ * Timeouts that must stay ordered for a drain to lose no request behind a keep-alive balancer:
+ * balancer upstream keepalive_timeout (2 s, load/balancer/nginx.conf.template)
+ *   < KEEP_ALIVE_TIMEOUT_MS (Node's server.keepAliveTimeout)
+ *   < DRAIN_DEADLINE_MS.
+ * The balancer must close an idle upstream connection before the app would; the app never closes one itself.
+ */
+export const BALANCER_UPSTREAM_KEEPALIVE_TIMEOUT_MS = 2000;
+export const KEEP_ALIVE_TIMEOUT_MS = 5000;
+export const DRAIN_DEADLINE_MS = 10_000;
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, `must be an integer from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const boolean = z
+  .enum(['0', '1', 'true', 'false'], { message: 'must be 0, 1, true or false' })
+  .transform((value) => value === '1' || value === 'true');
+
+const databaseUrl = z
+  .string()
+  .trim()
+  .refine((value) => /^sqlite:.+/.test(value) || /^mysql:\/\/[^/]+\/[A-Za-z0-9_]+$/.test(value), {
+    message: 'must be sqlite:<path> or mysql://user:pass@host:port/database',
+  });
+
+const envSchema = z.object({
+  PORT: integer(0, 65535).default(3000),
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  DATABASE_URL: databaseUrl.default('sqlite:./data/demo.sqlite'),
+  INSTANCE_ID: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9._:-]{1,100}$/, 'must be 1-100 characters of letters, digits, . _ : -')
+    .optional(),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  DB_POOL_MAX: integer(1, 200).default(20),
+  DUAL_WRITE_STRATEGY: z
+    .enum(DUAL_WRITE_STRATEGIES, { message: `must be one of ${DUAL_WRITE_STRATEGIES.join(', ')}` })
+    .default('single'),
+  REPAIR_ON_READ: boolean.default(false),
+  FLAG_POLL_MS: integer(50, 1000).default(250),
+  HEARTBEAT_MS: integer(100, 2000).default(1000),
+  FAULT_INJECT: z
+    .enum(['crash-between-writes'], { message: 'must be crash-between-writes or unset' })
+    .optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
+});
+
+export type Config = z.infer<typeof envSchema> & { appVersion: AppVersion };
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable} ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Empty strings mean "unset", as in most twelve-factor loaders. */
+function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
+}
+
+export function loadConfig(appVersion: AppVersion, env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(withoutEmpty(env));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0] ?? 'environment');
+    const got = env[variable];
+    throw new ConfigError(variable, `${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`);
+  }
+  const config = parsed.data;
+  if (appVersion === 'v1' && env.DUAL_WRITE_STRATEGY) {
+    throw new ConfigError('DUAL_WRITE_STRATEGY', 'is a v2 setting: v1 writes only the old columns');
+  }
+  return { ...config, appVersion };
+}
+
+/** INSTANCE_ID, or host-port once the port is known (PORT=0 picks one at listen time). */
+export function instanceIdFor(config: Config, port: number): string {
+  return config.INSTANCE_ID ?? `${os.hostname()}-${port}`;
+}
+
+/** The database settings alone, for the command-line tools (migrate, flags, status). */
+export function loadDatabaseConfig(env: NodeJS.ProcessEnv = process.env): { DATABASE_URL: string; DB_POOL_MAX: number } {
+  const schema = envSchema.pick({ DATABASE_URL: true, DB_POOL_MAX: true });
+  const parsed = schema.safeParse(withoutEmpty(env));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(String(issue.path[0]), issue.message);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,132 @@
+// Database connection: one Sequelize instance per process, SQLite (embedded default) or MySQL/MariaDB.
+// The apps use Sequelize as the connection and dialect layer and speak plain, parameterized SQL through
+// `Database`: the rollout is about exact statements (which columns, how many round trips), and an ORM
+// that hides them would hide the lesson.
+import path from 'node:path';
+import { QueryTypes, Sequelize, Transaction } from 'sequelize';
+import type { Dialect } from './dialect.ts';
+import { dialectFor } from './dialect.ts';
+
+export type Param = string | number | bigint | boolean | null;
+
+export interface Executor {
+  /** A SELECT: the rows, as plain objects. */
+  select<Row extends object>(sql: string, params?: Param[]): Promise<Row[]>;
+  /** An UPDATE or DELETE: how many rows matched (not only changed) the WHERE clause. */
+  update(sql: string, params?: Param[]): Promise<number>;
+  /** An INSERT into a table with an auto-increment key: the new id. */
+  insert(sql: string, params?: Param[]): Promise<number>;
+  /** DDL and session statements. */
+  run(sql: string, params?: Param[]): Promise<void>;
+}
+
+export interface Database extends Executor {
+  readonly sequelize: Sequelize;
+  readonly dialect: Dialect;
+  /** Runs fn in one transaction; on SQLite it starts with BEGIN IMMEDIATE (take the write lock up front, never upgrade). */
+  transaction<T>(fn: (tx: Executor) => Promise<T>, options?: { isolation?: 'READ COMMITTED' }): Promise<T>;
+  close(): Promise<void>;
+}
+
+const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+export interface DatabaseOptions {
+  poolMax?: number;
+  /** MySQL only: how long to wait for a connection to the server before reporting it unreachable. */
+  connectTimeoutMs?: number;
+}
+
+export async function connectDatabase(url: string, options: DatabaseOptions = {}): Promise<Database> {
+  const sequelize = createSequelize(url, options);
+  const dialect = await dialectFor(sequelize);
+  return wrap(sequelize, dialect);
+}
+
+function createSequelize(url: string, { poolMax = 20, connectTimeoutMs = 2000 }: DatabaseOptions): Sequelize {
+  if (url.startsWith('sqlite:')) {
+    const storage = path.resolve(url.slice('sqlite:'.length));
+    const sequelize = new Sequelize({ dialect: 'sqlite', storage, logging: false });
+    configureSqliteConnections(sequelize);
+    return sequelize;
+  }
+  if (url.startsWith('mysql://')) {
+    return new Sequelize(url, {
+      dialect: 'mysql',
+      logging: false,
+      pool: { max: poolMax, min: 0, idle: 10_000, acquire: 10_000 },
+      dialectOptions: {
+        connectTimeout: connectTimeoutMs,
+        // UPDATE reports rows matched, not rows changed: a PUT that writes the same values is still a hit, not a 404.
+        flags: ['+FOUND_ROWS'],
+        charset: 'utf8mb4',
+        // Timestamps stay strings (database clock, no time-zone conversion in the driver).
+        dateStrings: true,
+      },
+      timezone: '+00:00',
+    });
+  }
+  throw new Error(`unsupported database URL ${JSON.stringify(url)}: use sqlite:<path> or mysql://...`);
+}
+
+/**
+ * Sequelize opens one SQLite connection for plain queries and one per transaction, and offers no hook for
+ * them: wrap getConnection so every connection gets a busy timeout (several processes share the file, and a
+ * writer waiting for the lock must wait, not fail with SQLITE_BUSY) and the file runs in WAL mode (readers
+ * never block the writer).
+ */
+function configureSqliteConnections(sequelize: Sequelize): void {
+  type SqliteConnection = { configure(option: 'busyTimeout', ms: number): void; exec(sql: string, cb: (err: Error | null) => void): void };
+  const manager = sequelize.connectionManager as unknown as { getConnection(options?: object): Promise<SqliteConnection> };
+  const original = manager.getConnection.bind(manager);
+  const configured = new WeakSet<SqliteConnection>();
+  manager.getConnection = async (options?: object) => {
+    const connection = await original(options);
+    if (!configured.has(connection)) {
+      configured.add(connection);
+      connection.configure('busyTimeout', SQLITE_BUSY_TIMEOUT_MS);
+      await new Promise<void>((resolve, reject) =>
+        connection.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;', (err) => (err ? reject(err) : resolve())),
+      );
+    }
+    return connection;
+  };
+}
+
+function executor(sequelize: Sequelize, transaction?: Transaction): Executor {
+  return {
+    async select<Row extends object>(sql: string, params: Param[] = []) {
+      return sequelize.query<Row>(sql, { bind: params, type: QueryTypes.SELECT, transaction, raw: true });
+    },
+    async update(sql: string, params: Param[] = []) {
+      return (await sequelize.query(sql, { bind: params, type: QueryTypes.BULKUPDATE, transaction })) as unknown as number;
+    },
+    async insert(sql: string, params: Param[] = []) {
+      const [id] = (await sequelize.query(sql, { bind: params, type: QueryTypes.INSERT, transaction })) as unknown as [number, number];
+      return Number(id);
+    },
+    async run(sql: string, params: Param[] = []) {
+      await sequelize.query(sql, { bind: params.length > 0 ? params : undefined, type: QueryTypes.RAW, transaction });
+    },
+  };
+}
+
+function wrap(sequelize: Sequelize, dialect: Dialect): Database {
+  return {
+    ...executor(sequelize),
+    sequelize,
+    dialect,
+    async transaction(fn, options = {}) {
+      return sequelize.transaction(
+        {
+          type: dialect.name === 'sqlite' ? Transaction.TYPES.IMMEDIATE : undefined,
+          isolationLevel:
+            options.isolation === 'READ COMMITTED' && dialect.name !== 'sqlite' ? Transaction.ISOLATION_LEVELS.READ_COMMITTED : undefined,
+        },
+        (transaction) => fn(executor(sequelize, transaction)),
+      );
+    },
+    async close() {
+      await sequelize.close();
+    },
+  };
+}

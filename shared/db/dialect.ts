@@ -1,0 +1,65 @@
+// Dialect: the few SQL fragments that differ between SQLite, MariaDB and MySQL 8, kept in one place so every
+// other module writes one statement. Rules kept here: timestamps come from the database clock (never from an
+// app host), and any comparison that decides correctness is byte-exact (MySQL's default collations say
+// 'alice' = 'Alice', 'Zoe' = 'Zoë' and 'a' = 'a ').
+import type { Sequelize } from 'sequelize';
+import { QueryTypes } from 'sequelize';
+
+export type DialectName = 'sqlite' | 'mariadb' | 'mysql';
+
+export interface Dialect {
+  name: DialectName;
+  /** The server's version string, for reports. */
+  serverVersion: string;
+  /** The database clock, with milliseconds. */
+  now: string;
+  /** The database clock minus a number of milliseconds given as the bind parameter at that position (e.g. `$1`). */
+  nowMinusMs(param: string): string;
+  /** A JSON object built inside the database from column expressions: `jsonObject({ name: 'name' })`. */
+  jsonObject(fields: Record<string, string>): string;
+  /** A string field of a JSON column, as text (NULL when absent or invalid). */
+  jsonText(column: string, field: string): string;
+  /** Byte-exact "a is not b", NULL-safe. */
+  bytesDiffer(a: string, b: string): string;
+  /** The JSON column type for the new column. */
+  jsonType: string;
+  /** The clause that makes ADD COLUMN instant and online, or '' where the dialect has none. */
+  instantAddColumn: string;
+}
+
+const sqlite = (serverVersion: string): Dialect => ({
+  name: 'sqlite',
+  serverVersion,
+  now: "strftime('%Y-%m-%d %H:%M:%f','now')",
+  nowMinusMs: (param) => `strftime('%Y-%m-%d %H:%M:%f','now', '-' || (${param} / 1000.0) || ' seconds')`,
+  jsonObject: (fields) => `json_object(${Object.entries(fields).map(([k, v]) => `'${k}', ${v}`).join(', ')})`,
+  jsonText: (column, field) => `(CASE WHEN json_valid(${column}) THEN json_extract(${column}, '$.${field}') END)`,
+  // SQLite compares TEXT byte by byte (BINARY collation) already.
+  bytesDiffer: (a, b) => `(${a} IS NOT ${b})`,
+  jsonType: 'TEXT',
+  instantAddColumn: '',
+});
+
+const mysqlFamily = (name: 'mariadb' | 'mysql', serverVersion: string): Dialect => ({
+  name,
+  serverVersion,
+  now: 'CURRENT_TIMESTAMP(3)',
+  nowMinusMs: (param) => `(CURRENT_TIMESTAMP(3) - INTERVAL ${param} * 1000 MICROSECOND)`,
+  jsonObject: (fields) => `JSON_OBJECT(${Object.entries(fields).map(([k, v]) => `'${k}', ${v}`).join(', ')})`,
+  jsonText: (column, field) => `JSON_VALUE(${column}, '$.${field}')`,
+  bytesDiffer: (a, b) => `NOT (CAST(${a} AS BINARY) <=> CAST(${b} AS BINARY))`,
+  jsonType: 'JSON',
+  // MariaDB accepts LOCK=NONE with INSTANT; MySQL 8 refuses any LOCK clause but DEFAULT with INSTANT
+  // (an instant change takes no lock beyond the brief metadata lock anyway).
+  instantAddColumn: name === 'mariadb' ? 'ALGORITHM=INSTANT, LOCK=NONE' : 'ALGORITHM=INSTANT',
+});
+
+export async function dialectFor(sequelize: Sequelize): Promise<Dialect> {
+  if (sequelize.getDialect() === 'sqlite') {
+    const [row] = await sequelize.query<{ v: string }>('SELECT sqlite_version() AS v', { type: QueryTypes.SELECT });
+    return sqlite(`SQLite ${row?.v ?? '?'}`);
+  }
+  const [row] = await sequelize.query<{ v: string }>('SELECT VERSION() AS v', { type: QueryTypes.SELECT });
+  const version = row?.v ?? '';
+  return version.includes('MariaDB') ? mysqlFamily('mariadb', `MariaDB ${version}`) : mysqlFamily('mysql', `MySQL ${version}`);
+}

@@ -1,0 +1,61 @@
+// Flag values in the database: read as one consistent set with its version, written in one transaction that
+// bumps the version. Readers take the set and its version in ONE statement, so an instance never reports a
+// version whose values it has not loaded.
+import type { Database } from '../db/connection.ts';
+import { isMissingTable } from '../db/errors.ts';
+import { defaultFlagValues, isFlagName, parseFlagValue } from './registry.ts';
+import type { FlagName, FlagValues } from './registry.ts';
+
+export interface FlagSet {
+  version: number;
+  values: FlagValues;
+  /** Stored values that no longer pass the registry (kept at the default, reported). */
+  invalid: string[];
+}
+
+/** The current flag set, or null before 002-expand created the flag tables (v1 on the base schema). */
+export async function readFlagSet(db: Database): Promise<FlagSet | null> {
+  let rows;
+  try {
+    rows = await db.select<{ set_version: number | string; name: string | null; value: string | null }>(
+      'SELECT s.version AS set_version, f.name, f.value FROM flag_set s LEFT JOIN flags f ON 1 = 1 WHERE s.id = 1',
+    );
+  } catch (err) {
+    if (isMissingTable(err)) return null;
+    throw err;
+  }
+  if (rows.length === 0) throw new Error('flag_set has no row: run npm run db:migrate');
+  const values = defaultFlagValues() as Record<FlagName, unknown>;
+  const invalid: string[] = [];
+  for (const row of rows) {
+    if (row.name === null || row.value === null || !isFlagName(row.name)) continue;
+    let parsed;
+    try {
+      parsed = parseFlagValue(row.name, JSON.parse(row.value));
+    } catch {
+      parsed = { ok: false as const, error: 'not JSON' };
+    }
+    if (parsed.ok) values[row.name] = parsed.value;
+    else invalid.push(row.name);
+  }
+  return { version: Number(rows[0]!.set_version), values: values as FlagValues, invalid };
+}
+
+/** Sets flags atomically; returns the new flag-set version. Values must already be checked by the registry. */
+export async function writeFlags(db: Database, changes: Partial<FlagValues>, changedBy: string): Promise<number> {
+  const now = db.dialect.now;
+  return db.transaction(async (tx) => {
+    // The row lock on flag_set serializes concurrent writers, so versions are never reused or reordered.
+    await tx.update(`UPDATE flag_set SET version = version + 1, updated_at = ${now} WHERE id = 1`);
+    const [row] = await tx.select<{ version: number | string }>('SELECT version FROM flag_set WHERE id = 1');
+    const version = Number(row!.version);
+    for (const [name, value] of Object.entries(changes)) {
+      const params = [JSON.stringify(value), version, changedBy, name];
+      const matched = await tx.update(`UPDATE flags SET value = $1, version = $2, updated_at = ${now}, updated_by = $3 WHERE name = $4`, params);
+      if (matched === 0) {
+        await tx.run(`INSERT INTO flags (value, version, updated_at, updated_by, name) VALUES ($1, $2, ${now}, $3, $4)`, params);
+      }
+    }
+    return version;
+  });
+}

@@ -1,0 +1,69 @@
+// The Express app both versions share: security headers, a 16 KB JSON body limit, the version headers,
+// /healthz, the admin API, and the one error shape. A version supplies only its user routes.
+import express from 'express';
+import type { Application, Router } from 'express';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import type { Database } from '../db/connection.ts';
+import type { Flags } from '../flags/index.ts';
+import type { Metrics } from '../metrics.ts';
+import { adminRouter } from './admin.ts';
+import { errorHandler, HttpError, routeNotFound } from './errors.ts';
+
+export const BODY_LIMIT = '16kb';
+
+export interface AppContext {
+  appVersion: string;
+  instanceId: string;
+  db: Database;
+  flags: Flags;
+  logger: Logger;
+  adminToken?: string | undefined;
+  /** Served on /metrics (not proxied by the public balancer). */
+  metrics?: Metrics;
+}
+
+export function createApp(context: AppContext, userRoutes: Router): Application {
+  const { appVersion, instanceId, db, flags, logger } = context;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(helmet());
+  app.use((_req, res, next) => {
+    res.set('X-App-Version', appVersion);
+    res.set('X-Instance-Id', instanceId);
+    next();
+  });
+  // A write must say it is JSON; anything else is refused before the body is read.
+  app.use((req, _res, next) => {
+    const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if ((req.method === 'POST' || req.method === 'PUT') && mediaType !== 'application/json') {
+      return next(new HttpError(415, 'unsupported_media_type', 'content-type: must be application/json'));
+    }
+    next();
+  });
+  app.use(express.json({ limit: BODY_LIMIT, strict: true }));
+
+  app.get('/healthz', async (_req, res) => {
+    const loaded = flags.loaded();
+    const body = { version: appVersion, instance: instanceId, flags: loaded.values, flagSetVersion: loaded.version, flagsLoadedAt: loaded.loadedAt };
+    try {
+      await db.select('SELECT 1 AS ok');
+      res.json({ ...body, status: 'ok' });
+    } catch (err) {
+      logger.warn({ err }, 'health check: database unreachable');
+      res.status(503).json({ ...body, status: 'database_unavailable' });
+    }
+  });
+  app.use('/users', userRoutes);
+  const registry = context.metrics?.registry;
+  if (registry) {
+    app.get('/metrics', async (_req, res) => {
+      res.type(registry.contentType).send(await registry.metrics());
+    });
+  }
+  if (context.adminToken) app.use('/admin', adminRouter({ db, token: context.adminToken, instanceId }));
+  app.use(routeNotFound);
+  app.use(errorHandler(logger));
+  return app;
+}

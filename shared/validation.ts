@@ -1,0 +1,53 @@
+// Validation of everything a client sends, shared by v1 and v2 so that both versions accept exactly the same
+// input: a value one version accepts and the other rejects would make a mixed fleet answer differently.
+import { z } from 'zod';
+import { HttpError } from './http/errors.ts';
+import type { UserFields } from './schema-mapping.ts';
+
+export const NAME_MAX_CHARS = 100;
+export const EMAIL_MAX_CHARS = 254;
+
+// C0 and C1 control characters, DEL and NUL: never part of a name or an address.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Counts Unicode code points, as VARCHAR(n) in utf8mb4 does, not UTF-16 units. */
+const codePoints = (value: string) => [...value].length;
+
+const text = (max: number) =>
+  z
+    .string({ message: 'must be a string' })
+    .trim()
+    .refine((value) => value.isWellFormed(), 'must be valid Unicode (no lone surrogates)')
+    .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters')
+    .refine((value) => codePoints(value) >= 1, 'must not be empty')
+    .refine((value) => codePoints(value) <= max, `must be at most ${max} characters`);
+
+export const userInputSchema = z.strictObject(
+  {
+    name: text(NAME_MAX_CHARS),
+    email: text(EMAIL_MAX_CHARS).pipe(z.email({ message: 'must be a valid email address' })),
+  },
+  { message: 'must be a JSON object' },
+);
+
+/** Validates a request body into the fields both versions write; throws a 400 naming the field. */
+export function parseUserInput(body: unknown): UserFields {
+  const parsed = userInputSchema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const details = parsed.error.issues.map((issue) => ({
+    field: issue.code === 'unrecognized_keys' ? issue.keys.join(',') : issue.path.join('.') || 'body',
+    message: issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message,
+  }));
+  const first = details[0]!;
+  throw new HttpError(400, 'invalid_input', `${first.field}: ${first.message}`, details);
+}
+
+const MAX_ID = Number.MAX_SAFE_INTEGER;
+
+/** A user id from the URL: a positive decimal integer, nothing else. */
+export function parseUserId(raw: string): number {
+  if (!/^[1-9]\d{0,15}$/.test(raw) || Number(raw) > MAX_ID) {
+    throw new HttpError(400, 'invalid_id', 'id: must be a positive integer', [{ field: 'id', message: 'must be a positive integer' }]);
+  }
+  return Number(raw);
+}
