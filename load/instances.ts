@@ -1,0 +1,79 @@
+// Real app instances as separate processes, started exactly as `npm run start:vN` starts them (used by the
+// demo, the chaos scenarios and the tests). Polls with deadlines, never fixed sleeps.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+export type AppVersion = 'v1' | 'v2';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+export interface InstanceProcess {
+  version: AppVersion;
+  url: string;
+  port: number;
+  pid: number;
+  child: ChildProcess;
+  /** Everything the process printed so far. */
+  output(): string;
+  /** Resolves with the exit code (null when killed by a signal) and the signal. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts `app-vN/server.ts` as its own process on port 0 and waits for its "listening on" line. */
+export async function startInstanceProcess(version: AppVersion, env: Record<string, string>, { timeoutMs = 20_000 } = {}): Promise<InstanceProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, `app-${version}`, 'server.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${version} did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const check = () => {
+      const match = /listening on http:\/\/[^:]+:(\d+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    };
+    child.stdout!.on('data', check);
+    void exited.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`${version} exited with ${code} before listening:\n${output}`));
+    });
+  });
+  return {
+    version,
+    url: `http://127.0.0.1:${port}`,
+    port,
+    pid: child.pid!,
+    child,
+    output: () => output,
+    exited,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Polls until check() returns a value (not undefined) or the deadline passes. No fixed sleeps. */
+export async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, { timeoutMs = 5000, intervalMs = 25, what = 'condition' } = {}): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
+}
