@@ -10,6 +10,10 @@ export type AppVersion = (typeof APP_VERSIONS)[number];
 export const DUAL_WRITE_STRATEGIES = ['single', 'transaction', 'sequential'] as const;
 export type DualWriteStrategy = (typeof DUAL_WRITE_STRATEGIES)[number];
 
+/** Wrong on purpose: v2 variants the demo's checker must catch (app-v2/anti-patterns.ts). */
+export const ANTI_PATTERNS = ['new-only-write', 'new-first-crash', 'prefer-new-read', 'early-read-shift', 'cached-old-read'] as const;
+export type AntiPattern = (typeof ANTI_PATTERNS)[number];
+
 /**
  * Timeouts that must stay ordered for a drain to lose no request behind a keep-alive balancer:
  * balancer upstream keepalive_timeout (2 s, load/balancer/nginx.conf.template)
@@ -60,6 +64,8 @@ const envSchema = z.object({
   FAULT_INJECT: z
     .enum(['crash-between-writes'], { message: 'must be crash-between-writes or unset' })
     .optional(),
+  // Wrong on purpose, for the demo's anti-pattern scenarios only (app-v2/anti-patterns.ts).
+  ANTI_PATTERN: z.enum(ANTI_PATTERNS, { message: `must be one of ${ANTI_PATTERNS.join(', ')}` }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
 });
 
@@ -89,8 +95,8 @@ export function loadConfig(appVersion: AppVersion, env: NodeJS.ProcessEnv = proc
     throw new ConfigError(variable, `${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`);
   }
   const config = parsed.data;
-  if (appVersion === 'v1' && env.DUAL_WRITE_STRATEGY) {
-    throw new ConfigError('DUAL_WRITE_STRATEGY', 'is a v2 setting: v1 writes only the old columns');
+  for (const variable of ['DUAL_WRITE_STRATEGY', 'REPAIR_ON_READ', 'ANTI_PATTERN'] as const) {
+    if (appVersion === 'v1' && env[variable]) throw new ConfigError(variable, 'is a v2 setting: v1 knows only the old columns');
   }
   return { ...config, appVersion };
 }
