@@ -52,7 +52,8 @@ export function dualReadPolicy({
           .then((repaired) => repaired && metrics.repairs.inc())
           .catch((err: unknown) => logger.warn({ err, id }, 'repair on read failed'));
       }
-      const [readNewPercent, shadowCompare] = await Promise.all([flags.get('read-new-percent'), flags.get('shadow-compare')]);
+      const readNewPercent = flags.get('read-new-percent');
+      const shadowCompare = flags.get('shadow-compare');
       const differing = profile === null ? null : differingFields(profile, old);
       const mismatch = profile === null ? (row.profileData === null ? 'missing' : 'invalid') : differing!.length > 0 ? 'different' : null;
 

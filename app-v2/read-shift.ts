@@ -9,5 +9,7 @@ export function readShiftBucket(userId: number): number {
 }
 
 export function readsNewColumn(userId: number, readNewPercent: number): boolean {
+  if (readNewPercent <= 0) return false;
+  if (readNewPercent >= 100) return true;
   return readShiftBucket(userId) < readNewPercent;
 }

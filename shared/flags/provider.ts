@@ -24,6 +24,8 @@ export class DatabaseFlagProvider implements Provider {
   readonly events = new OpenFeatureEventEmitter();
   private loaded: LoadedFlags = { values: defaultFlagValues(), version: null, loadedAt: null };
   private timer: NodeJS.Timeout | undefined;
+  /** Called after every load of a new flag-set version (also when no value changed). */
+  onLoad: () => void = () => {};
   private polling: Promise<void> | undefined;
 
   constructor(
@@ -59,6 +61,7 @@ export class DatabaseFlagProvider implements Provider {
     this.loaded = { values: set.values, version: set.version, loadedAt: new Date().toISOString() };
     const flagsChanged = flagNames.filter((name) => before[name] !== set.values[name]);
     if (flagsChanged.length > 0) this.events.emit(ProviderEvents.ConfigurationChanged, { flagsChanged });
+    else this.onLoad();
   }
 
   private resolve<T>(flagKey: string, defaultValue: T, type: 'boolean' | 'number' | 'string' | 'object'): Promise<ResolutionDetails<T>> {
