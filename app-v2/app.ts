@@ -6,18 +6,22 @@ import { userRoutes } from '../shared/http/user-routes.ts';
 import { createMetrics } from '../shared/metrics.ts';
 import type { InstanceDeps } from '../shared/server/run-instance.ts';
 import { dualReadPolicy } from './dual-read.ts';
-import { crashBetweenWrites, dualWriteStrategy } from './dual-write.ts';
+import { crashBetweenWrites, dualWriteStrategy, timedDualWriter } from './dual-write.ts';
 import { dualWriteDualReadService } from './service.ts';
 import { withAntiPattern } from './anti-patterns.ts';
 
 export function buildV2App({ config, instanceId, db, flags, logger }: InstanceDeps): Application {
   const users = usersRepository(db);
   const metrics = createMetrics('v2', instanceId);
-  const dualWriter = dualWriteStrategy(config.DUAL_WRITE_STRATEGY, {
-    db,
-    users,
-    betweenWrites: config.FAULT_INJECT === 'crash-between-writes' ? crashBetweenWrites : undefined,
-  });
+  const dualWriter = timedDualWriter(
+    dualWriteStrategy(config.DUAL_WRITE_STRATEGY, {
+      db,
+      users,
+      betweenWrites: config.FAULT_INJECT === 'crash-between-writes' ? crashBetweenWrites : undefined,
+    }),
+    config.DUAL_WRITE_STRATEGY,
+    metrics,
+  );
   const dualReader = dualReadPolicy({ users, flags, metrics, logger, repairOnRead: config.REPAIR_ON_READ });
   const { writer, reader } = withAntiPattern(config.ANTI_PATTERN, { writer: dualWriter, reader: dualReader, users, db, crash: crashBetweenWrites });
   return createApp({ appVersion: 'v2', instanceId, db, flags, logger, adminToken: config.ADMIN_TOKEN, metrics }, userRoutes(dualWriteDualReadService(writer, reader)));

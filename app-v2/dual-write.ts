@@ -15,6 +15,7 @@ import type { Database } from '../shared/db/connection.ts';
 import type { User, UsersRepository } from '../shared/db/users-repository.ts';
 import { toProfileData } from '../shared/schema-mapping.ts';
 import type { UserFields } from '../shared/schema-mapping.ts';
+import type { Metrics } from '../shared/metrics.ts';
 
 export interface DualWriter {
   create(fields: UserFields): Promise<User>;
@@ -76,4 +77,19 @@ export function dualWriteStrategy(strategy: DualWriteStrategy, { db, users, betw
 export function crashBetweenWrites(): never {
   process.kill(process.pid, 'SIGKILL');
   throw new Error('unreachable: the process was killed');
+}
+
+/** Times each write's dual-write statements by strategy (the seed: "monitor your database metrics"). */
+export function timedDualWriter(writer: DualWriter, strategy: DualWriteStrategy, metrics: Metrics): DualWriter {
+  const timed =
+    <A extends unknown[], R>(operation: string, fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      const end = metrics.dualWriteSeconds.startTimer({ strategy, operation });
+      try {
+        return await fn(...args);
+      } finally {
+        end();
+      }
+    };
+  return { create: timed('create', writer.create), update: timed('update', writer.update) };
 }

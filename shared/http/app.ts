@@ -6,7 +6,10 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { Database } from '../db/connection.ts';
 import type { Flags } from '../flags/index.ts';
+import { requestMetrics } from '../metrics.ts';
 import type { Metrics } from '../metrics.ts';
+import { randomUUID } from 'node:crypto';
+import { pinoHttp } from 'pino-http';
 import { adminRouter } from './admin.ts';
 import { errorHandler, HttpError, routeNotFound } from './errors.ts';
 
@@ -20,7 +23,7 @@ export interface AppContext {
   logger: Logger;
   adminToken?: string | undefined;
   /** Served on /metrics (not proxied by the public balancer). */
-  metrics?: Metrics;
+  metrics: Metrics;
 }
 
 export function createApp(context: AppContext, userRoutes: Router): Application {
@@ -29,6 +32,9 @@ export function createApp(context: AppContext, userRoutes: Router): Application 
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(helmet());
+  app.use(requestMetrics(context.metrics));
+  // One log line per request, only when asked for (LOG_LEVEL=info or lower): it costs on the hot path.
+  if (logger.isLevelEnabled('info')) app.use(pinoHttp({ logger, genReqId: (req) => req.headers['x-request-id']?.toString() ?? randomUUID() }));
   app.use((_req, res, next) => {
     res.set('X-App-Version', appVersion);
     res.set('X-Instance-Id', instanceId);
@@ -56,12 +62,12 @@ export function createApp(context: AppContext, userRoutes: Router): Application 
     }
   });
   app.use('/users', userRoutes);
-  const registry = context.metrics?.registry;
-  if (registry) {
-    app.get('/metrics', async (_req, res) => {
-      res.type(registry.contentType).send(await registry.metrics());
-    });
-  }
+  app.get('/metrics', async (_req, res) => {
+    const { values, version } = flags.loaded();
+    for (const [flag, value] of Object.entries(values)) context.metrics.flagValue.set({ flag }, Number(value));
+    context.metrics.flagSetVersion.set(version ?? -1);
+    res.type(context.metrics.registry.contentType).send(await context.metrics.registry.metrics());
+  });
   if (context.adminToken) app.use('/admin', adminRouter({ db, token: context.adminToken, instanceId }));
   app.use(routeNotFound);
   app.use(errorHandler(logger));
