@@ -11,6 +11,7 @@ import type { Metrics } from '../metrics.ts';
 import { randomUUID } from 'node:crypto';
 import { pinoHttp } from 'pino-http';
 import { adminRouter } from './admin.ts';
+import { findDuplicateKey } from './duplicate-keys.ts';
 import { errorHandler, HttpError, routeNotFound } from './errors.ts';
 
 export const BODY_LIMIT = '16kb';
@@ -48,7 +49,16 @@ export function createApp(context: AppContext, userRoutes: Router): Application 
     }
     next();
   });
-  app.use(express.json({ limit: BODY_LIMIT, strict: true }));
+  app.use(
+    express.json({
+      limit: BODY_LIMIT,
+      strict: true,
+      verify: (_req, _res, buffer) => {
+        const duplicate = findDuplicateKey(buffer.toString('utf8'));
+        if (duplicate !== null) throw new HttpError(400, 'duplicate_field', `${duplicate}: appears more than once`, [{ field: duplicate, message: 'duplicate field' }]);
+      },
+    }),
+  );
 
   app.get('/healthz', async (_req, res) => {
     const loaded = flags.loaded();
