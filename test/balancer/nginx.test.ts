@@ -1,0 +1,78 @@
+// nginx.ts: rendering the one template (which the demo fills with loopback ports and compose tooling with
+// service names), and running nginx from a private prefix dir.
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fillTemplate, startNginx } from '../../load/balancer/nginx.ts';
+import { balancerVariants, deferredCleanup, send, startUpstream, variantTitle } from './support.ts';
+
+describe('fillTemplate', () => {
+  it('When filled with service names, then there is one server line per slot with passive failover and no placeholder is left', () => {
+    const conf = fillTemplate({ listenPort: 80, listenHost: '0.0.0.0', upstreams: ['app-v1-a:3000', 'app-v1-b:3000', 'app-v2-a:3000', 'app-v2-b:3000'], runDir: '/tmp/nginx' });
+
+    const servers = conf.split('\n').filter((line) => /^\s*server\s+[^{\s]/.test(line));
+    expect(servers.map((line) => line.trim())).toEqual([
+      'server app-v1-a:3000 max_fails=1 fail_timeout=2s;',
+      'server app-v1-b:3000 max_fails=1 fail_timeout=2s;',
+      'server app-v2-a:3000 max_fails=1 fail_timeout=2s;',
+      'server app-v2-b:3000 max_fails=1 fail_timeout=2s;',
+    ]);
+    expect(conf).toContain('listen 0.0.0.0:80;');
+    expect(conf).toContain('pid /tmp/nginx/nginx.pid;');
+    const directives = conf.split('\n').filter((line) => !line.trimStart().startsWith('#'));
+    expect(directives.join('\n')).not.toMatch(/\{\{/);
+  });
+
+  it.each([
+    ['no upstream', { upstreams: [] }, /at least one upstream/],
+    ['an upstream with a directive smuggled in', { upstreams: ['127.0.0.1:1; include /etc/passwd'] }, /not "host:port"/],
+    ['a relative run dir', { runDir: 'tmp/nginx' }, /absolute path/],
+    ['port 0', { listenPort: 0 }, /not a port/],
+  ])('When given %s, then it refuses with a reason', (_what, override, reason) => {
+    const vars = { listenPort: 8080, upstreams: ['127.0.0.1:4001'], runDir: '/tmp/nginx', ...override };
+    expect(() => fillTemplate(vars)).toThrow(reason);
+  });
+});
+
+const nginxVariant = balancerVariants.find((variant) => variant.kind === 'nginx')!;
+
+describe.skipIf(nginxVariant.skipReason !== undefined)(variantTitle(nginxVariant, 'startNginx'), () => {
+  const defer = deferredCleanup();
+
+  it('When nginx -t rejects the rendered config, then startNginx throws with nginx\'s own message', async () => {
+    await expect(startNginx({ upstreams: ['127.0.0.1:99999'] })).rejects.toThrow(/nginx -t rejected[\s\S]*invalid port/);
+  });
+
+  it('When started in a given dir, then config, pid and logs live there, and stop() ends nginx and keeps the dir', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'balancer-nginx-test-'));
+    defer(() => rm(dir, { recursive: true, force: true }));
+    const upstream = await startUpstream('a');
+    defer(upstream.close);
+
+    const balancer = await startNginx({ upstreams: [upstream.address], dir });
+    defer(balancer.stop);
+    expect((await send(balancer.url, { path: '/users/1' })).status).toBe(200);
+    expect(balancer.confPath).toBe(path.join(dir, 'nginx.conf'));
+    expect(Number(readFileSync(path.join(dir, 'nginx.pid'), 'utf8'))).toBe(balancer.pid);
+    await balancer.stop();
+
+    expect(() => process.kill(balancer.pid, 0)).toThrow();
+    // access_log is buffered: stop() (nginx -s quit) flushes it.
+    expect(readFileSync(path.join(dir, 'logs', 'access.log'), 'utf8')).toContain(`"GET /users/1 HTTP/1.1" 200`);
+    expect(existsSync(path.join(dir, 'logs', 'error.log'))).toBe(true);
+  });
+
+  it('When started without a dir, then stop() removes the temp prefix dir it made', async () => {
+    const upstream = await startUpstream('a');
+    defer(upstream.close);
+
+    const balancer = await startNginx({ upstreams: [upstream.address] });
+    defer(balancer.stop);
+    expect(existsSync(balancer.dir)).toBe(true);
+    await balancer.stop();
+
+    expect(existsSync(balancer.dir)).toBe(false);
+  });
+});
