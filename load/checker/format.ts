@@ -1,0 +1,52 @@
+// The verdict on one screen: totals, anomalies by kind with their first examples, and a line per rollout step.
+import { ANOMALY_KINDS } from './types.ts';
+import type { AnomalyKind, Verdict } from './types.ts';
+
+const KIND_LABELS: Record<AnomalyKind, string> = {
+  stale: 'stale reads',
+  nonMonotonic: 'non-monotonic reads',
+  garbage: 'garbage reads',
+  lost: 'lost writes',
+  newAheadOfOld: 'new ahead of old',
+};
+
+const pad = (text: string | number, width: number) => String(text).padStart(width);
+const EXAMPLE_WIDTH = 200;
+const clip = (line: string) => (line.length > EXAMPLE_WIDTH ? `${line.slice(0, EXAMPLE_WIDTH - 1)}…` : line);
+
+export function formatVerdict(verdict: Verdict, { examplesPerKind = 2 } = {}): string {
+  const lines: string[] = [];
+  lines.push(
+    `${verdict.operations} operations on ${verdict.users} users: ${verdict.acknowledgedWrites} acknowledged writes, ${verdict.reads} reads, ` +
+      `${verdict.unknownOutcomes} unknown outcomes, ${verdict.failedRequests} failed requests, ${verdict.retries} retries`,
+  );
+  lines.push(
+    `versions seen: ${verdict.versionsSeen.join(', ') || 'none'} (${verdict.instancesSeen.length} instances); ` +
+      `final read: ${verdict.finalReadChecked ? 'checked' : 'not taken (lost writes not judged)'}; snapshots: ${verdict.snapshotsChecked}` +
+      (verdict.unattributedRows ? `; ${verdict.unattributedRows} rows of unknown users not judged` : ''),
+  );
+  const statuses = Object.entries(verdict.statusCounts)
+    .sort(([, a], [, b]) => b - a)
+    .map(([status, count]) => `${status}: ${count}`)
+    .join(', ');
+  lines.push(`answers: ${statuses || 'none'}`);
+  lines.push('');
+  for (const kind of ANOMALY_KINDS) {
+    lines.push(`${pad(verdict.byKind[kind], 7)}  ${KIND_LABELS[kind]}`);
+    for (const example of verdict.examples[kind].slice(0, examplesPerKind)) lines.push(clip(`           e.g. ${example.message}`));
+  }
+  lines.push(`${pad(verdict.drift, 7)}  drift (old columns differ from profile_data; not an anomaly)`);
+  const steps = Object.entries(verdict.perStep);
+  if (steps.length > 0) {
+    lines.push('');
+    lines.push(`${'step'.padEnd(24)} ${pad('ops', 8)} ${pad('writes', 8)} ${pad('reads', 8)} ${pad('failed', 7)} ${pad('unknown', 8)} ${pad('anomalies', 10)} ${pad('drift', 6)}`);
+    for (const [step, s] of steps) {
+      lines.push(
+        `${step.slice(0, 24).padEnd(24)} ${pad(s.ops, 8)} ${pad(s.acknowledgedWrites, 8)} ${pad(s.reads, 8)} ${pad(s.failedRequests, 7)} ${pad(s.unknownOutcomes, 8)} ${pad(s.anomalies, 10)} ${pad(s.drift, 6)}`,
+      );
+    }
+  }
+  lines.push('');
+  lines.push(verdict.anomalies === 0 ? 'PASS: 0 anomalies' : `FAIL: ${verdict.anomalies} anomalies`);
+  return lines.join('\n');
+}

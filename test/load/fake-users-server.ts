@@ -1,0 +1,76 @@
+// An in-memory implementation of the users HTTP contract for the generator tests, with faults on demand:
+// connections reset before a request is handled, PUTs applied and then reset (no answer), and reads served one
+// write behind (a stale replica). The checker must pass the first two and catch the third.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FakeFaults {
+  /** Reset the connection without handling every Nth request. */
+  resetBeforeEvery?: number;
+  /** Apply every Nth PUT, then reset the connection without answering. */
+  resetAfterPutEvery?: number;
+  /** Answer reads with the value before the latest write. */
+  staleReads?: boolean;
+}
+
+export interface FakeUsersServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startFakeUsersServer(faults: FakeFaults = {}): Promise<FakeUsersServer> {
+  const users = new Map<number, Array<{ name: string; email: string }>>();
+  let nextId = 1;
+  let requests = 0;
+  let puts = 0;
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      requests++;
+      if (faults.resetBeforeEvery && requests % faults.resetBeforeEvery === 0) {
+        req.socket.resetAndDestroy();
+        return;
+      }
+      res.setHeader('X-App-Version', 'fake');
+      res.setHeader('X-Instance-Id', 'fake-1');
+      const send = (status: number, json: unknown) => {
+        res.statusCode = status;
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify(json));
+      };
+      const notFound = () => send(404, { error: { code: 'not_found', message: 'user not found', details: null } });
+      const match = /^\/users(?:\/(\d+))?$/.exec(req.url ?? '');
+      const id = match?.[1] ? Number(match[1]) : null;
+      if (req.method === 'POST' && match && id === null) {
+        const { name, email } = JSON.parse(body);
+        const created = nextId++;
+        users.set(created, [{ name, email }]);
+        return send(201, { id: created, name, email });
+      }
+      const versions = id === null ? undefined : users.get(id);
+      if (!match || id === null) return send(404, { error: { code: 'route_not_found', message: 'no route', details: null } });
+      if (!versions) return notFound();
+      if (req.method === 'PUT') {
+        const { name, email } = JSON.parse(body);
+        versions.push({ name, email });
+        if (faults.resetAfterPutEvery && ++puts % faults.resetAfterPutEvery === 0) {
+          req.socket.resetAndDestroy();
+          return;
+        }
+        return send(200, { id, name, email });
+      }
+      const shown = faults.staleReads && versions.length > 1 ? versions.at(-2)! : versions.at(-1)!;
+      return send(200, { id, ...shown });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

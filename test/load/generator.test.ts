@@ -1,0 +1,130 @@
+// The load generator end to end: against a real v1 instance (the history is judged clean and matches the
+// database), against a fake of the same contract that resets connections (retries are counted and the history
+// stays exact), against one that serves stale reads (the checker catches them), and stopped by a signal.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { check } from '../../load/checker/index.ts';
+import type { SnapshotRow } from '../../load/checker/index.ts';
+import { finalValuesFromRows, readFinalValues, runLoad } from '../../load/generator.ts';
+import { HistoryRecorder } from '../../load/history.ts';
+import { sqliteTarget } from '../support/databases.ts';
+import type { TestDatabase } from '../support/databases.ts';
+import { startInstanceProcess } from '../support/instances.ts';
+import type { InstanceProcess } from '../support/instances.ts';
+import { startFakeUsersServer } from './fake-users-server.ts';
+import type { FakeFaults } from './fake-users-server.ts';
+
+const inMemory = () => new HistoryRecorder({ file: null });
+
+/** Load for `seconds`, then a final read of every user: the recorder holds everything the checker needs. */
+async function loadAndReadBack(url: string, seconds: number, options: Partial<Parameters<typeof runLoad>[0]> = {}) {
+  const recorder = inMemory();
+  const summary = await runLoad({ url, recorder, connections: 6, durationSeconds: seconds, sharedUsers: 0.3, ...options });
+  recorder.recordFinal(await readFinalValues(url, recorder.userIds()));
+  return { recorder, summary };
+}
+
+describe('against a real v1 instance', () => {
+  let database: TestDatabase;
+  let v1: InstanceProcess;
+  beforeAll(async () => {
+    database = await sqliteTarget().create();
+    v1 = await startInstanceProcess('v1', { DATABASE_URL: database.url });
+  });
+  afterAll(async () => {
+    await v1?.stop();
+    await database?.drop();
+  });
+
+  it('When the generator runs for 3 s, then the history is non-empty, every request is answered, the checker finds 0 anomalies and the rows hold the final values', async () => {
+    const { recorder, summary } = await loadAndReadBack(v1.url, 3);
+
+    expect(summary.requests).toBeGreaterThan(100);
+    expect(recorder.ops).toHaveLength(summary.requests);
+    expect(recorder.ops.every((op) => op.version === 'v1' && op.instance)).toBe(true);
+    const rows = await database.db.select<{ id: number; name: string | null; email: string | null; profile_data: unknown }>('SELECT id, name, email, profile_data FROM users ORDER BY id');
+    const snapshotRows: SnapshotRow[] = rows.map((r) => ({ id: Number(r.id), name: r.name, email: r.email, profileData: r.profile_data }));
+    expect(finalValuesFromRows(snapshotRows, { prefer: 'oldColumns', at: 0 }).map((f) => [f.userId, f.value])).toEqual(recorder.final.map((f) => [f.userId, f.value]));
+
+    const verdict = check({ ...recorder.history(), snapshots: [{ step: 'load', takenAt: recorder.now(), v1MayBeAlive: true, rows: snapshotRows }] });
+    expect(verdict).toMatchObject({ anomalies: 0, failedRequests: 0, unknownOutcomes: 0, versionsSeen: ['v1'], finalReadChecked: true });
+    expect(verdict.users).toBe(rows.length);
+    expect(verdict.acknowledgedWrites + verdict.reads).toBe(summary.requests);
+  });
+});
+
+describe('against a fake of the contract', () => {
+  const servers: Array<{ close(): Promise<void> }> = [];
+  const fake = async (faults: FakeFaults) => {
+    const server = await startFakeUsersServer(faults);
+    servers.push(server);
+    return server.url;
+  };
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+  });
+
+  it('When connections are reset before or after a request is handled, then GETs and PUTs are retried once, counted, and the history is still judged clean', async () => {
+    const url = await fake({ resetBeforeEvery: 17, resetAfterPutEvery: 5 });
+    const { recorder, summary } = await loadAndReadBack(url, 1);
+    const verdict = check(recorder.history());
+
+    expect(verdict.anomalies).toBe(0);
+    expect(summary.retries).toBeGreaterThan(0);
+    expect(verdict.retries).toBe(summary.retries);
+    expect(verdict.unknownOutcomes).toBeGreaterThan(0);
+    const retries = recorder.ops.filter((op) => op.retryOf !== undefined);
+    for (const retry of retries) {
+      const original = recorder.ops.find((op) => op.id === retry.retryOf)!;
+      expect(retry).toMatchObject({ retries: 1, f: original.f, userId: original.userId, process: original.process });
+      expect(original.outcome).toBe(original.f === 'read' ? 'fail' : 'info');
+      // A retried PUT writes a fresh value: every write in the history stays unique.
+      if (retry.f === 'write') expect(retry.value).not.toEqual(original.value);
+    }
+    const written = recorder.ops.filter((op) => op.value && op.f !== 'read').map((op) => op.value!.name);
+    expect(new Set(written).size).toBe(written.length);
+  });
+
+  it('When a server answers reads one write behind, then the checker flags stale reads and names the fake instance', async () => {
+    const url = await fake({ staleReads: true });
+    const { recorder } = await loadAndReadBack(url, 0.6, { mix: { create: 1, write: 5, read: 5 } });
+    const verdict = check(recorder.history());
+
+    expect(verdict.byKind.stale).toBeGreaterThan(0);
+    expect(verdict.examples.stale[0]!.ops[0]).toMatchObject({ f: 'read', version: 'fake', instance: 'fake-1' });
+  });
+
+  it('When the stop signal fires, then the load drains within the request timeout and leaves no request unanswered', async () => {
+    const url = await fake({});
+    const controller = new AbortController();
+    const recorder = inMemory();
+    setTimeout(() => controller.abort(), 500);
+    const summary = await runLoad({ url, recorder, connections: 4, durationSeconds: 60, timeoutSeconds: 2, signal: controller.signal });
+
+    expect(summary.stoppedBy).toBe('signal');
+    expect(summary.elapsedMs).toBeLessThan(3000);
+    expect(recorder.pending()).toEqual([]);
+    expect(check(recorder.history())).toMatchObject({ anomalies: 0, failedRequests: 0, unknownOutcomes: 0 });
+  });
+
+  it('When users exist before the load, then they are loaded too and judged from their values before the load', async () => {
+    const url = await fake({});
+    const recorder = inMemory();
+    const existing = await Promise.all(
+      [1, 2, 3, 4].map(async (n) => {
+        const value = { name: `existing-${n}`, email: `existing-${n}@example.test` };
+        const response = await fetch(`${url}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) });
+        return { userId: ((await response.json()) as { id: number }).id, value };
+      }),
+    );
+    recorder.recordInitial(existing);
+    await runLoad({ url, recorder, connections: 2, durationSeconds: 0.5, mix: { create: 0, write: 1, read: 1 }, existingUsers: existing.map((u) => u.userId) });
+    recorder.recordFinal(await readFinalValues(url, recorder.userIds()));
+
+    expect(new Set(recorder.ops.map((op) => op.userId))).toEqual(new Set(existing.map((u) => u.userId)));
+    expect(check(recorder.history())).toMatchObject({ anomalies: 0, users: 4 });
+  });
+
+  it('When the target is not 127.0.0.1, then the generator refuses to start', async () => {
+    await expect(runLoad({ url: 'http://example.com:80', recorder: inMemory(), durationSeconds: 1 })).rejects.toThrow(/127\.0\.0\.1/);
+  });
+});

@@ -1,0 +1,98 @@
+// Snapshots at step boundaries: profile_data ahead of the old columns while v1 may serve is an anomaly; old
+// columns ahead of (or merely different from) profile_data is drift; a column value no write produced is garbage.
+import { describe, expect, it } from 'vitest';
+import { check } from '../../load/checker/index.ts';
+import type { Snapshot, SnapshotRow } from '../../load/checker/index.ts';
+import { HistoryBuilder, value } from './histories.ts';
+
+const row = (id: number, old: string | null, profileData: unknown): SnapshotRow => ({
+  id,
+  name: old === null ? null : value(old).name,
+  email: old === null ? null : value(old).email,
+  profileData,
+});
+const json = (tag: string) => JSON.stringify(value(tag));
+const snapshot = (rows: SnapshotRow[], { v1MayBeAlive = true, takenAt = 100, step = 'dual-write' } = {}): Snapshot => ({ step, takenAt, v1MayBeAlive, rows });
+
+/** User 1: created with w1 at 0–1, then w2 at 2–3, then w3 and w4 overlapping at 4–10 and 5–9. */
+function history() {
+  const h = new HistoryBuilder();
+  h.create(1, 'u1-w1', 0, 1);
+  h.write(1, 'u1-w2', 2, 3);
+  h.write(1, 'u1-w3', 4, 10);
+  h.write(1, 'u1-w4', 5, 9);
+  h.write(1, 'u1-w5', 200, 201);
+  return h.ops;
+}
+
+describe('new ahead of old vs drift', () => {
+  it('When profile_data holds a write that began after the write in the old columns completed, while v1 may serve, then it is new ahead of old', () => {
+    const verdict = check({ ops: history(), snapshots: [snapshot([row(1, 'u1-w1', json('u1-w2'))])] });
+    expect(verdict.byKind).toMatchObject({ newAheadOfOld: 1, garbage: 0 });
+    expect(verdict.anomalies).toBe(1);
+    expect(verdict.drift).toBe(0);
+    expect(verdict.examples.newAheadOfOld[0]).toMatchObject({ userId: 1, step: 'dual-write' });
+    expect(verdict.perStep['dual-write']!.byKind.newAheadOfOld).toBe(1);
+  });
+
+  it('When the same row is seen after v1 is gone, then it is drift, not an anomaly', () => {
+    const verdict = check({ ops: history(), snapshots: [snapshot([row(1, 'u1-w1', json('u1-w2'))], { v1MayBeAlive: false, step: 'read-shift' })] });
+    expect(verdict.anomalies).toBe(0);
+    expect(verdict.drift).toBe(1);
+    expect(verdict.perStep['read-shift']!.drift).toBe(1);
+  });
+
+  it('When the old columns are ahead of profile_data, then it is drift, not an anomaly', () => {
+    const verdict = check({ ops: history(), snapshots: [snapshot([row(1, 'u1-w2', json('u1-w1'))])] });
+    expect(verdict.anomalies).toBe(0);
+    expect(verdict.drift).toBe(1);
+    expect(verdict.driftExamples[0]!.message).toMatch(/differ/);
+  });
+
+  it('When the two columns hold two overlapping writes, then neither is ahead: drift, not an anomaly', () => {
+    const verdict = check({ ops: history(), snapshots: [snapshot([row(1, 'u1-w3', json('u1-w4'))])] });
+    expect(verdict.anomalies).toBe(0);
+    expect(verdict.drift).toBe(1);
+  });
+
+  it('When the old columns are empty while profile_data is set, then it is new ahead of old only while v1 may serve', () => {
+    const alive = check({ ops: history(), snapshots: [snapshot([row(1, null, json('u1-w2'))])] });
+    expect(alive.byKind.newAheadOfOld).toBe(1);
+    const contracted = check({ ops: history(), snapshots: [snapshot([row(1, null, json('u1-w2'))], { v1MayBeAlive: false, step: 'contract' })] });
+    expect(contracted.anomalies).toBe(0);
+    expect(contracted.drift).toBe(0);
+  });
+
+  it('When profile_data is an object (MySQL 8) with other key order and spacing, then it equals the same value as text', () => {
+    const object = { email: value('u1-w2').email, name: value('u1-w2').name };
+    const text = ` { "email" : ${JSON.stringify(object.email)}, "name": ${JSON.stringify(object.name)} } `;
+    const verdict = check({ ops: history(), snapshots: [snapshot([row(1, 'u1-w2', object)]), snapshot([row(1, 'u1-w2', text)], { step: 'backfill' })] });
+    expect(verdict.anomalies).toBe(0);
+    expect(verdict.drift).toBe(0);
+    expect(verdict.snapshotsChecked).toBe(2);
+  });
+});
+
+describe('garbage in snapshots', () => {
+  const cases: Array<[string, SnapshotRow, RegExp]> = [
+    ['profile_data mixing the fields of two writes', row(1, 'u1-w2', JSON.stringify({ name: 'u1-w1', email: value('u1-w2').email })), /mixed fields/],
+    ['old columns with one field empty', { id: 1, name: null, email: value('u1-w2').email, profileData: null }, /empty or absent field/],
+    ['profile_data that is not JSON', row(1, 'u1-w2', '{"name":'), /not valid JSON/],
+    ['profile_data missing a field', row(1, 'u1-w2', JSON.stringify({ name: 'u1-w2' })), /empty or absent field/],
+    ['the value of a write invoked after the snapshot', row(1, 'u1-w5', null), /invoked after the snapshot/],
+  ];
+  for (const [label, snapshotRow, reason] of cases) {
+    it(`When a row holds ${label}, then it is garbage`, () => {
+      const verdict = check({ ops: history(), snapshots: [snapshot([snapshotRow])] });
+      expect(verdict.byKind.garbage).toBe(1);
+      expect(verdict.anomalies).toBe(1);
+      expect(verdict.examples.garbage[0]!.reason).toMatch(reason);
+    });
+  }
+
+  it('When a row belongs to no user the history knows, then it is not judged but counted', () => {
+    const verdict = check({ ops: history(), snapshots: [snapshot([row(1, 'u1-w2', null), row(99, 'someone-else', null)])] });
+    expect(verdict.anomalies).toBe(0);
+    expect(verdict.unattributedRows).toBe(1);
+  });
+});
