@@ -32,7 +32,7 @@ export async function runCli(name: string, usage: string, main: () => Promise<nu
     process.exit(code);
   } catch (err) {
     if (err instanceof UsageError) {
-      console.error(`${name}: ${err.message}\nusage: ${usage}`);
+      console.error(`${name}: ${err.message} (usage: ${usage})`);
       process.exit(2);
     }
     if (err instanceof ConfigError) {
