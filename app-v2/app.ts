@@ -1,4 +1,4 @@
-// Builds the v2 app: the shared HTTP shell around dual-write + dual-read.
+// Builds the v2 app: the shared HTTP shell around dual-write + dual-read, or new-only (flag write-mode).
 import type { Application } from 'express';
 import { usersRepository } from '../shared/db/users-repository.ts';
 import { createApp } from '../shared/http/app.ts';
@@ -9,6 +9,7 @@ import { dualReadPolicy } from './dual-read.ts';
 import { crashBetweenWrites, dualWriteStrategy, timedDualWriter } from './dual-write.ts';
 import { dualWriteDualReadService } from './service.ts';
 import { withAntiPattern } from './anti-patterns.ts';
+import { byWriteMode, newOnlyReader, newOnlyWriter } from './new-only.ts';
 
 export function buildV2App({ config, instanceId, db, flags, logger }: InstanceDeps): Application {
   const users = usersRepository(db);
@@ -23,6 +24,7 @@ export function buildV2App({ config, instanceId, db, flags, logger }: InstanceDe
     metrics,
   );
   const dualReader = dualReadPolicy({ users, flags, metrics, logger, repairOnRead: config.REPAIR_ON_READ });
-  const { writer, reader } = withAntiPattern(config.ANTI_PATTERN, { writer: dualWriter, reader: dualReader, users, db, crash: crashBetweenWrites });
+  const dual = withAntiPattern(config.ANTI_PATTERN, { writer: dualWriter, reader: dualReader, users, db, crash: crashBetweenWrites });
+  const { writer, reader } = byWriteMode(flags, dual, { writer: newOnlyWriter(users), reader: newOnlyReader({ users, metrics, logger }) });
   return createApp({ appVersion: 'v2', instanceId, db, flags, logger, adminToken: config.ADMIN_TOKEN, metrics }, userRoutes(dualWriteDualReadService(writer, reader)));
 }

@@ -9,6 +9,8 @@
 //   counted, because a difference means an old-only writer or a torn write got there after profile_data;
 // - for everyone else returns the old columns (X-Read-Source: old), and with shadow-compare on, compares and
 //   counts and logs every mismatch (LaunchDarkly's "shadow" stage, GitHub's Scientist).
+// From stage live on (flag read-trust-new), every read returns profile_data without the comparison: the rollout
+// lets it only once no v1 has been alive since a clean verify (shared/rollout/gates.ts).
 // Repair on read (REPAIR_ON_READ=1, off by default) fills a missing profile_data from the row's own old
 // columns inside the UPDATE, after the response; the batched backfill does the same for every row.
 import type { Logger } from 'pino';
@@ -51,6 +53,13 @@ export function dualReadPolicy({
           .repairMissingProfile(id)
           .then((repaired) => repaired && metrics.repairs.inc())
           .catch((err: unknown) => logger.warn({ err, id }, 'repair on read failed'));
+      }
+      if (flags.get('read-trust-new')) {
+        // Stage live: no v1 has been alive since a clean verify, and every writer dual-writes (or, during the
+        // switch to new-only, writes profile_data only), so profile_data is the truth. Trust it without comparing.
+        if (profile !== null) return answer({ id, ...fromProfileData(profile) }, 'new');
+        metrics.readFallbacks.inc({ reason: row.profileData === null ? 'missing' : 'invalid' });
+        return answer(old, 'fallback');
       }
       const readNewPercent = flags.get('read-new-percent');
       const shadowCompare = flags.get('shadow-compare');

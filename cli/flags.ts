@@ -4,6 +4,7 @@
 import { flagDefinitions, flagNames, parseFlagValue } from '../shared/flags/registry.ts';
 import type { FlagName, FlagValues } from '../shared/flags/registry.ts';
 import { readFlagSet, writeFlags } from '../shared/flags/store.ts';
+import { flagChangeRefusal } from '../shared/rollout/flag-gate.ts';
 import { openDatabase, parseOptions, runCli, UsageError } from './cli.ts';
 
 const usage = 'flags get | flags set NAME VALUE [NAME VALUE ...]';
@@ -27,6 +28,9 @@ await runCli('flags', usage, async () => {
   const db = await openDatabase();
   try {
     if (command === 'set') {
+      // Stage flags change only through `npm run rollout`, and read-new-percent rises only past the read-shift gate.
+      const refusal = await flagChangeRefusal(db, changes as Partial<FlagValues>);
+      if (refusal) throw new Error(`refused: ${refusal}`);
       const version = await writeFlags(db, changes as Partial<FlagValues>, `cli@${process.env.USER ?? 'unknown'}`);
       console.log(`flag set version ${version}: ${Object.entries(changes).map(([k, v]) => `${k}=${v}`).join(' ')}`);
     }

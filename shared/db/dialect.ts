@@ -19,6 +19,11 @@ export interface Dialect {
   jsonObject(fields: Record<string, string>): string;
   /** A string field of a JSON column, as text (NULL when absent or invalid). */
   jsonText(column: string, field: string): string;
+  /**
+   * A field of a JSON column as text only when it is a JSON string (else NULL: column NULL, invalid JSON, not an
+   * object, field missing or of another type), which is exactly what parseProfileData accepts.
+   */
+  jsonStringField(column: string, field: string): string;
   /** Byte-exact "a is not b", NULL-safe. */
   bytesDiffer(a: string, b: string): string;
   /** The JSON column type for the new column. */
@@ -34,6 +39,9 @@ const sqlite = (serverVersion: string): Dialect => ({
   nowMinusMs: (param) => `strftime('%Y-%m-%d %H:%M:%f','now', '-' || (${param} / 1000.0) || ' seconds')`,
   jsonObject: (fields) => `json_object(${Object.entries(fields).map(([k, v]) => `'${k}', ${v}`).join(', ')})`,
   jsonText: (column, field) => `(CASE WHEN json_valid(${column}) THEN json_extract(${column}, '$.${field}') END)`,
+  // Nested CASE, not AND: json_type raises an error on malformed JSON, and only CASE is guaranteed lazy.
+  jsonStringField: (column, field) =>
+    `(CASE WHEN json_valid(${column}) THEN (CASE WHEN json_type(${column}, '$.${field}') = 'text' THEN json_extract(${column}, '$.${field}') END) END)`,
   // SQLite compares TEXT byte by byte (BINARY collation) already.
   bytesDiffer: (a, b) => `(${a} IS NOT ${b})`,
   jsonType: 'TEXT',
@@ -47,6 +55,8 @@ const mysqlFamily = (name: 'mariadb' | 'mysql', serverVersion: string): Dialect 
   nowMinusMs: (param) => `(CURRENT_TIMESTAMP(3) - INTERVAL ${param} * 1000 MICROSECOND)`,
   jsonObject: (fields) => `JSON_OBJECT(${Object.entries(fields).map(([k, v]) => `'${k}', ${v}`).join(', ')})`,
   jsonText: (column, field) => `JSON_VALUE(${column}, '$.${field}')`,
+  // JSON_VALUE alone would turn a number into text ('5'), which the app's parser rejects.
+  jsonStringField: (column, field) => `(CASE WHEN JSON_TYPE(JSON_EXTRACT(${column}, '$.${field}')) = 'STRING' THEN JSON_VALUE(${column}, '$.${field}') END)`,
   bytesDiffer: (a, b) => `NOT (CAST(${a} AS BINARY) <=> CAST(${b} AS BINARY))`,
   jsonType: 'JSON',
   // MariaDB accepts LOCK=NONE with INSTANT; MySQL 8 refuses any LOCK clause but DEFAULT with INSTANT

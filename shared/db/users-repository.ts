@@ -1,6 +1,7 @@
 // The users table: every statement any version runs against it, named after what it touches.
 // v1 calls only the *Old* functions (it knows nothing of profile_data); v2's dual-write strategies and
-// dual-read policy call the rest. All statements are parameterized; none is built from input.
+// dual-read policy call the *Both*/*WithProfile* ones, and in write mode new-only only the *NewOnly* ones.
+// All statements are parameterized; none is built from input.
 import { NEW_COLUMN, profileDataFromOldColumnsSql, USERS_TABLE } from '../schema-mapping.ts';
 import type { UserFields } from '../schema-mapping.ts';
 import type { Database, Executor } from './connection.ts';
@@ -64,6 +65,19 @@ export function usersRepository(db: Database) {
       );
       return row ? { ...toUser(row), profileData: row.profile_data } : null;
     },
+    // ---- new column only: v2 in write mode new-only (never names the old columns, which contract drops)
+    async insertNewOnly(profileJson: string): Promise<number> {
+      return db.insert(`INSERT INTO ${USERS_TABLE} (${NEW_COLUMN}, created_at, updated_at) VALUES ($1, ${now}, ${now})`, [profileJson]);
+    },
+    async updateNewOnly(id: number, profileJson: string): Promise<boolean> {
+      const matched = await db.update(`UPDATE ${USERS_TABLE} SET ${NEW_COLUMN} = $1, updated_at = ${now} WHERE id = $2`, [profileJson, id]);
+      return matched > 0;
+    },
+    async findNewOnly(id: number): Promise<{ id: number; profileData: unknown } | null> {
+      const [row] = await db.select<{ id: number | string; profile_data: unknown }>(`SELECT id, ${NEW_COLUMN} AS profile_data FROM ${USERS_TABLE} WHERE id = $1`, [id]);
+      return row ? { id: Number(row.id), profileData: row.profile_data } : null;
+    },
+
     /**
      * Repair on read: fills a missing new column from the row's own current old columns, computed inside the
      * UPDATE. It never copies a value the app read earlier (which a concurrent v1 write may already have

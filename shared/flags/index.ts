@@ -12,7 +12,7 @@ import type { Database } from '../db/connection.ts';
 import { DatabaseFlagProvider } from './provider.ts';
 import type { LoadedFlags } from './provider.ts';
 import { defaultFlagValues, flagDefinitions, flagNames } from './registry.ts';
-import type { FlagName, FlagValues } from './registry.ts';
+import type { FlagDefinition, FlagName, FlagValues } from './registry.ts';
 
 export interface Flags {
   /** The value this instance has loaded (synchronous: no I/O on the request path). */
@@ -34,8 +34,10 @@ export async function startFlags(db: Database, { domain, pollMs, logger }: { dom
       const source = provider.current;
       const values = defaultFlagValues() as Record<FlagName, unknown>;
       for (const name of flagNames) {
-        const definition = flagDefinitions[name];
-        values[name] = definition.kind === 'boolean' ? await client.getBooleanValue(name, definition.default) : await client.getNumberValue(name, definition.default);
+        const definition: FlagDefinition = flagDefinitions[name];
+        if (definition.kind === 'boolean') values[name] = await client.getBooleanValue(name, definition.default);
+        else if (definition.kind === 'enum') values[name] = await client.getStringValue(name, definition.default);
+        else values[name] = await client.getNumberValue(name, definition.default);
       }
       loaded = { values: values as FlagValues, version: source.version, loadedAt: source.loadedAt };
     });

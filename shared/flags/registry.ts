@@ -1,6 +1,7 @@
 // The flag registry: every runtime switch of the rollout, typed, with its range and default. Values live in
-// the database (flags table) so every instance of every version sees one value; later steps add their flags
-// here (write mode, backfill pause, ...). Nothing outside this registry can be set.
+// the database (flags table) so every instance of every version sees one value. Nothing outside this registry
+// can be set. The stage flags (read-trust-new, write-mode) and raises of read-new-percent pass the rollout's
+// gate (shared/rollout/flag-gate.ts) wherever they are set; the backfill-* flags steer a running backfill.
 
 interface IntegerFlag {
   kind: 'integer';
@@ -14,7 +15,13 @@ interface BooleanFlag {
   default: boolean;
   description: string;
 }
-export type FlagDefinition = IntegerFlag | BooleanFlag;
+interface EnumFlag {
+  kind: 'enum';
+  values: readonly string[];
+  default: string;
+  description: string;
+}
+export type FlagDefinition = IntegerFlag | BooleanFlag | EnumFlag;
 
 export const flagDefinitions = {
   'read-new-percent': {
@@ -29,10 +36,46 @@ export const flagDefinitions = {
     default: false,
     description: 'v2 reads both columns, returns the old ones, and counts and logs every mismatch',
   },
+  'read-trust-new': {
+    kind: 'boolean',
+    default: false,
+    description: 'stage live: v2 serves every read from profile_data without comparing it to the old columns (set by npm run rollout)',
+  },
+  'write-mode': {
+    kind: 'enum',
+    values: ['dual', 'new-only'],
+    default: 'dual',
+    description: 'dual: v2 writes old columns and profile_data; new-only: v2 reads and writes only profile_data (set by npm run rollout)',
+  },
+  'backfill-pause': {
+    kind: 'boolean',
+    default: false,
+    description: 'a running backfill waits (and says so) until this is false again',
+  },
+  'backfill-batch-size': {
+    kind: 'integer',
+    min: 0,
+    max: 100_000,
+    default: 0,
+    description: "keys per backfill batch, applied by a running backfill at its next batch; 0: the command line's --batch (or adaptive)",
+  },
+  'backfill-sleep-ms': {
+    kind: 'integer',
+    min: 0,
+    max: 60_000,
+    default: 0,
+    description: "pause between backfill batches, applied by a running backfill at once; 0: the command line's --sleep-ms",
+  },
 } as const satisfies Record<string, FlagDefinition>;
 
 export type FlagName = keyof typeof flagDefinitions;
-type ValueOf<D> = D extends { kind: 'integer' } ? number : D extends { kind: 'boolean' } ? boolean : never;
+type ValueOf<D> = D extends { kind: 'integer' }
+  ? number
+  : D extends { kind: 'boolean' }
+    ? boolean
+    : D extends { kind: 'enum'; values: readonly (infer V)[] }
+      ? V
+      : never;
 export type FlagValues = { [K in FlagName]: ValueOf<(typeof flagDefinitions)[K]> };
 
 export const flagNames = Object.keys(flagDefinitions) as FlagName[];
@@ -61,8 +104,22 @@ export function parseFlagValue(name: string, raw: unknown, { fromText = false } 
     }
     return { ok: true, value };
   }
+  if (definition.kind === 'enum') {
+    const value = fromText && typeof raw === 'string' ? raw.trim() : raw;
+    if (typeof value !== 'string' || !definition.values.includes(value)) {
+      return { ok: false, error: `${name} must be one of ${definition.values.join(', ')} (got ${JSON.stringify(raw)})` };
+    }
+    return { ok: true, value: value as FlagValues[FlagName] };
+  }
   const words: Record<string, boolean> = { true: true, on: true, '1': true, false: false, off: false, '0': false };
   const value = fromText && typeof raw === 'string' ? words[raw.trim().toLowerCase()] : raw;
   if (typeof value !== 'boolean') return { ok: false, error: `${name} must be true or false (got ${JSON.stringify(raw)})` };
   return { ok: true, value };
+}
+
+/** A flag value as a number, for gauges: booleans 0/1, enums the index of the value in the definition. */
+export function flagNumericValue(name: FlagName, value: FlagValues[FlagName]): number {
+  const definition: FlagDefinition = flagDefinitions[name];
+  if (definition.kind === 'enum') return definition.values.indexOf(String(value));
+  return Number(value);
 }

@@ -6,6 +6,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { Database } from '../db/connection.ts';
 import type { Flags } from '../flags/index.ts';
+import { flagNames, flagNumericValue } from '../flags/registry.ts';
 import { requestMetrics } from '../metrics.ts';
 import type { Metrics } from '../metrics.ts';
 import { randomUUID } from 'node:crypto';
@@ -74,7 +75,7 @@ export function createApp(context: AppContext, userRoutes: Router): Application 
   app.use('/users', userRoutes);
   app.get('/metrics', async (_req, res) => {
     const { values, version } = flags.loaded();
-    for (const [flag, value] of Object.entries(values)) context.metrics.flagValue.set({ flag }, Number(value));
+    for (const flag of flagNames) context.metrics.flagValue.set({ flag }, flagNumericValue(flag, values[flag]));
     context.metrics.flagSetVersion.set(version ?? -1);
     res.type(context.metrics.registry.contentType).send(await context.metrics.registry.metrics());
   });

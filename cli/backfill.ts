@@ -1,0 +1,84 @@
+// npm run backfill [-- options]   rollout step "backfill": fill profile_data from the old columns (or, with
+// --reverse, the old columns from profile_data: the way back from new-only), in batches, resumable, throttled.
+//   --batch N               keys per batch (default: adaptive from 1000, aiming at --target-batch-ms)
+//   --target-batch-ms N     adaptive batch time (default 200; pt-online-schema-change aims at 500)
+//   --max-batch-ms N        after a slower batch, wait as long again (default 2000)
+//   --sleep-ms N            pause between batches (default 0)
+//   --max-threads-running N MySQL: wait while Threads_running is above N (default 25; 0 = never)
+//   --max-lag-ms N          with DATABASE_REPLICA_URL: wait while the replica lags more (default 1000)
+//   --reverse               old columns from profile_data (allowed from live on)
+//   --restart               abandon an unfinished run and start over on the current key range
+//   --progress-interval-ms N  plain progress line interval when not on a terminal (default 5000)
+// While it runs: npm run flags -- set backfill-pause true|false, backfill-batch-size N, backfill-sleep-ms N.
+import { z } from 'zod';
+import { runBackfill } from '../shared/backfill/backfill.ts';
+import { flagControls } from '../shared/backfill/controls.ts';
+import { streamProgress } from '../shared/backfill/progress.ts';
+import { ConfigError } from '../shared/config.ts';
+import { connectDatabase } from '../shared/db/connection.ts';
+import type { Database } from '../shared/db/connection.ts';
+import { backfillReasons } from '../shared/rollout/gates.ts';
+import { readRolloutState } from '../shared/rollout/state.ts';
+import { openDatabase, parseOptions, runCli } from './cli.ts';
+import { integerOption } from './integer-option.ts';
+
+const usage =
+  'backfill [--batch N] [--target-batch-ms N] [--max-batch-ms N] [--sleep-ms N] [--max-threads-running N] [--max-lag-ms N] [--reverse] [--restart] [--progress-interval-ms N]';
+
+await runCli('backfill', usage, async () => {
+  const { values } = parseOptions(process.argv.slice(2), {
+    batch: { type: 'string' },
+    'target-batch-ms': { type: 'string' },
+    'max-batch-ms': { type: 'string' },
+    'sleep-ms': { type: 'string' },
+    'max-threads-running': { type: 'string' },
+    'max-lag-ms': { type: 'string' },
+    reverse: { type: 'boolean' },
+    restart: { type: 'boolean' },
+    'progress-interval-ms': { type: 'string' },
+  });
+  const options = {
+    direction: values.reverse ? ('reverse' as const) : ('forward' as const),
+    batch: integerOption('batch', values.batch, { min: 1, max: 100_000 }) ?? null,
+    targetBatchMs: integerOption('target-batch-ms', values['target-batch-ms'], { min: 1, max: 60_000 }),
+    maxBatchMs: integerOption('max-batch-ms', values['max-batch-ms'], { min: 1, max: 600_000 }),
+    sleepMs: integerOption('sleep-ms', values['sleep-ms'], { min: 0, max: 60_000 }),
+    maxThreadsRunning: integerOption('max-threads-running', values['max-threads-running'], { min: 0, max: 100_000 }),
+    maxLagMs: integerOption('max-lag-ms', values['max-lag-ms'], { min: 1, max: 3_600_000 }),
+    restart: values.restart ?? false,
+  };
+  const progressIntervalMs = integerOption('progress-interval-ms', values['progress-interval-ms'], { min: 100, max: 3_600_000 });
+  const replicaUrl = replicaUrlFromEnv();
+
+  const db = await openDatabase();
+  let replica: Database | null = null;
+  const interrupt = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => interrupt.abort());
+  try {
+    const reasons = backfillReasons(await readRolloutState(db), options.direction);
+    if (reasons.length > 0) throw new Error(`refused: ${reasons.join('; ')}`);
+    if (replicaUrl) replica = await connectDatabase(replicaUrl, { poolMax: 1 });
+    const summary = await runBackfill(
+      db,
+      { ...options, replica },
+      { controls: flagControls(db), progress: streamProgress(process.stdout, { intervalMs: progressIntervalMs }), signal: interrupt.signal },
+    );
+    if (summary.interrupted) {
+      console.error(`backfill: interrupted; run #${summary.runId} stopped at key ${summary.nextId}: run it again to resume`);
+      return 130;
+    }
+    console.log(`next: npm run verify${options.direction === 'reverse' ? ' -- --mode dual' : ''}`);
+  } finally {
+    await replica?.close();
+    await db.close();
+  }
+});
+
+/** DATABASE_REPLICA_URL (optional): a MySQL replica whose lag throttles the backfill. */
+function replicaUrlFromEnv(): string | null {
+  const raw = process.env.DATABASE_REPLICA_URL?.trim();
+  if (!raw) return null;
+  const parsed = z.string().regex(/^mysql:\/\/[^/]+\/[A-Za-z0-9_]+$/).safeParse(raw);
+  if (!parsed.success) throw new ConfigError('DATABASE_REPLICA_URL', 'must be mysql://user:pass@host:port/database');
+  return parsed.data;
+}

@@ -1,0 +1,239 @@
+// Backfill (checklist: "Start the backfill process to copy old data into the new column"), as a batched
+// background job that is safe to run against a live table shared by v1 and v2:
+// - batches by primary-key range, each ONE short UPDATE that computes the value from the row's own current
+//   columns (batch-statements.ts): no concurrent write can be overwritten with older data;
+// - READ COMMITTED: at REPEATABLE READ a range UPDATE also takes gap/next-key locks beyond its rows, which
+//   blocks inserts at the table's tail (exactly where v1 and v2 insert) for the batch's duration;
+// - short lock waits (1 s) and retries with backoff on deadlock, lock-wait timeout, SQLITE_BUSY or a lost
+//   connection, with half the keys each time: contention slows the run down, it never fails it;
+// - the checkpoint moves in the batch's own transaction (checkpoint.ts): kill -9 it at any moment and run it
+//   again, it resumes after the last committed batch and ends with the same result;
+// - the key range is fixed when the run starts, so it terminates however fast rows are written (the failure
+//   reported in pgroll#583); rows written later are dual-written by v2, or v1's, found by verify;
+// - throttled and steered at runtime (throttle.ts, controls.ts), with progress and a summary (progress.ts).
+import type { Database, Executor } from '../db/connection.ts';
+import { isDatabaseUnavailable, isTransient } from '../db/errors.ts';
+import { USERS_TABLE } from '../schema-mapping.ts';
+import { backfillBatchSql } from './batch-statements.ts';
+import type { BackfillDirection } from './batch-statements.ts';
+import { batchSizer } from './batch-size.ts';
+import { backfillRuns, ownerMayBeRunning, processOwner } from './checkpoint.ts';
+import type { BackfillRun } from './checkpoint.ts';
+import type { RuntimeControls } from './controls.ts';
+import type { BackfillSummary, ProgressReporter } from './progress.ts';
+import { replicaLagCheck, threadsRunningCheck, throttleChecks } from './throttle.ts';
+
+export interface BackfillOptions {
+  direction: BackfillDirection;
+  /** Keys per batch, or null to adapt toward targetBatchMs (starting at 1000). */
+  batch?: number | null;
+  targetBatchMs?: number;
+  /** Hard throttle: after a batch longer than this, wait as long again. */
+  maxBatchMs?: number;
+  sleepMs?: number;
+  /** MySQL: wait while Threads_running is above this (0: never). */
+  maxThreadsRunning?: number;
+  /** With a replica: wait while it lags more than this. */
+  maxLagMs?: number;
+  replica?: Database | null;
+  /** Abandon an unfinished run and start a new one over the current key range. */
+  restart?: boolean;
+}
+
+export interface BackfillDeps {
+  controls: RuntimeControls;
+  progress: ProgressReporter;
+  /** Who runs it (host:pid by default), recorded with every checkpoint. */
+  owner?: string;
+  /** Stop after the current batch (SIGINT); the run stays resumable. */
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_TARGET_BATCH_MS = 200;
+export const DEFAULT_MAX_BATCH_MS = 2000;
+export const DEFAULT_MAX_THREADS_RUNNING = 25;
+export const DEFAULT_MAX_LAG_MS = 1000;
+/** A batch lock wait this short gives way to the app's writes instead of queueing behind them (pt-osc does 1 s too). */
+const BATCH_LOCK_WAIT_S = 1;
+const BATCH_ATTEMPTS = 20;
+
+/** Another process moved the checkpoint of the run this one works on. */
+export class BackfillConflict extends Error {}
+
+export async function runBackfill(db: Database, options: BackfillOptions, deps: BackfillDeps): Promise<BackfillSummary> {
+  const {
+    direction,
+    batch = null,
+    targetBatchMs = DEFAULT_TARGET_BATCH_MS,
+    maxBatchMs = DEFAULT_MAX_BATCH_MS,
+    sleepMs = 0,
+    maxThreadsRunning = DEFAULT_MAX_THREADS_RUNNING,
+    maxLagMs = DEFAULT_MAX_LAG_MS,
+    replica = null,
+    restart = false,
+  } = options;
+  const { controls, progress, owner = processOwner(), signal } = deps;
+  const runs = backfillRuns(db);
+  const run = await claimRun(db, direction, { restart, owner });
+  const resumedFrom = run.nextId > run.rangeStart && run.batches > 0 ? run.nextId : null;
+  if (resumedFrom !== null) progress.note(`resuming backfill run #${run.id} (${direction}) at key ${resumedFrom} of ${run.rangeStart}..${run.rangeEnd}`);
+  else progress.note(`backfill run #${run.id} (${direction}) over keys ${run.rangeStart}..${run.rangeEnd}`);
+
+  const sql = backfillBatchSql(db.dialect, direction);
+  const sizer = batchSizer({ fixed: batch, targetMs: targetBatchMs });
+  const started = performance.now();
+  let next = run.nextId;
+  let rowsChanged = run.rowsChanged;
+  let rowsChangedThisProcess = 0;
+  let batches = run.batches;
+  let retries = run.retries;
+  let throttledMs = 0;
+  let cooldown: { until: number; reason: string } | null = null;
+  let interrupted = false;
+  let heartbeatAt = performance.now();
+  /** Keeps the run visibly alive while it waits (and gives the replica-lag probe a fresh timestamp). */
+  const heartbeat = async () => {
+    heartbeatAt = performance.now();
+    if (!(await runs.heartbeat(run.id, next, owner))) throw new BackfillConflict(`backfill run #${run.id} was taken over by another process while this one waited; this one stops`);
+  };
+  const externalChecks = throttleChecks([
+    threadsRunningCheck(db, maxThreadsRunning),
+    replicaLagCheck(replica, () => run.id, maxLagMs, { freshHeartbeat: async () => (performance.now() - heartbeatAt > 50 ? heartbeat() : undefined) }),
+  ]);
+
+  const snapshot = (throttle: string | null) => ({
+    runId: run.id,
+    direction,
+    rangeStart: run.rangeStart,
+    rangeEnd: run.rangeEnd,
+    nextId: next,
+    rowsChanged,
+    keysThisProcess: next - run.nextId,
+    elapsedMs: performance.now() - started,
+    batchSize: controls.batchSize ?? sizer.current(),
+    throttle,
+  });
+
+  const throttleReason = async (): Promise<string | null> => {
+    if (controls.paused) return 'paused by flag backfill-pause';
+    if (cooldown && performance.now() < cooldown.until) return cooldown.reason;
+    cooldown = null;
+    return externalChecks();
+  };
+
+  /** One batch in one transaction, retried on transient errors with half the keys each time. */
+  const runBatch = async (from: number, keys: number): Promise<{ to: number; changed: number }> => {
+    for (let attempt = 1; ; attempt++) {
+      const to = Math.min(run.rangeEnd, from + keys - 1);
+      try {
+        const changed = await db.transaction(
+          async (tx: Executor) => {
+            if (db.dialect.name !== 'sqlite') await tx.run(`SET SESSION innodb_lock_wait_timeout = ${BATCH_LOCK_WAIT_S}`);
+            const matched = await tx.update(sql, [from, to]);
+            const moved = await runs.checkpoint(tx, run.id, { from, to: to + 1, changed: matched, retries: attempt - 1, owner });
+            if (!moved) throw new BackfillConflict(`backfill run #${run.id} was moved past key ${from} by another process; this one stops (its last batch was rolled back)`);
+            return matched;
+          },
+          { isolation: 'READ COMMITTED' },
+        );
+        retries += attempt - 1;
+        return { to, changed };
+      } catch (err) {
+        if (err instanceof BackfillConflict) throw err;
+        if (attempt >= BATCH_ATTEMPTS || !(isTransient(err) || isDatabaseUnavailable(err))) {
+          throw new Error(`batch ${from}..${to} failed (attempt ${attempt}): ${(err as Error).message.split('\n')[0]}; run the backfill again to resume from key ${from}`);
+        }
+        keys = Math.min(keys, sizer.shrink());
+        progress.note(`batch ${from}..${to}: ${(err as Error).message.split('\n')[0]}; retrying with ${keys} keys (attempt ${attempt + 1}/${BATCH_ATTEMPTS})`);
+        await delay(Math.min(2000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2));
+      }
+    }
+  };
+
+  while (next <= run.rangeEnd) {
+    if (signal?.aborted) {
+      interrupted = true;
+      break;
+    }
+    await controls.refresh();
+    const reason = await throttleReason();
+    if (reason) {
+      progress.update(snapshot(reason));
+      if (performance.now() - heartbeatAt >= 1000) await heartbeat();
+      const waitStarted = performance.now();
+      await delay(100, signal);
+      throttledMs += performance.now() - waitStarted;
+      continue;
+    }
+    const keys = controls.batchSize ?? sizer.current();
+    const batchStarted = performance.now();
+    const { to, changed } = await runBatch(next, keys);
+    const batchMs = performance.now() - batchStarted;
+    sizer.record(to - next + 1, batchMs);
+    if (batchMs > maxBatchMs) cooldown = { until: performance.now() + batchMs, reason: `last batch took ${Math.round(batchMs)} ms > ${maxBatchMs} ms` };
+    next = to + 1;
+    heartbeatAt = performance.now();
+    rowsChanged += changed;
+    rowsChangedThisProcess += changed;
+    batches += 1;
+    progress.update(snapshot(null));
+    const pause = controls.sleepMs ?? sleepMs;
+    if (pause > 0 && next <= run.rangeEnd) await delay(pause, signal);
+  }
+
+  if (!interrupted) await runs.finish(run.id, next);
+  const summary: BackfillSummary = {
+    runId: run.id,
+    direction,
+    resumedFrom,
+    rangeStart: run.rangeStart,
+    rangeEnd: run.rangeEnd,
+    nextId: next,
+    keys: next - run.nextId,
+    rowsChanged,
+    rowsChangedThisProcess,
+    batches,
+    retries,
+    elapsedMs: performance.now() - started,
+    throttledMs,
+    interrupted,
+  };
+  progress.done(summary);
+  return summary;
+}
+
+/** The run to work on: the unfinished one (resumed), or a new one over the table's current key range. */
+async function claimRun(db: Database, direction: BackfillDirection, { restart, owner }: { restart: boolean; owner: string }): Promise<BackfillRun> {
+  const runs = backfillRuns(db);
+  const unfinished = await runs.unfinished();
+  if (unfinished && restart) {
+    await runs.abandon(unfinished.id);
+  } else if (unfinished) {
+    if (unfinished.direction !== direction) {
+      throw new Error(
+        `backfill run #${unfinished.id} (${unfinished.direction}) is unfinished: finish it (npm run backfill${unfinished.direction === 'reverse' ? ' -- --reverse' : ''}) or abandon it with --restart`,
+      );
+    }
+    if (unfinished.owner !== owner && unfinished.recentlyUpdated && ownerMayBeRunning(unfinished.owner)) {
+      throw new Error(
+        `backfill run #${unfinished.id} is in progress (${unfinished.owner}, last checkpoint ${unfinished.updatedAt}): wait for it, pause it with npm run flags -- set backfill-pause true, or stop that process`,
+      );
+    }
+    return unfinished;
+  }
+  const [bounds] = await db.select<{ lo: number | string | null; hi: number | string | null }>(`SELECT MIN(id) AS lo, MAX(id) AS hi FROM ${USERS_TABLE}`);
+  const range = bounds?.lo == null || bounds.hi == null ? { start: 1, end: 0 } : { start: Number(bounds.lo), end: Number(bounds.hi) };
+  return runs.create(direction, range, owner);
+}
+
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,52 @@
+// The rollout's stages, in order, each mapped to the seed's checklist, and the stage the system is in, derived
+// from the facts (state.ts): the highest stage whose mark is present. Flags mark the stages a flag makes
+// (shadow, read shift, live, new-only); the registry, checkpoints and migrations mark the others.
+import { CONTRACT_MIGRATION, EXPAND_MIGRATION } from './state.ts';
+import type { RolloutState } from './state.ts';
+
+export const STAGES = ['base', 'expand', 'dual-write', 'shadow', 'backfill', 'read-shift', 'live', 'new-only', 'contracted'] as const;
+export type StageName = (typeof STAGES)[number];
+
+export const STAGE_MEANING: Record<StageName, string> = {
+  base: 'v1 on the base schema',
+  expand: 'profile_data exists (002-expand); no v2 alive yet',
+  'dual-write': 'v2 alive, writing old columns and profile_data',
+  shadow: 'v2 compares profile_data with the old columns on every read (shadow-compare)',
+  backfill: 'the backfill has run (or runs): profile_data filled from the old columns',
+  'read-shift': 'reads sent to profile_data for N% of users, verified against the old columns',
+  live: 'every read trusts profile_data (no comparison); v2 still dual-writes',
+  'new-only': 'v2 reads and writes only profile_data',
+  contracted: 'name and email dropped (007-contract)',
+};
+
+/** The steps `advance` takes through read-shift (rollback walks them down, then to 0). */
+export const READ_SHIFT_STEPS = [1, 10, 50, 100] as const;
+
+export interface Stage {
+  name: StageName;
+  /** read-new-percent, for read-shift. */
+  percent?: number;
+  /** As shown and logged: "read-shift 25%". */
+  label: string;
+}
+
+export function stageOf(name: StageName, percent?: number): Stage {
+  return { name, ...(percent === undefined ? {} : { percent }), label: name === 'read-shift' ? `read-shift ${percent}%` : name };
+}
+
+export function deriveStage(state: RolloutState): Stage {
+  const flags = state.flags?.values;
+  if (state.migrations.includes(CONTRACT_MIGRATION)) return stageOf('contracted');
+  if (flags?.['write-mode'] === 'new-only') return stageOf('new-only');
+  if (flags?.['read-trust-new']) return stageOf('live');
+  if (flags && flags['read-new-percent'] > 0) return stageOf('read-shift', flags['read-new-percent']);
+  if (state.backfill && (state.backfill.unfinished?.direction === 'forward' || state.backfill.forwardDone)) return stageOf('backfill');
+  if (flags?.['shadow-compare']) return stageOf('shadow');
+  if (state.alive.some((i) => i.appVersion === 'v2')) return stageOf('dual-write');
+  if (state.migrations.includes(EXPAND_MIGRATION)) return stageOf('expand');
+  return stageOf('base');
+}
+
+export function stageIndex(stage: Stage): number {
+  return STAGES.indexOf(stage.name);
+}

@@ -1,0 +1,75 @@
+// `rollout advance` and `rollout rollback`: move one stage. First wait until every alive instance has loaded
+// the current flag set (so the gate judges a settled fleet), then evaluate the gate (gates.ts) on fresh facts,
+// refuse with its reasons, or write the stage's flags and wait until every alive instance has loaded them.
+// Only then is the transition complete. Every outcome is logged (events.ts).
+import type { Database } from '../db/connection.ts';
+import { writeFlags } from '../flags/store.ts';
+import type { InstanceRow } from '../registry/instances.ts';
+import { rolloutEvents } from './events.ts';
+import type { TransitionOutcome } from './events.ts';
+import { describeLagging, waitForFleet } from './fleet.ts';
+import { planAdvance, planRollback } from './gates.ts';
+import type { Plan } from './gates.ts';
+import type { Stage } from './stages.ts';
+import { readRolloutState } from './state.ts';
+import type { RolloutState } from './state.ts';
+
+export interface TransitionOptions {
+  percent?: number;
+  /** How long to wait for every alive instance to load a flag-set version. */
+  waitTimeoutMs?: number;
+  actor: string;
+  onWaiting?: (lagging: InstanceRow[], version: number) => void;
+}
+
+export type TransitionResult =
+  | { outcome: 'completed'; from: Stage; to: Stage; version: number; waitedMs: number }
+  | { outcome: 'refused'; from: Stage; to: Stage | null; reasons: string[] }
+  | { outcome: 'manual'; from: Stage; command: string }
+  | { outcome: 'timed-out'; from: Stage; to: Stage; version: number; lagging: InstanceRow[] };
+
+export async function transition(db: Database, action: 'advance' | 'rollback', options: TransitionOptions): Promise<TransitionResult> {
+  const { waitTimeoutMs, actor, onWaiting } = options;
+  const events = rolloutEvents(db);
+  const log = (from: Stage, to: Stage | null, outcome: TransitionOutcome, extra: { changes?: object; version?: number; detail?: string } = {}) =>
+    events.record({
+      action,
+      fromStage: from.label,
+      toStage: to?.label ?? null,
+      changes: extra.changes ? JSON.stringify(extra.changes) : null,
+      flagSetVersion: extra.version ?? null,
+      outcome,
+      detail: extra.detail ?? null,
+      actor,
+    });
+
+  let state = await readRolloutState(db);
+  if (state.flags) {
+    const settled = await waitForFleet(db, state.flags.version, { timeoutMs: waitTimeoutMs, onWaiting: (lagging) => onWaiting?.(lagging, state.flags!.version) });
+    if (!settled.ok) {
+      const plan = planFor(action, state, options);
+      const reasons = [`not every alive instance has loaded the current flag-set version ${state.flags.version}: ${describeLagging(settled.lagging, state.flags.version)}`];
+      await log(plan.from, null, 'refused', { detail: reasons.join('; ') });
+      return { outcome: 'refused', from: plan.from, to: null, reasons };
+    }
+    state = await readRolloutState(db);
+  }
+  const plan = planFor(action, state, options);
+  if (plan.kind === 'manual') return { outcome: 'manual', from: plan.from, command: plan.command };
+  if (plan.kind === 'refused') {
+    await log(plan.from, plan.to, 'refused', { detail: plan.reasons.join('; ') });
+    return { outcome: 'refused', from: plan.from, to: plan.to, reasons: plan.reasons };
+  }
+  const version = await writeFlags(db, plan.changes, actor);
+  const waited = await waitForFleet(db, version, { timeoutMs: waitTimeoutMs, onWaiting: (lagging) => onWaiting?.(lagging, version) });
+  if (!waited.ok) {
+    await log(plan.from, plan.to, 'timed-out', { changes: plan.changes, version, detail: describeLagging(waited.lagging, version) });
+    return { outcome: 'timed-out', from: plan.from, to: plan.to, version, lagging: waited.lagging };
+  }
+  await log(plan.from, plan.to, 'completed', { changes: plan.changes, version });
+  return { outcome: 'completed', from: plan.from, to: plan.to, version, waitedMs: waited.waitedMs };
+}
+
+function planFor(action: 'advance' | 'rollback', state: RolloutState, { percent }: TransitionOptions): Plan {
+  return action === 'advance' ? planAdvance(state, { percent }) : planRollback(state, { percent });
+}
