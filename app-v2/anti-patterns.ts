@@ -20,8 +20,12 @@ import { deriveColumns } from './dual-write.ts';
 import type { DualWriter } from './dual-write.ts';
 
 
-/** new-first-crash dies on this write (counting creates and updates), so the run shows a half-made row. */
-const CRASH_ON_WRITE = 15;
+/**
+ * new-first-crash dies on this create, leaving a half-made row. (A crash in a PUT would be hidden here: the
+ * balancer re-sends a PUT whose connection broke to the next instance, which rewrites both columns. A POST it
+ * never re-sends.)
+ */
+const CRASH_ON_CREATE = 5;
 
 export function withAntiPattern(
   antiPattern: AntiPattern | undefined,
@@ -47,24 +51,20 @@ export function withAntiPattern(
 
     case 'new-first-crash': {
       // WRONG: new column first. A crash in between leaves the new value where v1 cannot see it.
-      let writes = 0;
-      const maybeCrash = () => {
-        if (++writes === CRASH_ON_WRITE) crash();
-      };
+      let creates = 0;
       return {
         reader,
         writer: {
           create: async (fields) => {
             const { old, profileJson } = deriveColumns(fields);
             const user = await users.insertBoth({ name: '', email: '' }, profileJson);
-            maybeCrash();
+            if (++creates === CRASH_ON_CREATE) crash();
             await users.updateOld(user.id, old);
             return { ...user, ...fields };
           },
           update: async (id, fields) => {
             const { old, profileJson } = deriveColumns(fields);
             if (!(await users.updateNew(id, profileJson))) return false;
-            maybeCrash();
             return users.updateOld(id, old);
           },
         },

@@ -169,20 +169,28 @@ try {
   await step(3, 'cross-version', 'cross-version check: a write through each version is read through the other', 'v1 and v2 both serving', async () => {
     const v1 = fleet.slot('v1-a').instance!.url;
     const v2 = fleet.slot('v2-a').instance!.url;
-    const viaV2 = await httpJson('POST', `${v2}/users`, { name: 'Check via v2', email: 'check-v2@example.test' });
-    const readByV1 = await httpJson('GET', `${v1}/users/${viaV2.json.id}`);
-    const viaV1 = await httpJson('PUT', `${v1}/users/${viaV2.json.id}`, { name: 'Check via v1', email: 'check-v1@example.test' });
-    const readByV2 = await httpJson('GET', `${v2}/users/${viaV2.json.id}`);
-    evidence(`v2 wrote ${JSON.stringify(viaV2.json.name)}, v1 read ${JSON.stringify(readByV1.json.name)}`);
-    evidence(`v1 wrote ${JSON.stringify(viaV1.json.name)}, v2 read ${JSON.stringify(readByV2.json.name)} (X-Read-Source: ${readByV2.headers.get('x-read-source')})`);
-    if (!antiPattern) must(readByV1.json.name === 'Check via v2' && readByV2.json.name === 'Check via v1', 'a write was not visible through the other version');
+    try {
+      const viaV2 = await httpJson('POST', `${v2}/users`, { name: 'Check via v2', email: 'check-v2@example.test' });
+      const readByV1 = await httpJson('GET', `${v1}/users/${viaV2.json.id}`);
+      const viaV1 = await httpJson('PUT', `${v1}/users/${viaV2.json.id}`, { name: 'Check via v1', email: 'check-v1@example.test' });
+      const readByV2 = await httpJson('GET', `${v2}/users/${viaV2.json.id}`);
+      evidence(`v2 wrote ${JSON.stringify(viaV2.json.name)}, v1 read ${JSON.stringify(readByV1.json.name)}`);
+      evidence(`v1 wrote ${JSON.stringify(viaV1.json.name)}, v2 read ${JSON.stringify(readByV2.json.name)} (X-Read-Source: ${readByV2.headers.get('x-read-source')})`);
+      must(readByV1.json.name === 'Check via v2' && readByV2.json.name === 'Check via v1', 'a write was not visible through the other version');
+    } catch (err) {
+      // An anti-pattern is expected to break this; the checker's verdict below says how.
+      if (!antiPattern) throw err;
+      evidence(`the check failed, as ${antiPattern} is expected to make it: ${(err as Error).message}`);
+    }
     await dwell(Math.min(2, STEP_SECONDS));
   });
 
   await step(4, 'shadow', 'shadow: v2 compares both columns on every read and counts mismatches', 'v2 serving', async () => {
     await tool('flags', 'set', 'shadow-compare', 'true');
     await dwell();
-    const metrics = await fetch(`${fleet.slot('v2-a').instance!.url}/metrics`).then((r) => r.text());
+    const metrics = await fetch(`${fleet.slot('v2-a').instance!.url}/metrics`)
+      .then((r) => r.text())
+      .catch((err: Error) => `unreachable: ${err.message}`);
     const mismatches = [...metrics.matchAll(/^shadow_mismatches_total\{reason="(\w+)"[^}]*\} (\d+)/gm)].map((m) => `${m[1]}=${m[2]}`);
     evidence(`v2-a shadow mismatches: ${mismatches.join(' ') || 'none'} (missing = not yet backfilled; different = a v1 write after v2's)`);
   });
