@@ -244,7 +244,7 @@ try {
       );
       const slowest = Math.round(performance.now() - started);
       evidence(`every instance follows the rollback (from /healthz): ${followed.join(', ')}`);
-      must(slowest <= 1500, `an instance took ${slowest} ms to follow the rollback`);
+      must(slowest <= 1000, `an instance took ${slowest} ms to follow the rollback`);
       await tool('rollout', 'advance', '--percent', '100');
       await dwell(Math.max(1, STEP_SECONDS / 2));
     });
