@@ -9,6 +9,7 @@
 // or slower to update again, which would make the comparison meaningless.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import mysql from 'mysql2/promise';
@@ -112,7 +113,9 @@ async function timeBackfillProcess(): Promise<{ ms: number; output: string }> {
   return { ms, output };
 }
 
-const runs: { oneStatementMs: number; backfillMs: number; ratio: number }[] = [];
+// The load average goes into the results: on a shared machine, another process's CPU use slows the batched run
+// (many short statements) more than the single one, and a ratio means little without it.
+const runs: { oneStatementMs: number; backfillMs: number; ratio: number; loadAverage: number[] }[] = [];
 try {
   for (let i = 1; i <= repeat; i++) {
     await freshTable();
@@ -122,11 +125,12 @@ try {
     const [check] = (await admin.query(`SELECT COUNT(*) AS missing FROM ${database}.users WHERE profile_data IS NULL`)) as unknown as [{ missing: number }[]];
     if (Number(check[0]!.missing) !== 0) throw new Error(`the backfill left ${check[0]!.missing} rows without profile_data`);
     const ratio = oneStatementMs / backfillMs;
-    runs.push({ oneStatementMs: Math.round(oneStatementMs), backfillMs: Math.round(backfillMs), ratio: Number(ratio.toFixed(3)) });
+    const loadAverage = os.loadavg().map((value) => Number(value.toFixed(2)));
+    runs.push({ oneStatementMs: Math.round(oneStatementMs), backfillMs: Math.round(backfillMs), ratio: Number(ratio.toFixed(3)), loadAverage });
     console.log(output.trim().split('\n').filter((line) => /done|this process|whole run/.test(line)).join('\n'));
     console.log(
       `run ${i}/${repeat}: one UPDATE ${(oneStatementMs / 1000).toFixed(2)} s (${rate(oneStatementMs).toLocaleString('en-US')} rows/s); ` +
-        `backfill process ${(backfillMs / 1000).toFixed(2)} s (${rate(backfillMs).toLocaleString('en-US')} rows/s): ${ratio.toFixed(2)}x`,
+        `backfill process ${(backfillMs / 1000).toFixed(2)} s (${rate(backfillMs).toLocaleString('en-US')} rows/s): ${ratio.toFixed(2)}x (load average ${loadAverage.join(' ')})`,
     );
   }
   const ratios = runs.map((r) => r.ratio).sort((a, b) => a - b);

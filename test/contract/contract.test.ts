@@ -36,7 +36,7 @@ describe.each(targets)('contract on $name', (target) => {
     const seeded = await seedV1Users(db, 200);
     await walkTo(db, 'new-only');
     const v1Id = unique('v1');
-    v1 = await startInstanceProcess('v1', { DATABASE_URL: url, INSTANCE_ID: v1Id, HEARTBEAT_MS: '200' });
+    v1 = await startInstanceProcess('v1', { DATABASE_URL: url, INSTANCE_ID: v1Id });
     const contract = () => runScript('cli/db-contract.ts', [], { DATABASE_URL: url });
 
     const whileV1Alive = await contract();

@@ -36,7 +36,7 @@ describe.each(targets)('rollout transitions on $name', (target) => {
   async function slowInstance(db: TestDatabase['db'], version: () => number) {
     const registry = instanceRegistry(db);
     const instanceId = unique('slow-v2');
-    const rowId = await registry.register({ instanceId, appVersion: 'v2', address: '127.0.0.1:9', pid: 999_999, heartbeatMs: 200 }, version());
+    const rowId = await registry.register({ instanceId, appVersion: 'v2', address: '127.0.0.1:9', pid: 999_999, heartbeatMs: 1000 }, version());
     timers.push(setInterval(() => void registry.heartbeat(rowId, version()).catch(() => {}), 200));
     return instanceId;
   }
@@ -76,7 +76,7 @@ describe.each(targets)('rollout transitions on $name', (target) => {
     await seedV1Users(db, 100);
     await walkTo(db, 'read-shift 100%');
     const v1Id = unique('v1');
-    v1 = await startInstanceProcess('v1', { DATABASE_URL: url, INSTANCE_ID: v1Id, HEARTBEAT_MS: '200' });
+    v1 = await startInstanceProcess('v1', { DATABASE_URL: url, INSTANCE_ID: v1Id });
 
     const whileAlive = await runScript('cli/rollout.ts', ['advance'], { DATABASE_URL: url });
     await v1.stop('SIGTERM');
