@@ -4,6 +4,7 @@
 // the last clean verify?" must stay answerable after the v1s are gone. An instance killed with -9 never marks
 // itself stopped; it stops being alive on its own once it misses 3 heartbeats.
 import type { Database } from '../db/connection.ts';
+import { dbTime } from '../rollout/db-time.ts';
 
 /** An instance is alive while its last heartbeat is younger than this many of its heartbeat intervals. */
 export const ALIVE_HEARTBEATS = 3;
@@ -32,9 +33,9 @@ type RawRow = {
   address: string;
   pid: number | string;
   heartbeat_ms: number | string;
-  started_at: string;
-  last_seen: string;
-  stopped_at: string | null;
+  started_at: string | Date;
+  last_seen: string | Date;
+  stopped_at: string | Date | null;
   flag_set_version: number | string | null;
   alive: number | string | boolean;
 };
@@ -51,9 +52,9 @@ export function instanceRegistry(db: Database) {
     address: r.address,
     pid: Number(r.pid),
     heartbeatMs: Number(r.heartbeat_ms),
-    startedAt: String(r.started_at),
-    lastSeen: String(r.last_seen),
-    stoppedAt: r.stopped_at === null ? null : String(r.stopped_at),
+    startedAt: dbTime(r.started_at),
+    lastSeen: dbTime(r.last_seen),
+    stoppedAt: r.stopped_at === null ? null : dbTime(r.stopped_at),
     flagSetVersion: r.flag_set_version === null ? null : Number(r.flag_set_version),
     alive: Number(r.alive) === 1,
   });
