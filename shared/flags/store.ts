@@ -41,12 +41,31 @@ export async function readFlagSet(db: Database): Promise<FlagSet | null> {
   return { version: Number(rows[0]!.set_version), values: values as FlagValues, invalid };
 }
 
-/** Sets flags atomically; returns the new flag-set version. Values must already be checked by the registry. */
-export async function writeFlags(db: Database, changes: Partial<FlagValues>, changedBy: string): Promise<number> {
+/** A compare-and-set write found the flag set at another version than the one its decision was based on. */
+export class FlagSetMoved extends Error {
+  constructor(
+    readonly expected: number,
+    readonly actual: number | null,
+  ) {
+    super(`the flag set moved from version ${expected} to ${actual ?? 'unknown'} while this change was being decided`);
+  }
+}
+
+/**
+ * Sets flags atomically; returns the new flag-set version. Values must already be checked by the registry.
+ * With `expectVersion` it is a compare-and-set: it writes only if the set is still at that version (the one a
+ * gate judged), and throws FlagSetMoved otherwise, so two operators advancing at once cannot both land.
+ */
+export async function writeFlags(db: Database, changes: Partial<FlagValues>, changedBy: string, { expectVersion }: { expectVersion?: number } = {}): Promise<number> {
   const now = db.dialect.now;
   return db.transaction(async (tx) => {
     // The row lock on flag_set serializes concurrent writers, so versions are never reused or reordered.
-    await tx.update(`UPDATE flag_set SET version = version + 1, updated_at = ${now} WHERE id = 1`);
+    const guard = expectVersion === undefined ? '' : ' AND version = $1';
+    const bumped = await tx.update(`UPDATE flag_set SET version = version + 1, updated_at = ${now} WHERE id = 1${guard}`, expectVersion === undefined ? [] : [expectVersion]);
+    if (bumped === 0 && expectVersion !== undefined) {
+      const [current] = await tx.select<{ version: number | string }>('SELECT version FROM flag_set WHERE id = 1');
+      throw new FlagSetMoved(expectVersion, current ? Number(current.version) : null);
+    }
     const [row] = await tx.select<{ version: number | string }>('SELECT version FROM flag_set WHERE id = 1');
     const version = Number(row!.version);
     for (const [name, value] of Object.entries(changes)) {

@@ -3,7 +3,7 @@
 // refuse with its reasons, or write the stage's flags and wait until every alive instance has loaded them.
 // Only then is the transition complete. Every outcome is logged (events.ts).
 import type { Database } from '../db/connection.ts';
-import { writeFlags } from '../flags/store.ts';
+import { FlagSetMoved, writeFlags } from '../flags/store.ts';
 import type { InstanceRow } from '../registry/instances.ts';
 import { rolloutEvents } from './events.ts';
 import type { TransitionOutcome } from './events.ts';
@@ -60,7 +60,17 @@ export async function transition(db: Database, action: 'advance' | 'rollback', o
     await log(plan.from, plan.to, 'refused', { detail: plan.reasons.join('; ') });
     return { outcome: 'refused', from: plan.from, to: plan.to, reasons: plan.reasons };
   }
-  const version = await writeFlags(db, plan.changes, actor);
+  let version: number;
+  try {
+    // Compare-and-set on the version the gate judged: a concurrent advance/rollback/flags set makes this one
+    // refuse instead of landing on top of a state nobody checked.
+    version = await writeFlags(db, plan.changes, actor, state.flags ? { expectVersion: state.flags.version } : {});
+  } catch (err) {
+    if (!(err instanceof FlagSetMoved)) throw err;
+    const reasons = [`${err.message}; nothing was written: run the command again to judge the new state`];
+    await log(plan.from, plan.to, 'refused', { detail: reasons.join('; ') });
+    return { outcome: 'refused', from: plan.from, to: plan.to, reasons };
+  }
   const waited = await waitForFleet(db, version, { timeoutMs: waitTimeoutMs, onWaiting: (lagging) => onWaiting?.(lagging, version) });
   if (!waited.ok) {
     await log(plan.from, plan.to, 'timed-out', { changes: plan.changes, version, detail: describeLagging(waited.lagging, version) });

@@ -5,7 +5,7 @@
 // the admin API refuse the changes that would skip the gate.
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { writeFlags } from '../../shared/flags/store.ts';
+import { FlagSetMoved, writeFlags } from '../../shared/flags/store.ts';
 import { instanceRegistry } from '../../shared/registry/instances.ts';
 import { rolloutEvents } from '../../shared/rollout/events.ts';
 import { databaseTargets, unique } from '../support/databases.ts';
@@ -97,6 +97,24 @@ describe.each(targets)('rollout transitions on $name', (target) => {
     expect(newOnly).toMatchObject({ outcome: 'refused', to: { label: 'new-only' } });
     expect(await stageLabel(db)).toBe('live');
   }, 60_000);
+
+  it.skipIf(target.skip)('When another change lands between a gate judging flag-set version N and its write, then the compare-and-set write refuses and the stored flags are the other change', async () => {
+    database = await target.create();
+    const { db } = database;
+    const judged = (await storedFlagSet(db))!.version;
+    const other = await writeFlags(db, { 'shadow-compare': true }, 'test: the other operator');
+
+    const stale = writeFlags(db, { 'read-new-percent': 0, 'shadow-compare': false }, 'test: the late one', { expectVersion: judged });
+
+    await expect(stale).rejects.toBeInstanceOf(FlagSetMoved);
+    await expect(stale).rejects.toThrow(`the flag set moved from version ${judged} to ${other}`);
+    const stored = (await storedFlagSet(db))!;
+    expect(stored.version).toBe(other);
+    expect(stored.values['shadow-compare']).toBe(true);
+    const fresh = await writeFlags(db, { 'shadow-compare': false }, 'test: re-judged', { expectVersion: other });
+    expect(fresh).toBe(other + 1);
+    expect((await storedFlagSet(db))!.values['shadow-compare']).toBe(false);
+  });
 
   it.skipIf(target.skip)('When `flags set` or the admin API tries a stage flag or raises the read shift before the backfill, then it is refused and nothing changes; lowering it is allowed', async () => {
     database = await target.create();
