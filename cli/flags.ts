@@ -3,8 +3,8 @@
 // Every instance picks a change up within a second; `status` shows which flag-set version each has loaded.
 import { flagDefinitions, flagNames, parseFlagValue } from '../shared/flags/registry.ts';
 import type { FlagName, FlagValues } from '../shared/flags/registry.ts';
-import { readFlagSet, writeFlags } from '../shared/flags/store.ts';
-import { flagChangeRefusal } from '../shared/rollout/flag-gate.ts';
+import { readFlagSet } from '../shared/flags/store.ts';
+import { gatedFlagWrite } from '../shared/rollout/flag-gate.ts';
 import { openDatabase, parseOptions, runCli, UsageError } from './cli.ts';
 
 const usage = 'flags get | flags set NAME VALUE [NAME VALUE ...]';
@@ -29,10 +29,9 @@ await runCli('flags', usage, async () => {
   try {
     if (command === 'set') {
       // Stage flags change only through `npm run rollout`, and read-new-percent rises only past the read-shift gate.
-      const refusal = await flagChangeRefusal(db, changes as Partial<FlagValues>);
-      if (refusal) throw new Error(`refused: ${refusal}`);
-      const version = await writeFlags(db, changes as Partial<FlagValues>, `cli@${process.env.USER ?? 'unknown'}`);
-      console.log(`flag set version ${version}: ${Object.entries(changes).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+      const written = await gatedFlagWrite(db, changes as Partial<FlagValues>, `cli@${process.env.USER ?? 'unknown'}`);
+      if (!written.ok) throw new Error(`refused: ${written.refusal}`);
+      console.log(`flag set version ${written.version}: ${Object.entries(changes).map(([k, v]) => `${k}=${v}`).join(' ')}`);
     }
     const set = await readFlagSet(db);
     if (!set) throw new Error('no flag tables yet: run npm run db:migrate (002-expand creates them)');

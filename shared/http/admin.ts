@@ -6,8 +6,8 @@ import type { RequestHandler } from 'express';
 import type { Database } from '../db/connection.ts';
 import { flagDefinitions, parseFlagValue } from '../flags/registry.ts';
 import type { FlagName, FlagValues } from '../flags/registry.ts';
-import { readFlagSet, writeFlags } from '../flags/store.ts';
-import { flagChangeRefusal } from '../rollout/flag-gate.ts';
+import { readFlagSet } from '../flags/store.ts';
+import { gatedFlagWrite } from '../rollout/flag-gate.ts';
 import { HttpError } from './errors.ts';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
@@ -43,10 +43,9 @@ export function adminRouter({ db, token, instanceId }: { db: Database; token: st
       if (!parsed.ok) throw new HttpError(400, 'invalid_flag', parsed.error, [{ field: name, message: parsed.error }]);
       changes[name as FlagName] = parsed.value;
     }
-    const refusal = await flagChangeRefusal(db, changes as Partial<FlagValues>);
-    if (refusal) throw new HttpError(409, 'rollout_gate', refusal);
-    const version = await writeFlags(db, changes as Partial<FlagValues>, `admin-api@${instanceId}`);
-    res.json({ version, changed: changes });
+    const written = await gatedFlagWrite(db, changes as Partial<FlagValues>, `admin-api@${instanceId}`);
+    if (!written.ok) throw new HttpError(409, 'rollout_gate', written.refusal);
+    res.json({ version: written.version, changed: changes });
   });
   return router;
 }

@@ -4,13 +4,27 @@
 // before live stays the instant rollback it always was.
 import type { Database } from '../db/connection.ts';
 import type { FlagValues } from '../flags/registry.ts';
+import { FlagSetMoved, writeFlags } from '../flags/store.ts';
 import { flagChangeReasons } from './gates.ts';
 import { readRolloutState } from './state.ts';
 
-/** Why this change must not be written directly, or null when it may. */
-export async function flagChangeRefusal(db: Database, changes: Partial<FlagValues>): Promise<string | null> {
+export type GatedWrite = { ok: true; version: number } | { ok: false; refusal: string };
+
+/**
+ * Judges the change against the rollout state and writes it with a compare-and-set on the flag-set version
+ * it judged, so a change that lands in between (another operator, a rollout advance) makes this one refuse
+ * rather than land on a state nobody checked.
+ */
+export async function gatedFlagWrite(db: Database, changes: Partial<FlagValues>, actor: string): Promise<GatedWrite> {
   const gated = 'write-mode' in changes || 'read-trust-new' in changes || 'read-new-percent' in changes;
-  if (!gated) return null;
-  const reasons = flagChangeReasons(await readRolloutState(db), changes);
-  return reasons.length > 0 ? reasons.join('; ') : null;
+  if (!gated) return { ok: true, version: await writeFlags(db, changes, actor) };
+  const state = await readRolloutState(db);
+  const reasons = flagChangeReasons(state, changes);
+  if (reasons.length > 0) return { ok: false, refusal: reasons.join('; ') };
+  try {
+    return { ok: true, version: await writeFlags(db, changes, actor, state.flags ? { expectVersion: state.flags.version } : {}) };
+  } catch (err) {
+    if (err instanceof FlagSetMoved) return { ok: false, refusal: `${err.message}; nothing was written: try again` };
+    throw err;
+  }
 }
