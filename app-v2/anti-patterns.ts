@@ -11,8 +11,11 @@
 // | prefer-new-read   | the seed's snippet: returns profile_data whenever present   | stale reads after v1 updates        |
 // | early-read-shift  | reads only profile_data, no fallback, before the backfill   | garbage (missing) reads             |
 // | cached-old-read   | caches reads in process memory                              | stale reads                         |
+// | replica-reads     | reads from the replica, ignoring the consistency token      | stale reads while the replica lags  |
 import type { AntiPattern } from '../shared/config.ts';
 import type { Database } from '../shared/db/connection.ts';
+import { readYourWrites } from '../shared/db/replica/read-your-writes.ts';
+import type { ReplicaReads } from '../shared/db/replica/read-your-writes.ts';
 import type { User, UsersRepository } from '../shared/db/users-repository.ts';
 import { fromProfileData, parseProfileData } from '../shared/schema-mapping.ts';
 import type { DualReader } from './dual-read.ts';
@@ -33,6 +36,7 @@ export function withAntiPattern(
 ): { writer: DualWriter; reader: DualReader } {
   switch (antiPattern) {
     case undefined:
+    case 'replica-reads': // wrong in where reads go, not in what they do: naiveReplicaReads below
       return { writer, reader };
 
     case 'new-only-write':
@@ -116,4 +120,14 @@ export function withAntiPattern(
       };
     }
   }
+}
+
+/**
+ * replica-reads: WRONG: every read from the replica, whatever token it carries ("the replica is only a few ms
+ * behind"). Writes still answer with tokens (v1 beside it honours them); this reader ignores them, so a user
+ * who just wrote can read the replica's older value, and more so the moment the replica lags.
+ */
+export function naiveReplicaReads({ primary, replica }: { primary: Database; replica: Database }): ReplicaReads {
+  const correct = readYourWrites({ primary, replica });
+  return { ...correct, route: async () => ({ reads: replica, from: 'replica', tokenAfterRead: async () => null }) };
 }

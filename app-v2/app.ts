@@ -1,5 +1,6 @@
 // Builds the v2 app: the shared HTTP shell around dual-write + dual-read, or new-only (flag write-mode).
 import type { Application } from 'express';
+import { readYourWrites } from '../shared/db/replica/read-your-writes.ts';
 import { usersRepository } from '../shared/db/users-repository.ts';
 import { createApp } from '../shared/http/app.ts';
 import { userRoutes } from '../shared/http/user-routes.ts';
@@ -8,10 +9,10 @@ import type { InstanceDeps } from '../shared/server/run-instance.ts';
 import { dualReadPolicy } from './dual-read.ts';
 import { crashBetweenWrites, dualWriteStrategy, timedDualWriter } from './dual-write.ts';
 import { dualWriteDualReadService } from './service.ts';
-import { withAntiPattern } from './anti-patterns.ts';
+import { naiveReplicaReads, withAntiPattern } from './anti-patterns.ts';
 import { byWriteMode, newOnlyReader, newOnlyWriter } from './new-only.ts';
 
-export function buildV2App({ config, instanceId, db, flags, logger }: InstanceDeps): Application {
+export function buildV2App({ config, instanceId, db, replica, flags, logger }: InstanceDeps): Application {
   const users = usersRepository(db);
   const metrics = createMetrics('v2', instanceId);
   const dualWriter = timedDualWriter(
@@ -26,5 +27,10 @@ export function buildV2App({ config, instanceId, db, flags, logger }: InstanceDe
   const dualReader = dualReadPolicy({ users, flags, metrics, logger, repairOnRead: config.REPAIR_ON_READ });
   const dual = withAntiPattern(config.ANTI_PATTERN, { writer: dualWriter, reader: dualReader, users, db, crash: crashBetweenWrites });
   const { writer, reader } = byWriteMode(flags, dual, { writer: newOnlyWriter(users), reader: newOnlyReader({ users, metrics, logger }) });
-  return createApp({ appVersion: 'v2', instanceId, db, flags, logger, adminToken: config.ADMIN_TOKEN, metrics }, userRoutes(dualWriteDualReadService(writer, reader)));
+  const replicaReads =
+    replica && (config.ANTI_PATTERN === 'replica-reads' ? naiveReplicaReads({ primary: db, replica }) : readYourWrites({ primary: db, replica, waitMs: config.REPLICA_WAIT_MS }));
+  return createApp(
+    { appVersion: 'v2', instanceId, db, flags, logger, adminToken: config.ADMIN_TOKEN, metrics },
+    userRoutes(dualWriteDualReadService(writer, reader), replicaReads),
+  );
 }

@@ -14,6 +14,7 @@
 // Repair on read (REPAIR_ON_READ=1, off by default) fills a missing profile_data from the row's own old
 // columns inside the UPDATE, after the response; the batched backfill does the same for every row.
 import type { Logger } from 'pino';
+import type { Executor } from '../shared/db/connection.ts';
 import type { User, UsersRepository } from '../shared/db/users-repository.ts';
 import type { Flags } from '../shared/flags/index.ts';
 import type { ReadSource } from '../shared/http/user-routes.ts';
@@ -22,7 +23,8 @@ import { differingFields, fromProfileData, parseProfileData } from '../shared/sc
 import { readsNewColumn } from './read-shift.ts';
 
 export interface DualReader {
-  read(id: number): Promise<{ user: User; readSource: ReadSource } | null>;
+  /** `reads`: the server to read from (the replica or the primary, shared/db/replica/); the primary by default. */
+  read(id: number, reads?: Executor): Promise<{ user: User; readSource: ReadSource } | null>;
 }
 
 export function dualReadPolicy({
@@ -43,8 +45,14 @@ export function dualReadPolicy({
     return { user, readSource };
   };
   return {
-    async read(id) {
-      const row = await users.findWithProfile(id);
+    async read(id, reads) {
+      // The default path (old columns, no shadow compare, no repair) needs nothing from profile_data: read exactly
+      // what v1 reads, so dual-read costs nothing until the rollout asks for a comparison (make bench).
+      if (!repairOnRead && !flags.get('read-trust-new') && !flags.get('shadow-compare') && !readsNewColumn(id, flags.get('read-new-percent'))) {
+        const user = await users.findOld(id, reads);
+        return user ? answer(user, 'old') : null;
+      }
+      const row = await users.findWithProfile(id, reads);
       if (!row) return null;
       const old: User = { id: row.id, name: row.name, email: row.email };
       const profile = parseProfileData(row.profileData);

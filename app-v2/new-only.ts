@@ -28,8 +28,8 @@ export function newOnlyWriter(users: UsersRepository): DualWriter {
 
 export function newOnlyReader({ users, metrics, logger }: { users: UsersRepository; metrics: Metrics; logger: Logger }): DualReader {
   return {
-    async read(id) {
-      const row = await users.findNewOnly(id);
+    async read(id, reads) {
+      const row = await users.findNewOnly(id, reads);
       if (!row) return null;
       const profile = parseProfileData(row.profileData);
       if (!profile) {
@@ -48,6 +48,6 @@ export function byWriteMode(flags: Flags, dual: { writer: DualWriter; reader: Du
   const current = () => (flags.get('write-mode') === 'new-only' ? newOnly : dual);
   return {
     writer: { create: (fields) => current().writer.create(fields), update: (id, fields) => current().writer.update(id, fields) },
-    reader: { read: (id) => current().reader.read(id) },
+    reader: { read: (id, reads) => current().reader.read(id, reads) },
   };
 }

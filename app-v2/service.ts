@@ -9,6 +9,6 @@ export function dualWriteDualReadService(writer: DualWriter, reader: DualReader)
     async update(id, fields) {
       return (await writer.update(id, fields)) ? { id, ...fields } : null;
     },
-    get: (id) => reader.read(id),
+    get: (id, reads) => reader.read(id, reads),
   };
 }

@@ -5,16 +5,15 @@
 //   --max-batch-ms N        after a slower batch, wait as long again (default 2000)
 //   --sleep-ms N            pause between batches (default 0)
 //   --max-threads-running N MySQL: wait while Threads_running is above N (default 25; 0 = never)
-//   --max-lag-ms N          with DATABASE_REPLICA_URL: wait while the replica lags more (default 1000)
+//   --max-lag-ms N          with DATABASE_REPLICA_URL: wait while the replica lags more (default 1500)
 //   --reverse               old columns from profile_data (allowed from live on)
 //   --restart               abandon an unfinished run and start over on the current key range
 //   --progress-interval-ms N  plain progress line interval when not on a terminal (default 5000)
 // While it runs: npm run flags -- set backfill-pause true|false, backfill-batch-size N, backfill-sleep-ms N.
-import { z } from 'zod';
 import { runBackfill } from '../shared/backfill/backfill.ts';
 import { flagControls } from '../shared/backfill/controls.ts';
 import { streamProgress } from '../shared/backfill/progress.ts';
-import { ConfigError } from '../shared/config.ts';
+import { loadReplicaUrl } from '../shared/config.ts';
 import { connectDatabase } from '../shared/db/connection.ts';
 import type { Database } from '../shared/db/connection.ts';
 import { backfillReasons } from '../shared/rollout/gates.ts';
@@ -48,7 +47,7 @@ await runCli('backfill', usage, async () => {
     restart: values.restart ?? false,
   };
   const progressIntervalMs = integerOption('progress-interval-ms', values['progress-interval-ms'], { min: 100, max: 3_600_000 });
-  const replicaUrl = replicaUrlFromEnv();
+  const replicaUrl = loadReplicaUrl();
 
   const db = await openDatabase();
   let replica: Database | null = null;
@@ -73,12 +72,3 @@ await runCli('backfill', usage, async () => {
     await db.close();
   }
 });
-
-/** DATABASE_REPLICA_URL (optional): a MySQL replica whose lag throttles the backfill. */
-function replicaUrlFromEnv(): string | null {
-  const raw = process.env.DATABASE_REPLICA_URL?.trim();
-  if (!raw) return null;
-  const parsed = z.string().regex(/^mysql:\/\/[^/]+\/[A-Za-z0-9_]+$/).safeParse(raw);
-  if (!parsed.success) throw new ConfigError('DATABASE_REPLICA_URL', 'must be mysql://user:pass@host:port/database');
-  return parsed.data;
-}

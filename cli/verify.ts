@@ -4,7 +4,13 @@
 //   --chunk N             keys per SELECT (default 10000)       --sample N   drifted ids to show (default 10)
 //   --sleep-ms N          pause between chunks (default 0)      --report-only  always exit 0
 //   --watch               repeat every --interval-ms (default 10000) as a monitor, until SIGINT
+//   --replica             read the rows on DATABASE_REPLICA_URL, once it has applied everything the primary had
+//                         committed when verify began (the drift a replica reader would see; recorded on the primary)
 // Exit 1 when drift > 0 (unless --report-only). Every result is recorded (verify_runs) for the rollout's gates.
+import { loadReplicaUrl } from '../shared/config.ts';
+import { connectDatabase } from '../shared/db/connection.ts';
+import type { Database } from '../shared/db/connection.ts';
+import { position, replicationDialectOf, waitForPosition } from '../shared/db/replica/read-your-writes.ts';
 import { readFlagSet } from '../shared/flags/store.ts';
 import { appliedMigrationNames } from '../shared/migrations/applied.ts';
 import { formatDuration } from '../shared/backfill/progress.ts';
@@ -15,7 +21,9 @@ import type { WriteMode } from '../shared/verify/verify.ts';
 import { openDatabase, parseOptions, runCli, UsageError } from './cli.ts';
 import { integerOption } from './integer-option.ts';
 
-const usage = 'verify [--mode dual|new-only] [--chunk N] [--sample N] [--sleep-ms N] [--report-only] [--watch [--interval-ms N]]';
+const usage = 'verify [--mode dual|new-only] [--chunk N] [--sample N] [--sleep-ms N] [--report-only] [--watch [--interval-ms N]] [--replica]';
+/** How long verify --replica waits for the replica to catch up before giving up. */
+const REPLICA_CATCH_UP_MS = 60_000;
 
 await runCli('verify', usage, async () => {
   const { values } = parseOptions(process.argv.slice(2), {
@@ -26,6 +34,7 @@ await runCli('verify', usage, async () => {
     'report-only': { type: 'boolean' },
     watch: { type: 'boolean' },
     'interval-ms': { type: 'string' },
+    replica: { type: 'boolean' },
   });
   if (values.mode !== undefined && !(WRITE_MODES as readonly string[]).includes(values.mode)) {
     throw new UsageError(`--mode must be one of ${WRITE_MODES.join(', ')} (got ${JSON.stringify(values.mode)})`);
@@ -36,8 +45,14 @@ await runCli('verify', usage, async () => {
   const intervalMs = integerOption('interval-ms', values['interval-ms'], { min: 100, max: 86_400_000 }) ?? 10_000;
   if (values['interval-ms'] !== undefined && !values.watch) throw new UsageError('--interval-ms needs --watch');
   const reportOnly = values['report-only'] ?? false;
+  const replicaUrl = loadReplicaUrl();
+  if (values.replica && !replicaUrl) throw new UsageError('--replica needs DATABASE_REPLICA_URL');
 
   const db = await openDatabase();
+  const replica = values.replica ? await connectDatabase(replicaUrl!, { poolMax: 2 }).catch(async (err: Error) => {
+    await db.close();
+    throw new Error(`cannot connect to the replica (DATABASE_REPLICA_URL): ${err.message}`);
+  }) : undefined;
   if (!(await appliedMigrationNames(db)).includes('004-verify-results')) {
     await db.close();
     throw new Error('the verify results table is missing: npm run db:migrate');
@@ -49,6 +64,7 @@ await runCli('verify', usage, async () => {
     let last: VerifyRecord;
     do {
       const mode: WriteMode = (values.mode as WriteMode | undefined) ?? (await readFlagSet(db))?.values['write-mode'] ?? 'dual';
+      if (replica) await replicaCaughtUp(db, replica);
       const started = performance.now();
       let printedAt = performance.now();
       last = await runVerify(db, {
@@ -57,6 +73,7 @@ await runCli('verify', usage, async () => {
         sampleSize,
         sleepMs,
         owner: processOwner(),
+        readFrom: replica,
         onChunk: ({ nextId, rangeStart, rangeEnd, counts }) => {
           if (performance.now() - printedAt < 5000) return;
           printedAt = performance.now();
@@ -69,9 +86,22 @@ await runCli('verify', usage, async () => {
     } while (values.watch && !stop);
     return last.drift > 0 && !reportOnly ? 1 : 0;
   } finally {
+    await replica?.close();
     await db.close();
   }
 });
+
+/** Waits until the replica has applied everything the primary has committed now (or fails after a minute). */
+async function replicaCaughtUp(primary: Database, replica: Database): Promise<void> {
+  const replication = replicationDialectOf(primary);
+  const target = await position(primary, replication.primaryPositionSql);
+  const started = performance.now();
+  if (!(await waitForPosition(replica, replication, target, REPLICA_CATCH_UP_MS))) {
+    const at = await position(replica, replication.replicaPositionSql);
+    throw new Error(`the replica did not reach the primary's position ${target} within ${REPLICA_CATCH_UP_MS / 1000} s (it is at ${at}): is replication running?`);
+  }
+  console.log(`verify --replica: the replica caught up with ${target} in ${Math.round(performance.now() - started)} ms; reading the rows there`);
+}
 
 function report(result: VerifyRecord, ms: number): void {
   const n = (value: number) => value.toLocaleString('en-US');

@@ -1,4 +1,5 @@
-// tsx load/check.ts --history FILE [--snapshots FILE] [--out FILE]
+// tsx load/check.ts --history FILE [--snapshots FILE] [--out FILE] [--consistency linearizable|session]
+// (session: a history recorded with reads from a replica, judged per load connection: docs/read-replicas.md)
 // Judges a recorded history (and database snapshots) after the fact: prints the verdict on one screen, writes it
 // as JSON (default: verdict.json next to the history), exits 0 only when there are 0 anomalies, 1 when there are
 // some, 2 on a bad option or an unreadable input (one line naming the option).
@@ -11,7 +12,7 @@ import { formatVerdict } from './checker/format.ts';
 import { readHistory } from './history.ts';
 import type { RecordedHistory } from './history.ts';
 
-const USAGE = 'usage: tsx load/check.ts --history FILE [--snapshots FILE] [--out FILE]';
+const USAGE = 'usage: tsx load/check.ts --history FILE [--snapshots FILE] [--out FILE] [--consistency linearizable|session]';
 
 class OptionError extends Error {}
 
@@ -31,13 +32,15 @@ function readSnapshots(file: string): Snapshot[] {
 }
 
 function main(): number {
-  let values: { history?: string; snapshots?: string; out?: string };
+  let values: { history?: string; snapshots?: string; out?: string; consistency?: string };
   try {
-    ({ values } = parseArgs({ options: { history: { type: 'string' }, snapshots: { type: 'string' }, out: { type: 'string' } }, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ options: { history: { type: 'string' }, snapshots: { type: 'string' }, out: { type: 'string' }, consistency: { type: 'string' } }, strict: true, allowPositionals: false }));
   } catch (err) {
     throw new OptionError(`${(err as Error).message.split('\n')[0]} (${USAGE})`);
   }
   if (!values.history) throw new OptionError(`--history: required (${USAGE})`);
+  const consistency = values.consistency ?? 'linearizable';
+  if (consistency !== 'linearizable' && consistency !== 'session') throw new OptionError(`--consistency: must be linearizable or session (got ${JSON.stringify(consistency)})`);
   let history: RecordedHistory;
   try {
     history = readHistory(values.history);
@@ -55,7 +58,7 @@ function main(): number {
   const out = values.out ?? path.join(path.dirname(values.history), 'verdict.json');
   let verdict;
   try {
-    verdict = check({ ops: history.ops, initial: history.initial, final: history.final, snapshots });
+    verdict = check({ ops: history.ops, initial: history.initial, final: history.final, snapshots, consistency });
   } catch (err) {
     throw new OptionError(`--history: cannot be judged: ${(err as Error).message}`);
   }

@@ -64,6 +64,10 @@ export interface LoadSummary extends LoadProgress {
   stoppedBy: 'duration' | 'signal' | 'maxRequests';
 }
 
+/** The header an app answers writes with when it reads from a replica (the client sends the last one back). */
+const CONSISTENCY_TOKEN_HEADER = 'X-Consistency-Token';
+const CONSISTENCY_TOKEN_HEADER_LOWER = CONSISTENCY_TOKEN_HEADER.toLowerCase();
+
 const DEFAULT_MIX: OperationMix = { create: 1, write: 7, read: 12 };
 
 /** Failures after which nothing (or nothing that matters) reached the server twice: safe to send a GET or PUT again. */
@@ -75,6 +79,11 @@ interface Connection {
   inFlight: Op | null;
   lastError: NodeJS.ErrnoException | null;
   retry: { f: 'write' | 'read'; userId: number; of: number } | null;
+  /**
+   * The last X-Consistency-Token answered to this connection, sent with each of its requests: with a read
+   * replica, a session (one connection) reads its own writes whatever instance or version serves it.
+   */
+  token: string | null;
   /** Closes the connection for good (autocannon's Client.destroy, not in its type definitions). */
   close: () => void;
   closed: boolean;
@@ -183,7 +192,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
       ...request,
       method,
       path,
-      headers: value ? { 'content-type': 'application/json' } : {},
+      headers: { ...(value ? { 'content-type': 'application/json' } : {}), ...(connection.token ? { [CONSISTENCY_TOKEN_HEADER]: connection.token } : {}) },
       body: value ? JSON.stringify(value) : undefined,
     };
   };
@@ -192,6 +201,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     const op = connection.inFlight;
     if (!op) return;
     connection.lastError = null;
+    connection.token = header(headers, CONSISTENCY_TOKEN_HEADER_LOWER) ?? connection.token;
     let json: Record<string, unknown> | null = null;
     try {
       json = JSON.parse(body) as Record<string, unknown>;
@@ -261,6 +271,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
             inFlight: null,
             lastError: null,
             retry: null,
+            token: null,
             close: () => (client as unknown as { destroy(): void }).destroy(),
             closed: false,
           };

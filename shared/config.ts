@@ -11,7 +11,7 @@ export const DUAL_WRITE_STRATEGIES = ['single', 'transaction', 'sequential'] as 
 export type DualWriteStrategy = (typeof DUAL_WRITE_STRATEGIES)[number];
 
 /** Wrong on purpose: v2 variants the demo's checker must catch (app-v2/anti-patterns.ts). */
-export const ANTI_PATTERNS = ['new-only-write', 'new-first-crash', 'prefer-new-read', 'early-read-shift', 'cached-old-read'] as const;
+export const ANTI_PATTERNS = ['new-only-write', 'new-first-crash', 'prefer-new-read', 'early-read-shift', 'cached-old-read', 'replica-reads'] as const;
 export type AntiPattern = (typeof ANTI_PATTERNS)[number];
 
 /**
@@ -44,6 +44,11 @@ const databaseUrl = z
     message: 'must be sqlite:<path> or mysql://user:pass@host:port/database',
   });
 
+const mysqlUrl = z
+  .string()
+  .trim()
+  .regex(/^mysql:\/\/[^/]+\/[A-Za-z0-9_]+$/, 'must be mysql://user:pass@host:port/database');
+
 const envSchema = z.object({
   PORT: integer(0, 65535).default(3000),
   HOST: z.string().trim().min(1).default('127.0.0.1'),
@@ -55,6 +60,10 @@ const envSchema = z.object({
     .optional(),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   DB_POOL_MAX: integer(1, 200).default(20),
+  // A read replica of DATABASE_URL (shared/db/replica/): reads may go there, read-your-writes kept by token.
+  DATABASE_REPLICA_URL: mysqlUrl.optional(),
+  /** How long a read waits for the replica to reach its token before the primary serves it. */
+  REPLICA_WAIT_MS: integer(0, 10_000).default(250),
   DUAL_WRITE_STRATEGY: z
     .enum(DUAL_WRITE_STRATEGIES, { message: `must be one of ${DUAL_WRITE_STRATEGIES.join(', ')}` })
     .default('single'),
@@ -98,7 +107,18 @@ export function loadConfig(appVersion: AppVersion, env: NodeJS.ProcessEnv = proc
   for (const variable of ['DUAL_WRITE_STRATEGY', 'REPAIR_ON_READ', 'ANTI_PATTERN'] as const) {
     if (appVersion === 'v1' && env[variable]) throw new ConfigError(variable, 'is a v2 setting: v1 knows only the old columns');
   }
+  if (config.DATABASE_REPLICA_URL && !config.DATABASE_URL.startsWith('mysql://')) throw new ConfigError('DATABASE_REPLICA_URL', 'needs a MySQL/MariaDB DATABASE_URL (its primary)');
+  if (config.ANTI_PATTERN === 'replica-reads' && !config.DATABASE_REPLICA_URL) throw new ConfigError('ANTI_PATTERN', 'replica-reads needs DATABASE_REPLICA_URL');
   return { ...config, appVersion };
+}
+
+/** DATABASE_REPLICA_URL alone (optional), for the command-line tools (backfill's lag throttle, verify --replica). */
+export function loadReplicaUrl(env: NodeJS.ProcessEnv = process.env): string | null {
+  const raw = withoutEmpty(env).DATABASE_REPLICA_URL;
+  if (raw === undefined) return null;
+  const parsed = mysqlUrl.safeParse(raw);
+  if (!parsed.success) throw new ConfigError('DATABASE_REPLICA_URL', parsed.error.issues[0]!.message);
+  return parsed.data;
 }
 
 /** INSTANCE_ID, or host-port once the port is known (PORT=0 picks one at listen time). */

@@ -36,6 +36,11 @@ export function formatVerdict(verdict: Verdict, { examplesPerKind = 2 } = {}): s
     for (const example of verdict.examples[kind].slice(0, examplesPerKind)) lines.push(clip(`           e.g. ${example.message}`));
   }
   lines.push(`${pad(verdict.drift, 7)}  drift (old columns differ from profile_data; not an anomaly)`);
+  if (verdict.crossSession) {
+    // Session mode: what a lagging replica shows a client that does not carry the writer's token.
+    lines.push(`${pad(verdict.crossSession.reads, 7)}  cross-session stale reads (judged per session; information, not an anomaly)`);
+    for (const example of verdict.crossSession.examples.slice(0, examplesPerKind)) lines.push(clip(`           e.g. ${example.message}`));
+  }
   const steps = Object.entries(verdict.perStep);
   if (steps.length > 0) {
     lines.push('');

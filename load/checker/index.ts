@@ -153,8 +153,37 @@ export function check(input: CheckInput): Verdict {
   }
 
   const examples: AnomalyExample[] = [];
+  const crossSession: AnomalyExample[] = [];
+  const sessions = input.consistency === 'session';
   for (const user of registers.values()) {
-    for (const finding of checkRegister(user, index)) examples.push(exampleOf(user.userId, finding));
+    for (const finding of checkRegister(user, index)) {
+      // In session mode an order finding may be only cross-session: judged again per session below. (The final
+      // read too: the linearizable check may blame it for another session's late replica read.)
+      if (sessions && finding.fromOrder) {
+        if (!finding.read.final) crossSession.push(exampleOf(user.userId, finding));
+      } else {
+        examples.push(exampleOf(user.userId, finding));
+      }
+    }
+    if (!sessions) continue;
+    const readsBySession = new Map<number | null, RegisterRead[]>();
+    for (const read of user.reads) {
+      const process = read.op ? read.op.process : read.final ? null : undefined;
+      if (process === undefined) continue;
+      const list = readsBySession.get(process) ?? [];
+      list.push(read);
+      readsBySession.set(process, list);
+    }
+    for (const [process, reads] of readsBySession) {
+      for (const finding of checkRegister({ ...user, reads }, index, { process })) {
+        if (finding.fromOrder) examples.push(exampleOf(user.userId, finding));
+      }
+    }
+  }
+  if (sessions) {
+    // A read flagged per session is an anomaly, not also information.
+    const judged = new Set(examples.map((e) => e.ops[0]!.opId));
+    for (let i = crossSession.length - 1; i >= 0; i--) if (judged.has(crossSession[i]!.ops[0]!.opId)) crossSession.splice(i, 1);
   }
   const snapshots = checkSnapshots(input.snapshots ?? [], registers, index);
   examples.push(...snapshots.anomalies);
@@ -220,5 +249,15 @@ export function check(input: CheckInput): Verdict {
     snapshotsChecked: input.snapshots?.length ?? 0,
     unattributedRows: unattributed,
     perStep,
+    ...(sessions
+      ? {
+          consistency: 'session' as const,
+          crossSession: {
+            reads: crossSession.length,
+            byKind: crossSession.reduce((counts, e) => ((counts[e.kind]++, counts)), zeroByKind()),
+            examples: crossSession.slice(0, EXAMPLES_PER_KIND),
+          },
+        }
+      : {}),
   };
 }

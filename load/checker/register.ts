@@ -62,6 +62,8 @@ export interface Witness {
 
 export interface RegisterFinding {
   kind: Exclude<AnomalyKind, 'newAheadOfOld'>;
+  /** Found from the order of operations (stale, non-monotonic, missing after written, lost), not from the value alone. */
+  fromOrder: boolean;
   reason: string;
   message: string;
   read: RegisterRead;
@@ -179,8 +181,21 @@ export function describeMember(member: Member): string {
   return `${what} #${op.id} returned ${describeValue(member.value)} [${ms(member.invokeAt)}–${ms(member.completeAt)} ms${servedBy(op)}]`;
 }
 
+/**
+ * Session guarantees instead of linearizability (a read replica with consistency tokens): pass the register with
+ * ONE session's reads (and every write), and the session (a load connection) they belong to. A read is then
+ * judged only against what its session did: a newer write of its own that completed before it began
+ * (read-your-writes), or a newer value it had already read (monotonic reads). Which of two writes is newer is
+ * known only from real time between the writes themselves (every write goes to the primary); a read of another
+ * session proves nothing about that order, because a replica may serve it late.
+ */
+export interface SessionScope {
+  /** null: the final read, which follows every session (taken after the replica caught up), judged against every write. */
+  process: number | null;
+}
+
 /** Judges one user's register; returns one finding per anomalous read (garbage, stale, non-monotonic, lost). */
-export function checkRegister(user: UserRegister, index: WriteIndex): RegisterFinding[] {
+export function checkRegister(user: UserRegister, index: WriteIndex, session?: SessionScope): RegisterFinding[] {
   const findings: RegisterFinding[] = [];
   const clusters = new Map<string, Cluster>();
   for (const write of [user.initial, ...user.writes]) {
@@ -201,6 +216,7 @@ export function checkRegister(user: UserRegister, index: WriteIndex): RegisterFi
     } else if (read.completeAt < cluster.write.invokeAt) {
       findings.push({
         kind: 'garbage',
+        fromOrder: false,
         reason: 'value of a write invoked after the read completed',
         message: `user ${user.userId}: ${describeMember(read)}, the value of ${describeMember(cluster.write)}, invoked after the read completed`,
         read,
@@ -221,11 +237,11 @@ export function checkRegister(user: UserRegister, index: WriteIndex): RegisterFi
     const others = all.filter((c) => c !== initialCluster);
     // Only an acknowledged write can have completed before a read began; a write of unknown outcome precedes
     // nothing, so it constrains only through the reads that returned its value.
-    const acknowledged = others.filter((c) => Number.isFinite(c.write.completeAt));
+    const acknowledged = others.filter((c) => Number.isFinite(c.write.completeAt) && (!session || session.process === null || c.write.op?.process === session.process));
     const writeStarts = new PrefixBest(acknowledged.map((c) => ({ finish: c.write.completeAt, value: c.write.invokeAt, cluster: c, before: c.write })));
     const clusterStarts = new PrefixBest(acknowledged.map((c) => ({ finish: c.write.completeAt, value: c.maxStart, cluster: c, before: c.write })));
     const readClusterStarts = new PrefixBest(
-      others.flatMap((c) => c.reads.filter((r) => !ignored.has(r)).map((r) => ({ finish: r.completeAt, value: c.maxStart, cluster: c, before: r as Member }))),
+      others.flatMap((c) => c.reads.filter((r) => !ignored.has(r)).map((r) => ({ finish: r.completeAt, value: session ? c.write.invokeAt : c.maxStart, cluster: c, before: r as Member }))),
     );
     for (const read of judged) {
       if (flagged.has(read)) continue;
@@ -245,7 +261,7 @@ export function checkRegister(user: UserRegister, index: WriteIndex): RegisterFi
           findings.push(
             supersededFinding(user, read, 'read', newerRead, [
               evidence(),
-              { role: 'started after that', member: newerRead.cluster.maxStartBy },
+              { role: 'started after that', member: session ? newerRead.cluster.write : newerRead.cluster.maxStartBy },
               { role: 'earlier read of the newer value', member: newerRead.before },
             ], absentIsInitial),
           );
@@ -266,7 +282,8 @@ export function checkRegister(user: UserRegister, index: WriteIndex): RegisterFi
     }
   };
   judge(new Set(), 'first');
-  judge(new Set(flagged), 'second');
+  // The second pass infers write order from reads: linearizability only.
+  if (!session) judge(new Set(flagged), 'second');
   return findings;
 }
 
@@ -274,6 +291,7 @@ function garbageFinding(user: UserRegister, read: RegisterRead, index: WriteInde
   if (read.key === ABSENT) {
     return {
       kind: read.final ? 'lost' : 'garbage',
+      fromOrder: false,
       reason: 'missing data: no such user, though it existed before the load',
       message: `user ${user.userId}: ${describeMember(read)}, but the user existed before the load`,
       read,
@@ -284,6 +302,7 @@ function garbageFinding(user: UserRegister, read: RegisterRead, index: WriteInde
   const shown = witnesses.map((op) => `${op.f} #${op.id} of ${describeValue(op.value)} (user ${op.userId ?? 'unknown'}, ${op.outcome})`).join(' and ');
   return {
     kind: 'garbage',
+    fromOrder: false,
     reason,
     message: `user ${user.userId}: ${describeMember(read)}: ${reason}${shown ? `: ${shown}` : ''}`,
     read,
@@ -325,5 +344,5 @@ function supersededFinding(
     kind = 'stale';
     reason = evidence === 'write' ? 'a newer write had completed before the read began' : 'overlapping writes both completed before the read began, and reads disagree on which came last';
   }
-  return { kind, reason, message: `user ${user.userId}: ${describeMember(read)}, but ${because}`, read, witnesses };
+  return { kind, fromOrder: true, reason, message: `user ${user.userId}: ${describeMember(read)}, but ${because}`, read, witnesses };
 }

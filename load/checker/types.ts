@@ -27,6 +27,13 @@ export interface CheckInput {
   /** Omit (or leave empty) when no final read was taken: lost writes are then not judged. */
   final?: FinalRead[];
   snapshots?: Snapshot[];
+  /**
+   * What a read promises. linearizable (the default): every read sees every write that completed before it
+   * began. session (reads from a replica with consistency tokens): each load connection reads its own writes and
+   * never goes back in time; a read older than another session's completed write is reported in crossSession,
+   * as information, not as an anomaly.
+   */
+  consistency?: 'linearizable' | 'session';
 }
 
 export const ANOMALY_KINDS = ['stale', 'nonMonotonic', 'garbage', 'lost', 'newAheadOfOld'] as const;
@@ -111,6 +118,13 @@ export interface Verdict {
   unattributedRows: number;
   /** In the order the steps began; a snapshot's anomalies count in its step, the final read's in "final". */
   perStep: Record<string, StepSummary>;
+  /** Present with consistency session only. */
+  consistency?: 'session';
+  /**
+   * With consistency session: reads that are stale or non-monotonic only in real time across sessions (another
+   * connection's completed write, or read, was newer). Expected from a lagging replica; not anomalies.
+   */
+  crossSession?: { reads: number; byKind: Record<AnomalyKind, number>; examples: AnomalyExample[] };
 }
 
 export const EXAMPLES_PER_KIND = 10;

@@ -52,7 +52,8 @@ export interface BackfillDeps {
 export const DEFAULT_TARGET_BATCH_MS = 200;
 export const DEFAULT_MAX_BATCH_MS = 2000;
 export const DEFAULT_MAX_THREADS_RUNNING = 25;
-export const DEFAULT_MAX_LAG_MS = 1000;
+/** gh-ost's --max-lag-millis default. */
+export const DEFAULT_MAX_LAG_MS = 1500;
 /** A batch lock wait this short gives way to the app's writes instead of queueing behind them (pt-osc does 1 s too). */
 const BATCH_LOCK_WAIT_S = 1;
 const BATCH_ATTEMPTS = 20;

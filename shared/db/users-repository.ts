@@ -32,8 +32,8 @@ export function usersRepository(db: Database) {
       const matched = await ex.update(`UPDATE ${USERS_TABLE} SET name = $1, email = $2, updated_at = ${now} WHERE id = $3`, [fields.name, fields.email, id]);
       return matched > 0;
     },
-    async findOld(id: number): Promise<User | null> {
-      const [row] = await db.select<{ id: number; name: string; email: string }>(`SELECT id, name, email FROM ${USERS_TABLE} WHERE id = $1`, [id]);
+    async findOld(id: number, ex: Executor = db): Promise<User | null> {
+      const [row] = await ex.select<{ id: number; name: string; email: string }>(`SELECT id, name, email FROM ${USERS_TABLE} WHERE id = $1`, [id]);
       return row ? toUser(row) : null;
     },
 
@@ -58,8 +58,8 @@ export function usersRepository(db: Database) {
       return matched > 0;
     },
     /** Old and new columns of one row in one query (dual-read never needs a second round trip). */
-    async findWithProfile(id: number): Promise<UserRowWithProfile | null> {
-      const [row] = await db.select<{ id: number; name: string; email: string; profile_data: unknown }>(
+    async findWithProfile(id: number, ex: Executor = db): Promise<UserRowWithProfile | null> {
+      const [row] = await ex.select<{ id: number; name: string; email: string; profile_data: unknown }>(
         `SELECT id, name, email, ${NEW_COLUMN} AS profile_data FROM ${USERS_TABLE} WHERE id = $1`,
         [id],
       );
@@ -73,8 +73,8 @@ export function usersRepository(db: Database) {
       const matched = await db.update(`UPDATE ${USERS_TABLE} SET ${NEW_COLUMN} = $1, updated_at = ${now} WHERE id = $2`, [profileJson, id]);
       return matched > 0;
     },
-    async findNewOnly(id: number): Promise<{ id: number; profileData: unknown } | null> {
-      const [row] = await db.select<{ id: number | string; profile_data: unknown }>(`SELECT id, ${NEW_COLUMN} AS profile_data FROM ${USERS_TABLE} WHERE id = $1`, [id]);
+    async findNewOnly(id: number, ex: Executor = db): Promise<{ id: number; profileData: unknown } | null> {
+      const [row] = await ex.select<{ id: number | string; profile_data: unknown }>(`SELECT id, ${NEW_COLUMN} AS profile_data FROM ${USERS_TABLE} WHERE id = $1`, [id]);
       return row ? { id: Number(row.id), profileData: row.profile_data } : null;
     },
 

@@ -1,10 +1,13 @@
 // The public user routes, identical for both versions: validate, call the version's service, answer.
 // Handlers stay thin; what differs between v1 and v2 lives behind UserService.
 import { Router } from 'express';
+import type { Executor } from '../db/connection.ts';
+import { CONSISTENCY_TOKEN_HEADER, READ_FROM_HEADER } from '../db/replica/read-your-writes.ts';
+import type { ReplicaReads } from '../db/replica/read-your-writes.ts';
 import type { User } from '../db/users-repository.ts';
 import type { UserFields } from '../schema-mapping.ts';
 import { parseUserId, parseUserInput } from '../validation.ts';
-import { notFound } from './errors.ts';
+import { HttpError, notFound } from './errors.ts';
 
 /** Where v2 served a read from: the old columns, the verified new column, or the old columns after the new one failed verification. */
 export type ReadSource = 'old' | 'new' | 'fallback';
@@ -13,24 +16,48 @@ export interface UserService {
   create(fields: UserFields): Promise<User>;
   /** null when no user has this id. */
   update(id: number, fields: UserFields): Promise<User | null>;
-  get(id: number): Promise<{ user: User; readSource?: ReadSource } | null>;
+  /** `reads`: the server the read must use (a replica or the primary); the primary when omitted. */
+  get(id: number, reads?: Executor): Promise<{ user: User; readSource?: ReadSource } | null>;
 }
 
-export function userRoutes(service: UserService): Router {
+/**
+ * With a replica (`replicaReads`), writes answer with a consistency token and reads honour the one they carry
+ * (shared/db/replica/read-your-writes.ts): the same for v1 and v2. Without one, nothing here runs.
+ */
+export function userRoutes(service: UserService, replicaReads?: ReplicaReads): Router {
   const router = Router();
+  const tokenOf = (header: string | undefined): string | undefined => {
+    if (header === undefined || header === '') return undefined;
+    if (!replicaReads!.isToken(header)) {
+      throw new HttpError(400, 'invalid_consistency_token', `${CONSISTENCY_TOKEN_HEADER}: not a ${replicaReads!.replication.name} GTID position`, [
+        { field: CONSISTENCY_TOKEN_HEADER, message: 'must be a token this service returned' },
+      ]);
+    }
+    return header;
+  };
+  const routedGet = async (id: number, header: string | undefined, res: { set(name: string, value: string): unknown }) => {
+    const route = await replicaReads!.route(tokenOf(header));
+    const found = await service.get(id, route.reads);
+    res.set(READ_FROM_HEADER, route.from);
+    const token = await route.tokenAfterRead();
+    if (token) res.set(CONSISTENCY_TOKEN_HEADER, token);
+    return found;
+  };
   router.post('/', async (req, res) => {
     const user = await service.create(parseUserInput(req.body));
+    if (replicaReads) res.set(CONSISTENCY_TOKEN_HEADER, await replicaReads.tokenAfterWrite());
     res.status(201).location(`/users/${user.id}`).json(user);
   });
   router.put('/:id', async (req, res) => {
     const id = parseUserId(req.params.id);
     const user = await service.update(id, parseUserInput(req.body));
     if (!user) throw notFound(`user ${id}`);
+    if (replicaReads) res.set(CONSISTENCY_TOKEN_HEADER, await replicaReads.tokenAfterWrite());
     res.json(user);
   });
   router.get('/:id', async (req, res) => {
     const id = parseUserId(req.params.id);
-    const found = await service.get(id);
+    const found = replicaReads ? await routedGet(id, req.get(CONSISTENCY_TOKEN_HEADER), res) : await service.get(id);
     if (found?.readSource) res.set('X-Read-Source', found.readSource);
     if (!found) throw notFound(`user ${id}`);
     res.json(found.user);

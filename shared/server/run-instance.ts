@@ -17,6 +17,8 @@ export interface InstanceDeps {
   config: Config;
   instanceId: string;
   db: Database;
+  /** DATABASE_REPLICA_URL's connection, when set. */
+  replica?: Database;
   flags: Flags;
   logger: Logger;
 }
@@ -41,6 +43,12 @@ export async function runInstance(appVersion: AppVersion, hooks: VersionHooks): 
   } catch (err) {
     return fail(`cannot connect to the database (DATABASE_URL): ${(err as Error).message}`);
   }
+  let replica: Database | undefined;
+  try {
+    if (config.DATABASE_REPLICA_URL) replica = await connectDatabase(config.DATABASE_REPLICA_URL, { poolMax: config.DB_POOL_MAX });
+  } catch (err) {
+    return fail(`cannot connect to the replica (DATABASE_REPLICA_URL): ${(err as Error).message}`);
+  }
   const refusal = await hooks.checkSchema?.(db);
   if (refusal) fail(refusal);
 
@@ -49,7 +57,7 @@ export async function runInstance(appVersion: AppVersion, hooks: VersionHooks): 
   const instanceId = instanceIdFor(config, running.port);
   const logger = createLogger({ level: config.LOG_LEVEL, instanceId, appVersion });
   const flags = await startFlags(db, { domain: instanceId, pollMs: config.FLAG_POLL_MS, logger });
-  app = hooks.buildApp({ config, instanceId, db, flags, logger });
+  app = hooks.buildApp({ config, instanceId, db, replica, flags, logger });
 
   const registry = instanceRegistry(db);
   const address = `${config.HOST}:${running.port}`;
@@ -70,6 +78,7 @@ export async function runInstance(appVersion: AppVersion, hooks: VersionHooks): 
     await heartbeat.stop();
     await registry.markStopped(rowId).catch((err: unknown) => logger.warn({ err }, 'could not mark the instance stopped'));
     await flags.close();
+    await replica?.close();
     await db.close();
     console.log(`${appVersion} instance ${instanceId}: stopped${forced ? ' (drain deadline reached, connections forced closed)' : ''}`);
     process.exit(0);

@@ -25,16 +25,18 @@ export interface VerifyOptions {
   sleepMs?: number;
   owner: string;
   onChunk?(progress: { nextId: number; rangeStart: number; rangeEnd: number; counts: DriftCounts }): void;
+  /** Where the rows are read (a replica that has caught up: verify --replica); the result is recorded on `db`. */
+  readFrom?: Database;
 }
 
-export async function runVerify(db: Database, { mode, chunk = 10_000, sampleSize = 10, sleepMs = 0, owner, onChunk }: VerifyOptions): Promise<VerifyRecord> {
+export async function runVerify(db: Database, { mode, chunk = 10_000, sampleSize = 10, sleepMs = 0, owner, onChunk, readFrom = db }: VerifyOptions): Promise<VerifyRecord> {
   if (mode === 'dual') {
-    const columns = await tableColumns(db, USERS_TABLE);
+    const columns = await tableColumns(readFrom, USERS_TABLE);
     const gone = OLD_COLUMNS.filter((column) => !columns.includes(column));
     if (gone.length > 0) throw new Error(`--mode dual compares the old columns, but ${gone.join(', ')} no longer exist (contracted): use --mode new-only`);
   }
   const drift = driftSql(db.dialect);
-  const [bounds] = await db.select<{ lo: number | string | null; hi: number | string | null }>(`SELECT MIN(id) AS lo, MAX(id) AS hi FROM ${USERS_TABLE}`);
+  const [bounds] = await readFrom.select<{ lo: number | string | null; hi: number | string | null }>(`SELECT MIN(id) AS lo, MAX(id) AS hi FROM ${USERS_TABLE}`);
   const rangeStart = bounds?.lo == null ? null : Number(bounds.lo);
   const rangeEnd = bounds?.hi == null ? null : Number(bounds.hi);
   const results = verifyResults(db);
@@ -49,7 +51,7 @@ export async function runVerify(db: Database, { mode, chunk = 10_000, sampleSize
 
   for (let lo = rangeStart ?? 1; rangeEnd !== null && lo <= rangeEnd; lo += chunk) {
     const hi = Math.min(rangeEnd, lo + chunk - 1);
-    const [row] = await db.select<Record<'checked' | 'missing' | 'invalid' | 'different', number | string | null>>(
+    const [row] = await readFrom.select<Record<'checked' | 'missing' | 'invalid' | 'different', number | string | null>>(
       `SELECT COUNT(*) AS checked,
               SUM(CASE WHEN ${drift.missing} THEN 1 ELSE 0 END) AS missing,
               SUM(CASE WHEN ${drift.invalid} THEN 1 ELSE 0 END) AS invalid,
@@ -63,7 +65,7 @@ export async function runVerify(db: Database, { mode, chunk = 10_000, sampleSize
     counts.invalid += chunkCounts.invalid;
     counts.different += chunkCounts.different;
     if (sample.length < sampleSize && chunkCounts.missing + chunkCounts.invalid + chunkCounts.different > 0) {
-      const rows = await db.select<{ id: number | string; reason: string } & Record<string, unknown>>(
+      const rows = await readFrom.select<{ id: number | string; reason: string } & Record<string, unknown>>(
         `SELECT ${sampleColumns} FROM ${USERS_TABLE} WHERE id >= $1 AND id <= $2 AND ${drifted} ORDER BY id LIMIT ${sampleSize - sample.length}`,
         [lo, hi],
       );
