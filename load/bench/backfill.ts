@@ -1,0 +1,135 @@
+// The backfill's side of the bench: the batched backfill (cli/backfill.ts, as a process, start-up included)
+// against the physical limit, one `UPDATE users SET profile_data = JSON_OBJECT('name', name, 'email', email)`,
+// on a database of its own. Each measurement starts from a freshly seeded table with the same history, after
+// InnoDB has flushed and purged the seed's work: a table whose rows were already grown once (or whose old
+// versions are still being purged) is faster or slower to update again, and timing an UPDATE while the server
+// still writes back the previous table's pages varied by a third here.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import mysql from 'mysql2/promise';
+import { connectDatabase } from '../../shared/db/connection.ts';
+import { migrateUp } from '../../shared/migrations/runner.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+export interface BackfillTable {
+  /** DATABASE_URL of the database holding the table. */
+  url: string;
+  database: string;
+  rows: number;
+  /** Whether InnoDB was quiet before the measurement (false: another client kept it busy past the deadline). */
+  quiet: boolean;
+}
+
+export class BackfillBench {
+  private constructor(
+    private readonly admin: mysql.Connection,
+    private readonly mysqlUrl: string,
+    private readonly created = new Set<string>(),
+  ) {}
+
+  static async connect(mysqlUrl: string): Promise<BackfillBench> {
+    return new BackfillBench(await mysql.createConnection({ uri: mysqlUrl }), mysqlUrl);
+  }
+
+  async serverVersion(): Promise<string> {
+    const [rows] = (await this.admin.query('SELECT VERSION() AS v')) as unknown as [{ v: string }[]];
+    return rows[0]!.v;
+  }
+
+  /** A fresh database at the current schema (profile_data NULL everywhere) with `rows` users; waits for a quiet server. */
+  async freshTable(database: string, rows: number, quietMs = 30_000): Promise<BackfillTable> {
+    if (!/^[A-Za-z0-9_]+$/.test(database)) throw new Error(`freshTable: bad database name ${database}`);
+    await this.admin.query(`DROP DATABASE IF EXISTS ${database}`);
+    await this.admin.query(`CREATE DATABASE ${database} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+    this.created.add(database);
+    const url = `${this.mysqlUrl.replace(/\/?$/, '/')}${database}`;
+    const db = await connectDatabase(url, { poolMax: 1 });
+    try {
+      await migrateUp(db);
+      const seed = Array.from({ length: Math.min(rows, 1000) }, (_, i) => `('user ${i}', 'user.${i}@example.test', CURRENT_TIMESTAMP(3), CURRENT_TIMESTAMP(3))`);
+      await db.run(`INSERT INTO users (name, email, created_at, updated_at) VALUES ${seed.join(', ')}`);
+      // Doubling: each INSERT ... SELECT copies as many rows as exist, with unique names and emails.
+      for (let count = seed.length; count < rows; count += Math.min(count, rows - count)) {
+        await db.run(
+          `INSERT INTO users (name, email, created_at, updated_at)
+           SELECT CONCAT(name, ' ', id), CONCAT(id, '.', email), created_at, updated_at FROM users ORDER BY id LIMIT ${Math.min(count, rows - count)}`,
+        );
+      }
+    } finally {
+      await db.close();
+    }
+    const quiet = await this.quietServer(quietMs);
+    return { url, database, rows, quiet };
+  }
+
+  /**
+   * Waits until InnoDB has flushed dirty pages and purged its undo history, so every measurement starts from
+   * the same quiet state. On a server other clients keep busy that never comes: false after the deadline.
+   */
+  async quietServer(deadlineMs = 30_000): Promise<boolean> {
+    const deadline = Date.now() + deadlineMs;
+    let quiet = false;
+    while (deadlineMs > 0) {
+      const [rows] = (await this.admin.query(
+        "SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_buffer_pool_pages_dirty', 'Innodb_history_list_length', 'Innodb_checkpoint_age')",
+      )) as unknown as [{ Variable_name: string; Value: string }[]];
+      const status = Object.fromEntries(rows.map((r) => [r.Variable_name, Number(r.Value)]));
+      quiet = (status.Innodb_buffer_pool_pages_dirty ?? 0) < 100 && (status.Innodb_history_list_length ?? 0) < 1000 && (status.Innodb_checkpoint_age ?? 0) < 1_000_000;
+      if (quiet || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    if (deadlineMs > 0) await new Promise((resolve) => setTimeout(resolve, 1000));
+    return quiet;
+  }
+
+  /** The physical limit: every row in one statement. */
+  async timeOneStatement(table: BackfillTable): Promise<number> {
+    const db = await connectDatabase(table.url, { poolMax: 1 });
+    try {
+      const started = performance.now();
+      await db.run("UPDATE users SET profile_data = JSON_OBJECT('name', name, 'email', email)");
+      return performance.now() - started;
+    } finally {
+      await db.close();
+    }
+  }
+
+  /** Rows the backfill (or the one UPDATE) left without profile_data: must be 0 after either. */
+  async missing(table: BackfillTable): Promise<number> {
+    const [rows] = (await this.admin.query(`SELECT COUNT(*) AS missing FROM ${table.database}.users WHERE profile_data IS NULL`)) as unknown as [{ missing: number }[]];
+    return Number(rows[0]!.missing);
+  }
+
+  async dropAll(): Promise<void> {
+    for (const database of this.created) await this.admin.query(`DROP DATABASE IF EXISTS ${database}`);
+    this.created.clear();
+  }
+
+  async close(): Promise<void> {
+    await this.dropAll();
+    await this.admin.end();
+  }
+}
+
+/** `node --import tsx cli/backfill.ts` as a process, spawn to exit; throws on a non-zero exit. */
+export async function timeBackfillProcess(table: BackfillTable, args: string[] = []): Promise<{ ms: number; output: string }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'cli', 'backfill.ts'), ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATABASE_URL: table.url },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const ms = performance.now() - started;
+  if (code !== 0) throw new Error(`cli/backfill.ts exited ${code}:\n${output}`);
+  return { ms, output };
+}
+
+/** The backfill's own summary lines (its rate as it saw it). */
+export function backfillSummaryLines(output: string): string[] {
+  return output.trim().split('\n').filter((line) => /done|this process|whole run/.test(line));
+}

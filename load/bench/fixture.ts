@@ -1,0 +1,167 @@
+// What the HTTP parts of the bench run against: one MySQL/MariaDB database of the bench's own (dropped at the
+// end), users seeded with both representations equal (so a read at read-new 100% is served from profile_data,
+// not a fallback), and app instances started as `npm run start:vN` starts them, all with the same pool size.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import mysql from 'mysql2/promise';
+import { connectDatabase } from '../../shared/db/connection.ts';
+import type { Database } from '../../shared/db/connection.ts';
+import { writeFlags } from '../../shared/flags/store.ts';
+import type { FlagValues } from '../../shared/flags/registry.ts';
+import { migrateUp } from '../../shared/migrations/runner.ts';
+import { toProfileData } from '../../shared/schema-mapping.ts';
+import { startInstanceProcess, waitFor } from '../instances.ts';
+import type { AppVersion, InstanceProcess } from '../instances.ts';
+
+export class HttpFixture {
+  private readonly instances: InstanceProcess[] = [];
+
+  private constructor(
+    readonly url: string,
+    readonly db: Database,
+    private readonly database: string,
+    private readonly mysqlUrl: string,
+    private readonly poolMax: number,
+  ) {}
+
+  static async create(mysqlUrl: string, poolMax: number): Promise<HttpFixture> {
+    const database = `bench_http_${process.pid}`;
+    const admin = await mysql.createConnection({ uri: mysqlUrl });
+    await admin.query(`DROP DATABASE IF EXISTS ${database}`);
+    await admin.query(`CREATE DATABASE ${database} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+    await admin.end();
+    const url = `${mysqlUrl.replace(/\/?$/, '/')}${database}`;
+    const db = await connectDatabase(url, { poolMax: 2 });
+    await migrateUp(db);
+    return new HttpFixture(url, db, database, mysqlUrl, poolMax);
+  }
+
+  /** `count` users written as v2 writes them (old columns and an equal profile_data); their ids. */
+  async seedUsers(count: number, label: string): Promise<number[]> {
+    const ids: number[] = [];
+    for (let start = 0; start < count; start += 500) {
+      const rows = Array.from({ length: Math.min(500, count - start) }, (_, i) => {
+        const fields = { name: `${label} ${start + i}`, email: `${label}.${start + i}@bench.example.test` };
+        return [fields.name, fields.email, JSON.stringify(toProfileData(fields))];
+      });
+      const placeholders = rows.map((_, i) => `($${i * 3 + 1}, $${i * 3 + 2}, $${i * 3 + 3}, CURRENT_TIMESTAMP(3), CURRENT_TIMESTAMP(3))`).join(', ');
+      const first = await this.db.insert(`INSERT INTO users (name, email, profile_data, created_at, updated_at) VALUES ${placeholders}`, rows.flat());
+      // One multi-row INSERT takes consecutive auto-increment ids (innodb_autoinc_lock_mode 1 and 2 alike for a simple insert).
+      ids.push(...rows.map((_, i) => first + i));
+    }
+    return ids;
+  }
+
+  /** An instance as `npm run start:vN` runs it (tsx); with `compiled`, the compiled build under plain node. */
+  async start(version: AppVersion, env: Record<string, string> = {}, compiled?: { dist: string; nodeArgs: string[] }): Promise<InstanceProcess> {
+    const fullEnv = { DATABASE_URL: this.url, DB_POOL_MAX: String(this.poolMax), LOG_LEVEL: 'warn', ...env };
+    const instance = compiled
+      ? await startCompiledInstance(compiled.dist, version, fullEnv, compiled.nodeArgs)
+      : await startInstanceProcess(version, fullEnv, { timeoutMs: 60_000 });
+    this.instances.push(instance);
+    return instance;
+  }
+
+  /** Writes flags and waits until every running v2 instance has loaded them (its /healthz flag-set version). */
+  async setFlags(changes: Partial<FlagValues>): Promise<void> {
+    const version = await writeFlags(this.db, changes, 'make bench');
+    for (const instance of this.instances.filter((i) => i.version === 'v2' && i.child.exitCode === null)) {
+      await waitFor(
+        async () => {
+          const health = (await (await fetch(`${instance.url}/healthz`)).json()) as { flagSetVersion: number | null };
+          return (health.flagSetVersion ?? -1) >= version ? true : undefined;
+        },
+        { timeoutMs: 10_000, intervalMs: 50, what: `${instance.url} to load flag-set version ${version}` },
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.instances.map((i) => i.stop()));
+    await this.db.close();
+    const admin = await mysql.createConnection({ uri: this.mysqlUrl });
+    await admin.query(`DROP DATABASE IF EXISTS ${this.database}`);
+    await admin.end();
+  }
+}
+
+/** Resident memory of a process in MB (Linux /proc), or null when it cannot be read. */
+export function residentMb(pid: number): number | null {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Samples a process's resident memory every intervalMs; stop() returns the peak seen. */
+export function sampleResidentMemory(pid: number, intervalMs = 250): { stop(): number | null } {
+  let peak: number | null = null;
+  const sample = () => {
+    const mb = residentMb(pid);
+    if (mb !== null) peak = Math.max(peak ?? 0, mb);
+  };
+  sample();
+  const timer = setInterval(sample, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return peak;
+    },
+  };
+}
+
+/**
+ * The instances as the container image runs them: TypeScript compiled once by tsconfig.build.json into `dir`
+ * (node_modules linked beside it), started with plain `node` and no tsx loader. Null (with the reason) when the
+ * project has no build config.
+ */
+export async function buildCompiled(root: string, dir: string): Promise<{ dir: string } | { skipped: string }> {
+  const config = path.join(root, 'tsconfig.build.json');
+  if (!fs.existsSync(config)) return { skipped: 'no tsconfig.build.json' };
+  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  // --noCheck: emit only (6 s instead of 25 here); type checking is `make test`'s job.
+  const child = spawn(process.execPath, [tsc, '-p', config, '--noCheck', '--outDir', path.join(dir, 'dist')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const server = path.join(dir, 'dist', 'app-v2', 'server.js');
+  if (!fs.existsSync(server)) return { skipped: `tsc exited ${code} without ${server}: ${output.split('\n')[0]}` };
+  fs.writeFileSync(path.join(dir, 'dist', 'package.json'), '{ "type": "module" }\n');
+  if (!fs.existsSync(path.join(dir, 'node_modules'))) fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
+  return { dir: path.join(dir, 'dist') };
+}
+
+/** `node [nodeArgs] <dist>/app-vN/server.js` on port 0; resolves once it prints its "listening on" line. */
+export async function startCompiledInstance(dist: string, version: AppVersion, env: Record<string, string>, nodeArgs: string[] = []): Promise<InstanceProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, path.join(dist, `app-${version}`, 'server.js')], {
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const port = await waitFor(() => {
+    if (child.exitCode !== null) throw new Error(`compiled ${version} exited ${child.exitCode}:\n${output}`);
+    const match = /listening on http:\/\/[^:]+:(\d+)/.exec(output);
+    return match ? Number(match[1]) : undefined;
+  }, { timeoutMs: 30_000, intervalMs: 50, what: `compiled ${version} to listen` });
+  return {
+    version,
+    url: `http://127.0.0.1:${port}`,
+    port,
+    pid: child.pid!,
+    child,
+    output: () => output,
+    exited,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}

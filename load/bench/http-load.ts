@@ -1,0 +1,127 @@
+// The bench's HTTP load: autocannon against one URL (an instance or the balancer), PUTs or GETs of users that
+// exist, every PUT with a fresh value, the same payload shape for v1 and v2. Throughput counts 2xx answers only;
+// latency percentiles are computed from every answer's own time (autocannon's histogram rounds to whole ms).
+import fs from 'node:fs';
+import autocannon from 'autocannon';
+
+export type Operation = 'put' | 'get' | 'mix';
+
+export interface LoadRun {
+  /** 2xx answers per second of the run. */
+  rps: number;
+  p50: number;
+  p99: number;
+  /** Non-2xx answers, connection errors and timeouts together: a bench whose load fails is not a measurement. */
+  errors: number;
+  requests: number;
+  seconds: number;
+  /** CPU time the serving processes (`pids`) spent per answered request, in ms: far less noisy than throughput on a shared machine. */
+  cpuMsPerRequest: number | null;
+}
+
+export interface LoadOptions {
+  url: string;
+  operation: Operation;
+  /** Ids the load picks from, uniformly at random. */
+  userIds: number[];
+  seconds: number;
+  connections: number;
+  /** Fixed total rate (requests/s) instead of as fast as possible: a steady load, as production traffic is. */
+  rate?: number;
+  /** Called with each answer's end time (performance.now()) and latency in ms; for windowed percentiles. */
+  onAnswer?: (atMs: number, latencyMs: number, status: number) => void;
+  signal?: AbortSignal;
+  /** Processes whose CPU time is charged to this load (the instance serving it). */
+  pids?: number[];
+}
+
+let writeCounter = 0;
+const runTag = `${process.pid.toString(36)}${Date.now().toString(36)}`;
+
+/** A body the same length for every version, unique per write. */
+function putBody(): string {
+  const tag = `b${runTag}-${++writeCounter}`;
+  return JSON.stringify({ name: `bench ${tag}`, email: `${tag}@bench.example.test` });
+}
+
+export async function runHttpLoad(options: LoadOptions): Promise<LoadRun> {
+  const { url, operation, userIds, seconds, connections, rate, onAnswer, signal, pids = [] } = options;
+  const cpuBefore = cpuMs(pids);
+  if (userIds.length === 0) throw new Error('runHttpLoad: no users to load');
+  const latencies: number[] = [];
+  let ok = 0;
+  let errors = 0;
+  const pick = () => userIds[Math.floor(Math.random() * userIds.length)]!;
+  let flip = false;
+  let finish!: (result: { error?: Error; result?: autocannon.Result }) => void;
+  const finished = new Promise<{ error?: Error; result?: autocannon.Result }>((resolve) => (finish = resolve));
+  const instance = autocannon({
+    url,
+    connections,
+    duration: seconds,
+    pipelining: 1,
+    timeout: 10,
+    ...(rate ? { overallRate: rate } : {}),
+    requests: [
+      {
+        setupRequest: (request) => {
+          const write = operation === 'put' || (operation === 'mix' && (flip = !flip));
+          if (write) return { ...request, method: 'PUT', path: `/users/${pick()}`, headers: { 'content-type': 'application/json' }, body: putBody() };
+          return { ...request, method: 'GET', path: `/users/${pick()}`, headers: {}, body: undefined };
+        },
+      },
+    ],
+  }, (error, result) => finish({ error: error ?? undefined, result }));
+  instance.on('response', (_client: unknown, status: number, _bytes: number, latencyMs: number) => {
+    if (status >= 200 && status < 300) {
+      ok++;
+      latencies.push(latencyMs);
+    } else errors++;
+    onAnswer?.(performance.now(), latencyMs, status);
+  });
+  const stop = () => instance.stop();
+  signal?.addEventListener('abort', stop, { once: true });
+  const { error, result } = await finished;
+  signal?.removeEventListener('abort', stop);
+  if (error || !result) throw error ?? new Error('autocannon ended without a result');
+  const cpuAfter = cpuMs(pids);
+  const ran = result.duration || seconds;
+  return {
+    rps: ok / ran,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    errors: errors + result.errors,
+    requests: ok + errors,
+    seconds: ran,
+    cpuMsPerRequest: cpuBefore === null || cpuAfter === null || ok + errors === 0 ? null : (cpuAfter - cpuBefore) / (ok + errors),
+  };
+}
+
+/** User + system CPU time of the processes, in ms (Linux /proc, USER_HZ = 100); null when unreadable or none given. */
+export function cpuMs(pids: number[]): number | null {
+  if (pids.length === 0) return null;
+  try {
+    let ticks = 0;
+    for (const pid of pids) {
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    }
+    return ticks * 10;
+  } catch {
+    return null;
+  }
+}
+
+/** Nearest-rank percentile (q in 0..1) of unsorted values; NaN for none. */
+export function percentile(values: number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = Float64Array.from(values).sort();
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
