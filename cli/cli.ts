@@ -8,15 +8,27 @@ import type { Database } from '../shared/db/connection.ts';
 
 export class UsageError extends Error {}
 
+// node:util's parseArgs reads "-1" as a short option, so `flags set read-new-percent -1` and `--percent -5`
+// failed as "Unknown option '-1'" (or "argument is ambiguous") instead of reaching the check that knows the
+// range and names the flag. A negative number is a value: it is hidden from parseArgs behind a prefix that no
+// command-line argument can contain (NUL), and restored after.
+const NEGATIVE_NUMBER = /^-\d/;
+const HIDDEN = '\u0000';
+const hide = (arg: string) => (NEGATIVE_NUMBER.test(arg) ? `${HIDDEN}${arg}` : arg);
+const restore = <V>(value: V): V => (typeof value === 'string' && value.startsWith(HIDDEN) ? (value.slice(HIDDEN.length) as V) : value);
+
 export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, { positionals = 0 } = {}) {
   try {
-    const parsed = parseArgs({ args, options, allowPositionals: positionals > 0, strict: true });
+    const parsed = parseArgs({ args: args.map(hide), options, allowPositionals: true, strict: true });
+    for (const key of Object.keys(parsed.values)) (parsed.values as Record<string, unknown>)[key] = restore((parsed.values as Record<string, unknown>)[key]);
+    parsed.positionals = parsed.positionals.map(restore);
     if (parsed.positionals.length > positionals) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[positionals])}`);
     return parsed;
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    // node:util's messages name the option ("Unknown option '--bogus'"); keep the first sentence.
-    throw new UsageError((err as Error).message.split('. ')[0]!.replace(/\.$/, ''));
+    // node:util's messages name the option ("Unknown option '--bogus'"); keep the first sentence (some go on,
+    // after a newline, with advice about '--opt=-XYZ': one line is the contract).
+    throw new UsageError((err as Error).message.split(/\.\s/)[0]!.replace(/\.$/, ''));
   }
 }
 

@@ -30,12 +30,22 @@ export const userInputSchema = z.strictObject(
   { message: 'must be a JSON object' },
 );
 
+/**
+ * A field name as an error message shows it: as is when it is a plain name, else JSON-quoted and cut to 64
+ * characters, so that an unknown key like " ", "a: b" or 10 KB of text cannot pass for another field or flood
+ * the answer.
+ */
+export function fieldLabel(key: string): string {
+  if (/^[A-Za-z0-9_.-]{1,64}$/.test(key)) return key;
+  return JSON.stringify([...key].length > 64 ? `${[...key].slice(0, 64).join('')}…` : key);
+}
+
 /** Validates a request body into the fields both versions write; throws a 400 naming the field. */
 export function parseUserInput(body: unknown): UserFields {
   const parsed = userInputSchema.safeParse(body);
   if (parsed.success) return parsed.data;
   const details = parsed.error.issues.map((issue) => ({
-    field: issue.code === 'unrecognized_keys' ? issue.keys.join(',') : issue.path.join('.') || 'body',
+    field: issue.code === 'unrecognized_keys' ? issue.keys.map(fieldLabel).join(',') : issue.path.join('.') || 'body',
     message: issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message,
   }));
   const first = details[0]!;

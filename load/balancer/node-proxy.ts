@@ -2,8 +2,9 @@
 // semantics of nginx.conf.template, so a rollout behaves the same behind either:
 // - only /users, /users/... and /healthz are proxied; everything else is a 404 from the proxy itself;
 // - a fixed list of slots; a refused connection moves the request to the next slot for every method
-//   (nothing was sent), any other error or a 502/503 answer only for idempotent methods (a POST already
+//   (nothing was sent), any other error or a 502 answer only for idempotent methods (a POST already
 //   sent is never sent twice), and a failed slot sits out FAIL_TIMEOUT_MS (nginx max_fails=1 fail_timeout);
+//   a 503 (the shared database is down) goes to the client as it is and fails no slot;
 // - keep-alive connections to the slots, closed by the proxy after UPSTREAM_KEEP_ALIVE_TIMEOUT_MS idle,
 //   before the app's own keep-alive timeout would (the drain depends on that ordering);
 // - the apps' response headers pass through, plus X-Upstream-Addr listing the slots tried.
@@ -174,7 +175,7 @@ export async function startNodeProxy({ listenPort = 0, listenHost = '127.0.0.1',
         return;
       }
       const { response } = outcome;
-      if ((response.statusCode === 502 || response.statusCode === 503) && idempotent && !isLast) {
+      if (response.statusCode === 502 && idempotent && !isLast) {
         slot.downUntil = Date.now() + FAIL_TIMEOUT_MS;
         response.resume();
         continue;

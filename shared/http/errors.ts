@@ -54,6 +54,10 @@ function classify(err: unknown): { status: number; code: string; message: string
     const [status, code, message] = BODY_PARSER_ERRORS[type];
     return { status, code, message, details: null };
   }
+  // The router could not percent-decode a path parameter (/users/%E0%A4): the client's fault, not ours.
+  if (err instanceof URIError && (err as { status?: unknown }).status === 400) {
+    return { status: 400, code: 'invalid_path', message: 'path: malformed percent-encoding', details: [{ field: 'path', message: 'malformed percent-encoding' }] };
+  }
   if (isDatabaseUnavailable(err)) return { status: 503, code: 'database_unavailable', message: 'database unavailable, retry later', details: null };
   return { status: 500, code: 'internal_error', message: 'internal error', details: null };
 }

@@ -1,0 +1,162 @@
+// Fault: a v2 running the seed's `sequential` dual-write (old columns, then profile_data, no transaction) is
+// killed between its two statements (FAULT_INJECT=crash-between-writes: it SIGKILLs itself there), again and
+// again, while v1 and a healthy v2 serve the load beside it (it sits in a balancer slot too).
+// Promise: users still see correct data, because the old columns were written first and are the truth while
+// v1 may write (the seed's argument); verify reports the drift the crashes left; the backfill repairs it to 0.
+import http from 'node:http';
+import { runTool } from '../demo/tools.ts';
+import type { Op, UserValue } from '../history.ts';
+import { ChaosRun, guarded, seedOldColumns, seedValue } from './harness.ts';
+import type { ChaosOptions, Scenario } from './harness.ts';
+
+interface Answer {
+  status?: number;
+  body?: Record<string, unknown>;
+  headers?: http.IncomingHttpHeaders;
+  error?: string;
+}
+
+/** One request on a fresh connection; a crash shows as a reset (or "socket hang up"), never as a status. */
+function send(method: string, url: string, body?: object): Promise<Answer> {
+  return new Promise((resolve) => {
+    const payload = body ? JSON.stringify(body) : undefined;
+    const req = http.request(url, { method, agent: false, timeout: 5000, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => {
+        let parsed: Record<string, unknown> | undefined;
+        try {
+          parsed = JSON.parse(text) as Record<string, unknown>;
+        } catch {
+          parsed = undefined;
+        }
+        resolve({ status: res.statusCode, body: parsed, headers: res.headers });
+      });
+      res.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })));
+    req.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
+    req.end(payload);
+  });
+}
+
+export const crashBetweenWrites: Scenario = {
+  name: 'crash-between-writes',
+  proves: 'a v2 killed between the two statements of the sequential dual-write leaves users seeing correct data (old columns first); verify reports the drift and the backfill repairs it to zero',
+  async run(options: ChaosOptions) {
+    const run = await ChaosRun.setup('crash-between-writes', options, {
+      layout: [
+        { name: 'v1-a', version: 'v1' },
+        { name: 'v2-a', version: 'v2' },
+        { name: 'v2-crash', version: 'v2' },
+      ],
+    });
+    const crashes = options.short ? 2 : 8;
+    const dwellMs = options.short ? 1500 : 6000;
+    const env = { DATABASE_URL: run.database.url };
+    // Direct requests are history operations of their own "processes", apart from the load's connections.
+    let directProcess = 10_000;
+    let directWrites = 0;
+    const direct = async (f: 'write' | 'read', url: string, userId: number, value?: UserValue): Promise<{ op: Op; answer: Answer }> => {
+      const op = run.recorder.invoke({ process: directProcess++, f, userId, ...(value ? { value } : {}) });
+      const answer = await send(f === 'write' ? 'PUT' : 'GET', `${url}/users/${userId}`, value);
+      const served = { version: answer.headers?.['x-app-version'] as string | undefined, instance: answer.headers?.['x-instance-id'] as string | undefined };
+      if (answer.status === undefined) {
+        run.recorder.complete(op, { outcome: f === 'read' || answer.error === 'ECONNREFUSED' ? 'fail' : 'info', error: answer.error });
+      } else {
+        const ok = answer.status === 200;
+        run.recorder.complete(op, {
+          outcome: ok ? 'ok' : f === 'read' || answer.status < 500 ? 'fail' : 'info',
+          status: answer.status,
+          ...served,
+          ...(f === 'read' && ok ? { value: { name: answer.body?.name as string, email: answer.body?.email as string } } : {}),
+        });
+      }
+      if (f === 'write') directWrites++;
+      return { op, answer };
+    };
+
+    return guarded(run, { failedRequests: 0, rule: 'the PUTs sent straight to the crashing instance' }, async () => {
+      await Promise.all([run.start('v1-a'), run.start('v2-a')]);
+      await run.startBalancer();
+      run.step = 'mixed-fleet';
+      run.startLoad();
+      await run.servedBy('v2-a');
+      await run.dwell(dwellMs);
+
+      run.step = 'crashes';
+      const label = 'crash-between-writes-direct';
+      const crashUsers = await seedOldColumns(run.db, crashes, label);
+      run.recorder.recordInitial(crashUsers.map((userId, i) => ({ userId, value: seedValue(label, i) })));
+      const v1 = run.fleet.slot('v1-a').instance!.url;
+      const v2 = run.fleet.slot('v2-a').instance!.url;
+      const crashed: { userId: number; previous: UserValue; next: UserValue }[] = [];
+      let loadCrashes = 0;
+      for (const [i, userId] of crashUsers.entries()) {
+        // A healthy v2 writes both columns first, so that the crash visibly leaves profile_data behind.
+        const previous = { name: `${label} ${i} previous`, email: `${label}.${i}.previous@example.test` };
+        const written = await direct('write', v2, userId, previous);
+        if (!run.expect(written.answer.status === 200, `the healthy v2 could not write user ${userId}: ${written.answer.status ?? written.answer.error}`)) continue;
+        const next = { name: `${label} ${i} crashed`, email: `${label}.${i}.crashed@example.test` };
+        for (let attempt = 1; attempt <= 5; attempt++) {
+          const crashing = await run.start('v2-crash', { DUAL_WRITE_STRATEGY: 'sequential', FAULT_INJECT: 'crash-between-writes' });
+          const { answer } = await direct('write', crashing.url, userId, next);
+          const exit = await crashing.exited;
+          if (answer.error === 'ECONNREFUSED') {
+            // A load PUT through the balancer reached it first and crashed it: that is a crash too; start again.
+            loadCrashes++;
+            continue;
+          }
+          run.expect(exit.signal === 'SIGKILL' && answer.status === undefined, `v2-crash did not crash between its writes (answer ${answer.status ?? answer.error}, exit ${JSON.stringify(exit)})`);
+          crashed.push({ userId, previous, next });
+          break;
+        }
+      }
+      run.log(`${crashed.length} PUTs crashed v2-crash between its statements (${loadCrashes} more crashes by load PUTs through the balancer)`);
+      run.expect(crashed.length === crashes, `only ${crashed.length} of ${crashes} planned crashes happened`);
+
+      // Users see the crashed write through both versions: the old columns hold it, and v2 trusts them.
+      const wrongReads: string[] = [];
+      const rows = new Map((await run.db.select<{ id: number | string; name: string; profile_data: unknown }>(`SELECT id, name, profile_data FROM users WHERE id IN (${crashUsers.map(Number).join(',')})`)).map((r) => [Number(r.id), r]));
+      for (const { userId, previous, next } of crashed) {
+        const row = rows.get(userId)!;
+        const profile = typeof row.profile_data === 'string' ? (JSON.parse(row.profile_data) as UserValue) : (row.profile_data as UserValue);
+        if (row.name !== next.name || profile?.name !== previous.name) wrongReads.push(`row ${userId}: old columns ${row.name}, profile_data ${profile?.name}`);
+        for (const url of [v1, v2]) {
+          const { answer } = await direct('read', url, userId);
+          if (answer.body?.name !== next.name) wrongReads.push(`${answer.headers?.['x-app-version']} read user ${userId} as ${JSON.stringify(answer.body?.name)}`);
+        }
+      }
+      run.expect(wrongReads.length === 0, `after the crashes: ${wrongReads.slice(0, 3).join('; ')}`);
+      await run.snapshot('crashes', true);
+
+      run.step = 'retire-v1';
+      const stopped = await run.fleet.stop('v1-a', 'SIGTERM');
+      run.expect(stopped.code === 0, `v1-a exited ${stopped.code ?? stopped.signal} after SIGTERM`);
+      await run.dwell(Math.min(1000, dwellMs));
+
+      run.step = 'verify-backfill-verify';
+      const driftOf = (output: string) => Number(/drift: ([\d,]+) rows/.exec(output)?.[1]?.replaceAll(',', '') ?? Number.NaN);
+      const before = await runTool('verify', [], env, { quiet: true });
+      const backfill = await runTool('backfill', [], env, { quiet: true });
+      const after = await runTool('verify', [], env, { quiet: true });
+      run.log(`verify before the backfill: exit ${before.code}, drift ${driftOf(before.output)} rows (the ${crashed.length} crashed rows among them, and v1's writes)`);
+      run.log(`backfill: exit ${backfill.code} in ${backfill.ms} ms; verify after: exit ${after.code}, drift ${driftOf(after.output)} rows`);
+      run.expect(before.code === 1 && driftOf(before.output) >= crashed.length, `verify did not report the drift: exit ${before.code}, ${before.output.trim().split('\n').slice(-3).join(' | ')}`);
+      run.expect(backfill.code === 0, `backfill exited ${backfill.code}: ${backfill.output.trim().split('\n').slice(-3).join(' | ')}`);
+      run.expect(after.code === 0 && driftOf(after.output) === 0, `verify after the backfill: exit ${after.code}, ${after.output.trim().split('\n').slice(-3).join(' | ')}`);
+      await run.dwell(Math.min(1000, dwellMs));
+      await run.snapshot('after-backfill', false);
+      run.facts.crashes = crashed.length;
+      run.facts.crashesByLoadPuts = loadCrashes;
+      run.facts.driftBeforeBackfill = driftOf(before.output);
+      run.facts.driftAfterBackfill = driftOf(after.output);
+      run.facts.directWrites = directWrites;
+      return {
+        failedRequests: crashed.length + loadCrashes,
+        rule: `the ${crashed.length + loadCrashes} PUTs sent straight to the crashing instance (unknown outcome by design); 0 through the balancer`,
+      };
+    });
+  },
+};

@@ -1,0 +1,310 @@
+// What every fault scenario shares (load/chaos/<name>.ts): a fresh MySQL/MariaDB database migrated to expand,
+// seeded users, app instances in fixed balancer slots, the balancer (nginx unless BALANCER=node), the load
+// generator recording every request, a final read of every user, the checker's verdict, and the JSON summary
+// in $RESULTS_DIR/chaos-<name>.json. A scenario adds only its fault, its facts and its failed-request budget.
+import fs from 'node:fs';
+import path from 'node:path';
+import { connectDatabase } from '../../shared/db/connection.ts';
+import type { Database } from '../../shared/db/connection.ts';
+import { migrateUp } from '../../shared/migrations/runner.ts';
+import { instanceRegistry } from '../../shared/registry/instances.ts';
+import { startBalancer } from '../balancer/index.ts';
+import type { Balancer } from '../balancer/index.ts';
+import { check } from '../checker/index.ts';
+import type { Snapshot, Verdict } from '../checker/index.ts';
+import { formatVerdict } from '../checker/format.ts';
+import { freshDatabase } from '../demo/database.ts';
+import type { DemoDatabase } from '../demo/database.ts';
+import { Fleet } from '../demo/fleet.ts';
+import { snapshotUsers } from '../demo/snapshots.ts';
+import { formatProgress, readFinalValues, runLoad } from '../generator.ts';
+import type { LoadSummary } from '../generator.ts';
+import { HistoryRecorder } from '../history.ts';
+import type { Op } from '../history.ts';
+import { startInstanceProcess } from '../instances.ts';
+import type { AppVersion, InstanceProcess } from '../instances.ts';
+
+export const SCENARIO_NAMES = ['kill-v2', 'sigterm-rolling', 'db-restart', 'crash-between-writes', 'backfill-resume'] as const;
+export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+
+export interface ChaosOptions {
+  /** CHAOS_SHORT=1: the few-second version `make test` runs. */
+  short: boolean;
+  resultsDir: string;
+  /** The machine's shared server (a database of our own is created there); db-restart uses a private one. */
+  mysqlUrl: string;
+  log: (line: string) => void;
+}
+
+/** The failed-request budget: how many failures the fault may cost, and why. */
+export interface Budget {
+  failedRequests: number;
+  rule: string;
+}
+
+export interface ChaosResult {
+  scenario: ScenarioName;
+  short: boolean;
+  passed: boolean;
+  /** Every broken promise, one line each; empty when passed. */
+  failures: string[];
+  requests: number;
+  acknowledgedWrites: number;
+  reads: number;
+  unknownOutcomes: number;
+  failedRequests: number;
+  budget: Budget;
+  anomalies: number;
+  byKind: Verdict['byKind'];
+  statusCounts: Record<string, number>;
+  versionsSeen: string[];
+  instancesSeen: string[];
+  balancer: string;
+  seconds: number;
+  /** What this scenario measured about its fault (kill time, outage window, drift before and after, ...). */
+  facts: Record<string, unknown>;
+  examples?: Verdict['examples'];
+  history: string;
+}
+
+export interface Scenario {
+  name: ScenarioName;
+  /** What the scenario proves, one sentence (printed, and in docs/reliability.md). */
+  proves: string;
+  run(options: ChaosOptions): Promise<ChaosResult>;
+}
+
+export interface SlotLayout {
+  name: string;
+  version: AppVersion;
+}
+
+const INSTANCE_START_TIMEOUT_MS = 60_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * One scenario's world. Fields are public on purpose: a scenario file reads like the steps it takes.
+ * Everything started here is stopped by finish() (or abandon() when setup itself failed).
+ */
+export class ChaosRun {
+  readonly failures: string[] = [];
+  readonly facts: Record<string, unknown> = {};
+  readonly snapshots: Snapshot[] = [];
+  readonly recorder: HistoryRecorder;
+  readonly registry: ReturnType<typeof instanceRegistry>;
+  balancer!: Balancer;
+  seeded: number[] = [];
+  private load: { stop: AbortController; done: Promise<LoadSummary> } | undefined;
+  private readonly startedAt = performance.now();
+
+  private constructor(
+    readonly name: ScenarioName,
+    readonly options: ChaosOptions,
+    readonly database: DemoDatabase,
+    readonly db: Database,
+    readonly fleet: Fleet,
+    private readonly env: Record<string, string>,
+  ) {
+    this.recorder = new HistoryRecorder({ file: path.join(options.resultsDir, `chaos-${name}-history.jsonl`), step: 'setup' });
+    this.registry = instanceRegistry(db);
+  }
+
+  /** A fresh database (on `serverUrl`, default the shared server), migrated to expand, with `seedUsers` users written as v1 writes them. */
+  static async setup(
+    name: ScenarioName,
+    options: ChaosOptions,
+    { layout, env = {}, seedUsers = 200, serverUrl = options.mysqlUrl }: { layout: SlotLayout[]; env?: Record<string, string>; seedUsers?: number; serverUrl?: string },
+  ): Promise<ChaosRun> {
+    fs.mkdirSync(options.resultsDir, { recursive: true });
+    const database = await freshDatabase('mysql', options.resultsDir, serverUrl);
+    const db = await connectDatabase(database.url, { poolMax: 4 });
+    try {
+      await migrateUp(db, { to: '005-rollout-log' });
+      const fleetEnv = { DATABASE_URL: database.url, LOG_LEVEL: 'warn', ...env };
+      const fleet = await Fleet.allocate(layout, fleetEnv);
+      const run = new ChaosRun(name, options, database, db, fleet, fleetEnv);
+      run.seeded = await seedOldColumns(db, seedUsers, `${name}-seed`);
+      run.recorder.recordInitial(run.seeded.map((id, i) => ({ userId: id, value: seedValue(`${name}-seed`, i) })));
+      return run;
+    } catch (err) {
+      await db.close();
+      await database.drop();
+      throw err;
+    }
+  }
+
+  log(line: string): void {
+    this.options.log(`  ${line}`);
+  }
+
+  /** Records a broken promise; the scenario goes on (the verdict and the other facts are still worth having). */
+  expect(ok: boolean, failure: string): boolean {
+    if (!ok) {
+      this.failures.push(failure);
+      this.log(`FAILED: ${failure}`);
+    }
+    return ok;
+  }
+
+  /**
+   * Starts the instance of a slot, as Fleet.start does, but waits up to a minute for it to listen: on a
+   * 2-core machine shared with other work, a tsx start-up alone has taken over 20 s.
+   */
+  async start(name: string, extraEnv: Record<string, string> = {}): Promise<InstanceProcess> {
+    const slot = this.fleet.slot(name);
+    slot.instance = await startInstanceProcess(slot.version, { ...this.env, ...extraEnv, PORT: String(slot.port), INSTANCE_ID: slot.name }, { timeoutMs: INSTANCE_START_TIMEOUT_MS });
+    return slot.instance;
+  }
+
+  async startBalancer(): Promise<void> {
+    this.balancer = await startBalancer({ upstreams: this.fleet.upstreams, dir: path.join(this.options.resultsDir, `chaos-${this.name}-balancer`) });
+    this.log(`balancer (${this.balancer.kind}) at ${this.balancer.url} over ${this.fleet.slots.map((s) => `${s.name}=${s.port}`).join(' ')}`);
+  }
+
+  /** Load through the balancer on the seeded users (and the users it creates) until stopLoad(). */
+  startLoad({ connections = 8, existingUsers = this.seeded }: { connections?: number; existingUsers?: number[] } = {}): void {
+    const stop = new AbortController();
+    let lastLine = 0;
+    const done = runLoad({
+      url: this.balancer.url,
+      recorder: this.recorder,
+      connections,
+      durationSeconds: 600,
+      signal: stop.signal,
+      existingUsers,
+      onProgress: (progress) => {
+        if (Date.now() - lastLine < 5000) return;
+        lastLine = Date.now();
+        this.log(formatProgress(progress));
+      },
+    });
+    this.load = { stop, done };
+  }
+
+  async stopLoad(): Promise<LoadSummary | undefined> {
+    if (!this.load) return undefined;
+    this.load.stop.abort();
+    return this.load.done;
+  }
+
+  set step(step: string) {
+    this.recorder.currentStep = step;
+  }
+
+  /** The load for `ms`, as a scenario's "meanwhile". */
+  async dwell(ms: number): Promise<void> {
+    await sleep(ms);
+  }
+
+  /** Waits until `instance` answered a request through the balancer (it is in the rotation). */
+  async servedBy(instance: string, timeoutMs = 30_000): Promise<void> {
+    const since = this.recorder.ops.length;
+    const deadline = Date.now() + timeoutMs;
+    while (!this.recorder.ops.slice(since).some((op) => op.instance === instance && op.outcome === 'ok')) {
+      if (Date.now() > deadline) throw new Error(`${instance} served no request through the balancer within ${timeoutMs} ms`);
+      await sleep(50);
+    }
+  }
+
+  async snapshot(step: string, v1MayBeAlive: boolean): Promise<void> {
+    const rows = await snapshotUsers(this.db);
+    this.snapshots.push({ step, takenAt: this.recorder.now(), v1MayBeAlive, rows });
+  }
+
+  /** Operations invoked in [from, to) on the history's clock and answered (or given up) by now. */
+  opsBetween(from: number, to: number): Op[] {
+    const pending = new Set(this.recorder.pending());
+    return this.recorder.ops.filter((op) => op.invokeAt >= from && op.invokeAt < to && !pending.has(op));
+  }
+
+  /**
+   * Stops the load, reads every user's final value through the balancer, judges the history, stops
+   * everything, writes the JSON summary. `budget`: the failed requests this fault may cost.
+   */
+  async finish(budget: Budget | ((verdict: Verdict) => Budget), { v1MayBeAlive = false } = {}): Promise<ChaosResult> {
+    let verdict: Verdict | undefined;
+    try {
+      await this.stopLoad();
+      this.recorder.currentStep = 'final';
+      await this.snapshot('final', v1MayBeAlive);
+      if (!this.balancer) throw new Error('no balancer was started');
+      this.recorder.recordFinal(await readFinalValues(this.balancer.url, this.recorder.userIds()));
+    } catch (err) {
+      this.expect(false, `final read: ${(err as Error).message}`);
+    } finally {
+      await this.recorder.close();
+      verdict = check({ ops: this.recorder.ops, initial: this.recorder.initial, final: this.recorder.final, snapshots: this.snapshots });
+      await this.teardown();
+    }
+    const resolved = typeof budget === 'function' ? budget(verdict) : budget;
+    this.expect(verdict.finalReadChecked, 'the final read was not taken: lost writes could not be judged');
+    this.expect(verdict.anomalies === 0, `${verdict.anomalies} anomalies (must be 0)`);
+    this.expect(verdict.failedRequests <= resolved.failedRequests, `${verdict.failedRequests} failed requests, over the budget of ${resolved.failedRequests} (${resolved.rule})`);
+    const result: ChaosResult = {
+      scenario: this.name,
+      short: this.options.short,
+      passed: this.failures.length === 0,
+      failures: this.failures,
+      requests: verdict.operations,
+      acknowledgedWrites: verdict.acknowledgedWrites,
+      reads: verdict.reads,
+      unknownOutcomes: verdict.unknownOutcomes,
+      failedRequests: verdict.failedRequests,
+      budget: resolved,
+      anomalies: verdict.anomalies,
+      byKind: verdict.byKind,
+      statusCounts: verdict.statusCounts,
+      versionsSeen: verdict.versionsSeen,
+      instancesSeen: verdict.instancesSeen,
+      balancer: this.balancer?.kind ?? 'none',
+      seconds: Math.round((performance.now() - this.startedAt) / 100) / 10,
+      facts: this.facts,
+      ...(verdict.anomalies > 0 ? { examples: verdict.examples } : {}),
+      history: this.recorder.file ?? '',
+    };
+    fs.writeFileSync(path.join(this.options.resultsDir, `chaos-${this.name}.json`), `${JSON.stringify(result, null, 2)}\n`);
+    this.options.log(formatVerdict(verdict));
+    return result;
+  }
+
+  /** Setup or the fault itself threw: stop everything and report the run as failed, with what is known. */
+  async abandon(err: unknown, budget: Budget): Promise<ChaosResult> {
+    this.expect(false, `scenario aborted: ${(err as Error).stack ?? String(err)}`);
+    return this.finish(budget);
+  }
+
+  private async teardown(): Promise<void> {
+    await this.fleet.stopAll().catch(() => {});
+    await this.balancer?.stop().catch(() => {});
+    await this.db.close().catch(() => {});
+    await this.database.drop().catch(() => {});
+  }
+}
+
+export const seedValue = (label: string, i: number) => ({ name: `${label} ${i}`, email: `${label}.${i}@example.test` });
+
+/** Users as v1 writes them (old columns only, profile_data NULL), 500 per INSERT; returns their ids in order. */
+export async function seedOldColumns(db: Database, count: number, label: string): Promise<number[]> {
+  const { now } = db.dialect;
+  for (let start = 0; start < count; start += 500) {
+    const size = Math.min(500, count - start);
+    const params = Array.from({ length: size }, (_, k) => Object.values(seedValue(label, start + k))).flat();
+    const values = Array.from({ length: size }, (_, k) => `($${2 * k + 1}, $${2 * k + 2}, ${now}, ${now})`).join(', ');
+    await db.run(`INSERT INTO users (name, email, created_at, updated_at) VALUES ${values}`, params);
+  }
+  const rows = await db.select<{ id: number | string; email: string }>('SELECT id, email FROM users WHERE email LIKE $1', [`${label}.%`]);
+  const byIndex = new Map(rows.map((r) => [Number(r.email.slice(label.length + 1).split('@')[0]), Number(r.id)]));
+  return Array.from({ length: count }, (_, i) => byIndex.get(i)!);
+}
+
+/** Runs one scenario and turns an exception into a failed result, so `make chaos` always reports every scenario. */
+export async function guarded(run: ChaosRun, budget: Budget, body: () => Promise<Budget | ((verdict: Verdict) => Budget) | void>, finishOptions?: { v1MayBeAlive?: boolean }): Promise<ChaosResult> {
+  let finalBudget: Budget | ((verdict: Verdict) => Budget) = budget;
+  try {
+    finalBudget = (await body()) ?? budget;
+  } catch (err) {
+    return run.abandon(err, budget);
+  }
+  return run.finish(finalBudget, finishOptions);
+}
