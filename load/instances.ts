@@ -2,6 +2,7 @@
 // demo, the chaos scenarios and the tests). Polls with deadlines, never fixed sleeps.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 
 export type AppVersion = 'v1' | 'v2';
@@ -22,15 +23,27 @@ export interface InstanceProcess {
 }
 
 /** Starts `app-vN/server.ts` as its own process on port 0 and waits for its "listening on" line. */
-export async function startInstanceProcess(version: AppVersion, env: Record<string, string>, { timeoutMs = 20_000 } = {}): Promise<InstanceProcess> {
+export async function startInstanceProcess(
+  version: AppVersion,
+  env: Record<string, string>,
+  { timeoutMs = 20_000, logFile }: { timeoutMs?: number; logFile?: string } = {},
+): Promise<InstanceProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, `app-${version}`, 'server.ts')], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
+  // With a log file (the demo: one line per request at info), everything goes there and only the last 64 KB
+  // stay in memory for error messages.
+  const log = logFile ? fs.createWriteStream(logFile, { flags: 'a' }) : null;
+  const keep = (chunk: Buffer) => {
+    output = log ? (output + chunk).slice(-65_536) : output + chunk;
+    log?.write(chunk);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  child.on('close', () => log?.end());
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${version} did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);

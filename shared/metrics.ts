@@ -1,7 +1,8 @@
 // Prometheus metrics, one registry per app instance (several instances may share a test process).
-// Served on /metrics, which the public balancer does not proxy.
+// Served on /metrics, which the public balancer does not proxy. Every series carries version and instance
+// (default labels), so one scrape of each instance tells v1 from v2.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
@@ -15,8 +16,8 @@ export function createMetrics(appVersion: string, instanceId: string, { processM
     requests: new Counter({ name: 'http_requests_total', help: 'HTTP requests answered, by route, method and status', labelNames: ['route', 'method', 'status'], ...metric }),
     requestSeconds: new Histogram({
       name: 'http_request_duration_seconds',
-      help: 'HTTP request latency, by route and method',
-      labelNames: ['route', 'method'],
+      help: 'HTTP request latency, by route, method and status',
+      labelNames: ['route', 'method', 'status'],
       buckets: LATENCY_BUCKETS,
       ...metric,
     }),
@@ -48,14 +49,28 @@ export function createMetrics(appVersion: string, instanceId: string, { processM
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
+/**
+ * The route pattern that matched (/users/:id), or 'unmatched'. After an error Express has left the router and
+ * reset req.baseUrl, so the mount is rebuilt from the URL: the path minus as many segments as the pattern has.
+ */
+export function routeLabel(req: Request): string {
+  const pattern: unknown = req.route?.path;
+  if (typeof pattern !== 'string') return 'unmatched';
+  const own = pattern === '/' ? '' : pattern;
+  const segments = req.originalUrl.split('?')[0]!.split('/').filter(Boolean);
+  const ownSegments = own.split('/').filter(Boolean).length;
+  const mount = req.baseUrl || `/${segments.slice(0, Math.max(0, segments.length - ownSegments)).join('/')}`;
+  return `${mount === '/' ? '' : mount}${own}` || '/';
+}
+
 /** Counts and times every request by its route pattern (never the raw URL: ids would explode the label set). */
 export function requestMetrics(metrics: Metrics): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
-      const route = req.route?.path ? `${req.baseUrl}${req.route.path === '/' ? '' : req.route.path}` : 'unmatched';
+      const route = routeLabel(req);
       metrics.requests.inc({ route, method: req.method, status: res.statusCode });
-      metrics.requestSeconds.observe({ route, method: req.method }, Number(process.hrtime.bigint() - started) / 1e9);
+      metrics.requestSeconds.observe({ route, method: req.method, status: res.statusCode }, Number(process.hrtime.bigint() - started) / 1e9);
     });
     next();
   };

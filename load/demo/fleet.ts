@@ -1,7 +1,9 @@
 // The fleet: a fixed set of upstream slots, one port each, allocated before the balancer starts. The balancer
 // lists every slot the rollout will ever use; an empty slot is passed over (passive failover), so instances
 // come and go without a balancer reload (which would reset client keep-alive connections).
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { startInstanceProcess } from '../instances.ts';
 import type { AppVersion, InstanceProcess } from '../instances.ts';
 
@@ -30,11 +32,18 @@ export class Fleet {
   constructor(
     readonly slots: Slot[],
     private readonly env: Record<string, string>,
+    /** Each instance's output (its pino JSON logs) goes to <logDir>/<slot>.log. */
+    private readonly logDir?: string,
   ) {}
 
-  static async allocate(layout: { name: string; version: AppVersion }[], env: Record<string, string>): Promise<Fleet> {
+  static async allocate(layout: { name: string; version: AppVersion }[], env: Record<string, string>, { logDir }: { logDir?: string } = {}): Promise<Fleet> {
     const ports = await freePorts(layout.length);
-    return new Fleet(layout.map((slot, i) => ({ ...slot, port: ports[i]! })), env);
+    if (logDir) {
+      // A fresh run, fresh logs (an instance started twice in one run appends to its file).
+      fs.rmSync(logDir, { recursive: true, force: true });
+      fs.mkdirSync(logDir, { recursive: true });
+    }
+    return new Fleet(layout.map((slot, i) => ({ ...slot, port: ports[i]! })), env, logDir);
   }
 
   slot(name: string): Slot {
@@ -54,7 +63,11 @@ export class Fleet {
 
   async start(name: string, extraEnv: Record<string, string> = {}): Promise<InstanceProcess> {
     const slot = this.slot(name);
-    slot.instance = await startInstanceProcess(slot.version, { ...this.env, ...extraEnv, PORT: String(slot.port), INSTANCE_ID: slot.name });
+    slot.instance = await startInstanceProcess(
+      slot.version,
+      { ...this.env, ...extraEnv, PORT: String(slot.port), INSTANCE_ID: slot.name },
+      this.logDir ? { logFile: path.join(this.logDir, `${slot.name}.log`) } : {},
+    );
     return slot.instance;
   }
 

@@ -9,8 +9,8 @@ import type { Flags } from '../flags/index.ts';
 import { flagNames, flagNumericValue } from '../flags/registry.ts';
 import { requestMetrics } from '../metrics.ts';
 import type { Metrics } from '../metrics.ts';
-import { randomUUID } from 'node:crypto';
-import { pinoHttp } from 'pino-http';
+import { isUtf8 } from 'node:buffer';
+import { requestLogger } from '../logger.ts';
 import { adminRouter } from './admin.ts';
 import { findDuplicateKey } from './duplicate-keys.ts';
 import { errorHandler, HttpError, routeNotFound } from './errors.ts';
@@ -36,7 +36,7 @@ export function createApp(context: AppContext, userRoutes: Router): Application 
   app.use(helmet());
   app.use(requestMetrics(context.metrics));
   // One log line per request, only when asked for (LOG_LEVEL=info or lower): it costs on the hot path.
-  if (logger.isLevelEnabled('info')) app.use(pinoHttp({ logger, genReqId: (req) => req.headers['x-request-id']?.toString() ?? randomUUID() }));
+  if (logger.isLevelEnabled('info')) app.use(requestLogger(logger));
   app.use((_req, res, next) => {
     res.set('X-App-Version', appVersion);
     res.set('X-Instance-Id', instanceId);
@@ -55,6 +55,8 @@ export function createApp(context: AppContext, userRoutes: Router): Application 
       limit: BODY_LIMIT,
       strict: true,
       verify: (_req, _res, buffer) => {
+        // JSON is UTF-8 (RFC 8259); decoding invalid bytes would silently store U+FFFD instead of what was sent.
+        if (!isUtf8(buffer)) throw new HttpError(400, 'invalid_encoding', 'body: must be valid UTF-8', [{ field: 'body', message: 'not valid UTF-8' }]);
         const duplicate = findDuplicateKey(buffer.toString('utf8'));
         if (duplicate !== null) throw new HttpError(400, 'duplicate_field', `${duplicate}: appears more than once`, [{ field: duplicate, message: 'duplicate field' }]);
       },
