@@ -57,3 +57,35 @@ export function parseProfileData(raw: unknown): ProfileData | null {
 export function differingFields(a: UserFields, b: UserFields): (keyof UserFields)[] {
   return OLD_COLUMNS.filter((field) => a[field] !== b[field]);
 }
+
+/**
+ * The contract every mapping module fulfils: the one typed place naming the table, the old columns, the new
+ * column, and the mapping both ways (in code, and in SQL for the backfill). Adapting the template starts by
+ * writing another object of this shape (examples/split-name/ is a worked one) and its tests.
+ * What is NOT derived from it, on purpose: the migrations (frozen history: write new numbered ones for your
+ * table), the consistency checker in load/ (independent of app code by design: adapt its value shape), and
+ * verify's drift SQL (shared/verify/drift-sql.ts), which assumes each old column is stored under a JSON key of
+ * the same name: a mapping that reshapes values (like a split) must also say how to compare in SQL.
+ */
+export interface SchemaMapping<Fields extends object, Profile extends object> {
+  table: string;
+  oldColumns: readonly (keyof Fields & string)[];
+  newColumn: string;
+  toProfileData(fields: Fields): Profile;
+  fromProfileData(profile: Profile): Fields;
+  profileDataFromOldColumnsSql(jsonObject: (fields: Record<string, string>) => string): string;
+  parseProfileData(raw: unknown): Profile | null;
+  differingFields(a: Fields, b: Fields): (keyof Fields)[];
+}
+
+/** This project's mapping, checked against the contract at compile time. */
+export const usersMapping = {
+  table: USERS_TABLE,
+  oldColumns: OLD_COLUMNS,
+  newColumn: NEW_COLUMN,
+  toProfileData,
+  fromProfileData,
+  profileDataFromOldColumnsSql,
+  parseProfileData,
+  differingFields,
+} satisfies SchemaMapping<UserFields, ProfileData>;
