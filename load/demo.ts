@@ -3,8 +3,8 @@
 // numbers are the README's canonical rollout table. The exit code is the verdict: 0 only with no anomaly and
 // failed requests within the scenario's budget (0 for the rollout).
 //
-//   DB=sqlite|mysql (MYSQL_URL)   SCENARIO=rollout|<anti-pattern>   DEMO_STEP_SECONDS=4   RESULTS_DIR=results
-//   PAUSE=1 (wait for Enter before each step)   BALANCER=nginx|node
+//   DB=sqlite|mysql (MYSQL_URL)|mysql-replica (its own primary + replica)   SCENARIO=rollout|<anti-pattern>   DEMO_STEP_SECONDS=4   RESULTS_DIR=results
+//   PAUSE=1 (wait for Enter before each step)   BALANCER=nginx|node   DASHBOARD_PORT=8070 (0: any free port)
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline/promises';
@@ -21,6 +21,8 @@ import type { Snapshot } from './checker/index.ts';
 import { formatVerdict } from './checker/format.ts';
 import { freshDatabase } from './demo/database.ts';
 import { Fleet } from './demo/fleet.ts';
+import { dashboardPort, startObservation } from './demo/observe.ts';
+import { replicaCaughtUp, withReplicaLag } from './demo/replica-lag.ts';
 import { snapshotUsers } from './demo/snapshots.ts';
 import { stepStats } from './demo/stats.ts';
 import type { StepStats } from './demo/stats.ts';
@@ -35,6 +37,7 @@ const SCENARIO = process.env.SCENARIO || 'rollout';
 const DB = process.env.DB || 'sqlite';
 const SEED_USERS = Number(process.env.DEMO_SEED_USERS || 200);
 const PAUSE = process.env.PAUSE === '1';
+const DASHBOARD_PORT = dashboardPort(process.env.DASHBOARD_PORT);
 
 if (SCENARIO !== 'rollout' && !(ANTI_PATTERNS as readonly string[]).includes(SCENARIO)) {
   console.error(`demo: SCENARIO must be rollout or one of ${ANTI_PATTERNS.join(', ')} (got ${JSON.stringify(SCENARIO)})`);
@@ -44,11 +47,17 @@ if (!Number.isFinite(STEP_SECONDS) || STEP_SECONDS < 1 || STEP_SECONDS > 120) {
   console.error(`demo: DEMO_STEP_SECONDS must be a number from 1 to 120 (got ${JSON.stringify(process.env.DEMO_STEP_SECONDS)})`);
   process.exit(2);
 }
+if (SCENARIO === 'replica-reads' && DB !== 'mysql-replica') {
+  console.error('demo: SCENARIO=replica-reads needs DB=mysql-replica (a replica to read from)');
+  process.exit(2);
+}
 const antiPattern = SCENARIO === 'rollout' ? null : SCENARIO;
 fs.mkdirSync(RESULTS_DIR, { recursive: true });
 
 const database = await freshDatabase(DB, RESULTS_DIR, process.env.MYSQL_URL || 'mysql://root@127.0.0.1:3306/');
-const env = { DATABASE_URL: database.url, LOG_LEVEL: 'warn' };
+const env = { DATABASE_URL: database.url, LOG_LEVEL: 'warn', ...(database.replicaUrl ? { DATABASE_REPLICA_URL: database.replicaUrl } : {}) };
+// With a replica, a read promises read-your-writes and monotonic reads per session (docs/read-replicas.md).
+const consistency = database.replicaUrl ? ('session' as const) : undefined;
 const db = await connectDatabase(database.url, { poolMax: 4 });
 const registry = instanceRegistry(db);
 const recorder = new HistoryRecorder({ file: path.join(RESULTS_DIR, 'history.jsonl'), step: '0-base' });
@@ -59,10 +68,24 @@ const fleet = await Fleet.allocate(
     { name: 'v2-a', version: 'v2' },
     { name: 'v2-b', version: 'v2' },
   ],
-  env,
+  // Instances log one JSON line per request, to $RESULTS_DIR/logs/<instance>.log (not this terminal).
+  { ...env, LOG_LEVEL: 'info' },
+  { logDir: path.join(RESULTS_DIR, 'logs') },
 );
 const v2Env: Record<string, string> = antiPattern ? { ANTI_PATTERN: antiPattern } : {};
 const startV2 = (name: string) => fleet.start(name, v2Env);
+// The live dashboard (sampled once a second) and, at the end, report.html.
+const observation = await startObservation({
+  resultsDir: RESULTS_DIR,
+  recorder,
+  db,
+  registry,
+  replicaUrl: database.replicaUrl,
+  consistency,
+  meta: { scenario: SCENARIO, database: database.describe, stepSeconds: STEP_SECONDS },
+  port: DASHBOARD_PORT,
+});
+console.log(`dashboard: ${observation.url} (live; report.html at the end)`);
 
 const snapshots: Snapshot[] = [];
 const windows: { step: string; title: string; startedAt: number; endedAt: number; instances: string }[] = [];
@@ -88,14 +111,25 @@ async function endStep(title: string) {
   windows.push({ step, title, startedAt: stepStartedAt, endedAt, instances: await instancesByVersion() });
 }
 
-async function step(n: number, name: string, title: string, precondition: string, run: () => Promise<void>) {
-  if (PAUSE) {
-    const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
-    await rl.question(`\n[PAUSE] next: step ${n} ${title}. Press Enter to run it.`);
-    rl.close();
+// PAUSE=1: one line reader for the whole run. A new interface per step would drop the lines a pipe had
+// already delivered (a trainer's script, a test); at end of input the demo runs on without pausing.
+let pauseLines: AsyncIterator<string> | undefined;
+let pauseInputEnded = false;
+async function pauseBefore(n: number, title: string) {
+  if (pauseInputEnded) return;
+  pauseLines ??= readline.createInterface({ input: process.stdin, terminal: false })[Symbol.asyncIterator]();
+  process.stdout.write(`\n[PAUSE] next: step ${n} ${title}. Press Enter to run it.\n`);
+  if ((await pauseLines.next()).done) {
+    pauseInputEnded = true;
+    console.log('[PAUSE] end of input: running the remaining steps without pausing');
   }
+}
+
+async function step(n: number, name: string, title: string, precondition: string, run: () => Promise<void>) {
+  if (PAUSE) await pauseBefore(n, title);
   recorder.currentStep = `${n}-${name}`;
   stepStartedAt = recorder.now();
+  observation.step(n, `${n}-${name}`, title);
   console.log(`\n== step ${n}: ${title}`);
   console.log(`   precondition: ${precondition}`);
   await run();
@@ -187,7 +221,8 @@ try {
 
   await step(4, 'shadow', 'shadow: v2 compares both columns on every read and counts mismatches', 'v2 serving', async () => {
     await tool('flags', 'set', 'shadow-compare', 'true');
-    await dwell();
+    if (database.pair) await withReplicaLag(database.pair, Math.max(3, STEP_SECONDS), act);
+    else await dwell();
     const metrics = await fetch(`${fleet.slot('v2-a').instance!.url}/metrics`)
       .then((r) => r.text())
       .catch((err: Error) => `unreachable: ${err.message}`);
@@ -224,7 +259,7 @@ try {
       for (const percent of [1, 10, 50, 100]) {
         await tool('rollout', 'advance', '--percent', String(percent));
         await dwell(Math.max(1, STEP_SECONDS / 4));
-        const anomaliesSoFar = check({ ops: recorder.ops, initial: recorder.initial }).anomalies;
+        const anomaliesSoFar = check({ ops: recorder.ops, initial: recorder.initial, consistency }).anomalies;
         evidence(`read-new-percent=${percent}: anomalies so far ${anomaliesSoFar}`);
         must(anomaliesSoFar === 0, `anomalies at read-new-percent=${percent}`);
       }
@@ -280,11 +315,13 @@ await loadDone?.catch(() => {});
 recorder.currentStep = 'final';
 const finalRows = await snapshotUsers(db).catch(() => []);
 const fromNew = finalRows.length > 0 && finalRows.every((r) => r.name === null);
+if (database.pair) await replicaCaughtUp(database.pair).catch((err: Error) => (failure ??= err.message));
 recorder.recordFinal(
   balancer ? await readFinalValues(balancer.url, recorder.userIds()).catch(() => []) : [],
 );
 await recorder.close();
-const verdict = check({ ops: recorder.ops, initial: recorder.initial, final: recorder.final, snapshots });
+const verdict = check({ ops: recorder.ops, initial: recorder.initial, final: recorder.final, snapshots, consistency });
+await observation.stop();
 await fleet.stopAll();
 await balancer?.stop();
 await db.close();
@@ -295,6 +332,8 @@ const passed = failure === null && verdict.anomalies === 0 && verdict.failedRequ
 const summary = {
   scenario: SCENARIO,
   database: database.kind,
+  // Since this process started (start-up included): what `make bench` reports as the demo's wall time.
+  wallSeconds: Math.round(process.uptime()),
   passed,
   failure,
   anomalies: verdict.anomalies,
@@ -315,8 +354,10 @@ const summary = {
     anomalies: verdict.perStep[w.step]?.anomalies ?? 0,
   })),
   examples: verdict.examples,
+  ...(verdict.crossSession ? { consistency: 'session', crossSession: { reads: verdict.crossSession.reads, byKind: verdict.crossSession.byKind } } : {}),
 };
 fs.writeFileSync(path.join(RESULTS_DIR, 'demo-summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+const reportFile = await observation.finish({ verdict, steps: summary.steps, passed, failure, final: recorder.final, snapshots });
 
 console.log(`\n${'='.repeat(100)}\nRollout summary (${SCENARIO}, ${database.kind})`);
 console.log(`${'step'.padEnd(16)}${'req/s'.padStart(7)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(8)}${'errors'.padStart(8)}${'retries'.padStart(8)}${'anomalies'.padStart(10)}  instances   served by`);
@@ -328,6 +369,7 @@ for (const s of summary.steps) {
 }
 console.log(formatVerdict(verdict));
 console.log(`history: ${path.relative(process.cwd(), recorder.file ?? '') || '-'}   summary: ${path.relative(process.cwd(), path.join(RESULTS_DIR, 'demo-summary.json'))}`);
+console.log(`report: ${path.relative(process.cwd(), reportFile)}   instance logs: ${path.relative(process.cwd(), path.join(RESULTS_DIR, 'logs'))}/`);
 console.log(
   passed
     ? `PASSED: ${verdict.acknowledgedWrites} acknowledged writes, ${verdict.reads} reads, 0 anomalies, ${verdict.failedRequests} failed requests.`
