@@ -52,12 +52,17 @@ export async function runInstance(appVersion: AppVersion, hooks: VersionHooks): 
   const refusal = await hooks.checkSchema?.(db);
   if (refusal) fail(refusal);
 
+  // Listen first (with PORT=0 the port names the instance), build the app once the flags are loaded. A request
+  // that arrives in between (a health poll, a balancer probing the slot) waits for the app instead of failing.
   let app: Application | undefined;
-  const running = await listen((req, res) => app!(req, res), { port: config.PORT, host: config.HOST });
+  let appReady!: () => void;
+  const ready = new Promise<void>((resolve) => (appReady = resolve));
+  const running = await listen((req, res) => (app ? app(req, res) : void ready.then(() => app!(req, res))), { port: config.PORT, host: config.HOST });
   const instanceId = instanceIdFor(config, running.port);
   const logger = createLogger({ level: config.LOG_LEVEL, instanceId, appVersion });
   const flags = await startFlags(db, { domain: instanceId, pollMs: config.FLAG_POLL_MS, logger });
   app = hooks.buildApp({ config, instanceId, db, replica, flags, logger });
+  appReady();
 
   const registry = instanceRegistry(db);
   const address = `${config.HOST}:${running.port}`;
