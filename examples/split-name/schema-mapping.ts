@@ -1,7 +1,7 @@
 // Worked example for "Adapt this template": the same table and old columns, but the new column stores the
 // name SPLIT: profile_data = {"first_name", "last_name", "email"}. This file has the exact shape of
 // shared/schema-mapping.ts (checked by `satisfies SchemaMapping`); to use it, copy it over that file and follow
-// docs/template.md. test/template/split-name.test.ts proves the two properties a mapping must have:
+// README.md ("Adapt this template"). test/template/split-name.test.ts proves the two properties a mapping must have:
 //   lossless both ways (old -> new -> old gives back every byte: v1 and the way back depend on it), and
 //   the SQL the backfill runs computes, inside the database, exactly what the apps compute in code.
 import type { SchemaMapping } from '../../shared/schema-mapping.ts';
