@@ -1,7 +1,7 @@
 // npm run backfill [-- options]   rollout step "backfill": fill profile_data from the old columns (or, with
 // --reverse, the old columns from profile_data: the way back from new-only), in batches, resumable, throttled.
 //   --batch N               keys per batch (default: adaptive from 1000, aiming at --target-batch-ms)
-//   --target-batch-ms N     adaptive batch time (default 200; pt-online-schema-change aims at 500)
+//   --target-batch-ms N     adaptive batch time (default 50: short row locks for live writes; pt-online-schema-change aims at 500)
 //   --max-batch-ms N        after a slower batch, wait as long again (default 2000)
 //   --sleep-ms N            pause between batches (default 0)
 //   --max-threads-running N MySQL: wait while Threads_running is above N (default 25; 0 = never)

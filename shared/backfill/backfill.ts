@@ -49,7 +49,7 @@ export interface BackfillDeps {
   signal?: AbortSignal;
 }
 
-export const DEFAULT_TARGET_BATCH_MS = 200;
+export const DEFAULT_TARGET_BATCH_MS = 50;
 export const DEFAULT_MAX_BATCH_MS = 2000;
 export const DEFAULT_MAX_THREADS_RUNNING = 25;
 /** gh-ost's --max-lag-millis default. */
