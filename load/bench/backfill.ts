@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { connectDatabase } from '../../shared/db/connection.ts';
+import type { Database } from '../../shared/db/connection.ts';
 import { migrateUp } from '../../shared/migrations/runner.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -47,15 +48,7 @@ export class BackfillBench {
     const db = await connectDatabase(url, { poolMax: 1 });
     try {
       await migrateUp(db);
-      const seed = Array.from({ length: Math.min(rows, 1000) }, (_, i) => `('user ${i}', 'user.${i}@example.test', CURRENT_TIMESTAMP(3), CURRENT_TIMESTAMP(3))`);
-      await db.run(`INSERT INTO users (name, email, created_at, updated_at) VALUES ${seed.join(', ')}`);
-      // Doubling: each INSERT ... SELECT copies as many rows as exist, with unique names and emails.
-      for (let count = seed.length; count < rows; count += Math.min(count, rows - count)) {
-        await db.run(
-          `INSERT INTO users (name, email, created_at, updated_at)
-           SELECT CONCAT(name, ' ', id), CONCAT(id, '.', email), created_at, updated_at FROM users ORDER BY id LIMIT ${Math.min(count, rows - count)}`,
-        );
-      }
+      await seedOldRows(db, rows);
     } finally {
       await db.close();
     }
@@ -109,6 +102,19 @@ export class BackfillBench {
   async close(): Promise<void> {
     await this.dropAll();
     await this.admin.end();
+  }
+}
+
+/** `rows` users with only the old columns (profile_data NULL), unique names and emails, in a few statements. */
+export async function seedOldRows(db: Database, rows: number): Promise<void> {
+  const seed = Array.from({ length: Math.min(rows, 1000) }, (_, i) => `('user ${i}', 'user.${i}@example.test', CURRENT_TIMESTAMP(3), CURRENT_TIMESTAMP(3))`);
+  await db.run(`INSERT INTO users (name, email, created_at, updated_at) VALUES ${seed.join(', ')}`);
+  // Doubling: each INSERT ... SELECT copies as many rows as exist, with unique names and emails.
+  for (let count = seed.length; count < rows; count += Math.min(count, rows - count)) {
+    await db.run(
+      `INSERT INTO users (name, email, created_at, updated_at)
+       SELECT CONCAT(name, ' ', id), CONCAT(id, '.', email), created_at, updated_at FROM users ORDER BY id LIMIT ${Math.min(count, rows - count)}`,
+    );
   }
 }
 

@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { connectDatabase } from '../../shared/db/connection.ts';
 import { migrateUp } from '../../shared/migrations/runner.ts';
 import { runTool } from '../demo/tools.ts';
+import { seedOldRows } from './backfill.ts';
 import { startReplicaPair } from '../harness/private-mariadb.ts';
 import type { ReplicaPair } from '../harness/private-mariadb.ts';
 import { startInstanceProcess } from '../instances.ts';
@@ -58,14 +59,7 @@ async function freshTable(pair: ReplicaPair): Promise<string> {
   const db = await connectDatabase(url, { poolMax: 1 });
   try {
     await migrateUp(db);
-    const seed = Array.from({ length: Math.min(rows, 1000) }, (_, i) => `('user ${i}', 'user.${i}@example.test', CURRENT_TIMESTAMP(3), CURRENT_TIMESTAMP(3))`);
-    await db.run(`INSERT INTO users (name, email, created_at, updated_at) VALUES ${seed.join(', ')}`);
-    for (let count = seed.length; count < rows; count += Math.min(count, rows - count)) {
-      await db.run(
-        `INSERT INTO users (name, email, created_at, updated_at)
-         SELECT CONCAT(name, ' ', id), CONCAT(id, '.', email), created_at, updated_at FROM users ORDER BY id LIMIT ${Math.min(count, rows - count)}`,
-      );
-    }
+    await seedOldRows(db, rows);
   } finally {
     await db.close();
   }
