@@ -2,10 +2,10 @@
 // snapshots) in, a verdict out. Per user, an exact linearizability check of a register with unique values
 // (register.ts); per snapshot row, new-ahead-of-old and drift (snapshots.ts). Imports no app code.
 import type { FinalRead, Op } from '../history.ts';
-import { checkRegister } from './register.ts';
+import { checkRegister, memberRef } from './register.ts';
 import type { RegisterFinding, RegisterRead, RegisterWrite, UserRegister, Witness } from './register.ts';
 import { checkSnapshots } from './snapshots.ts';
-import { ANOMALY_KINDS, EXAMPLES_PER_KIND } from './types.ts';
+import { ANOMALY_KINDS, EXAMPLES_PER_KIND, FINAL_STEP } from './types.ts';
 import type { AnomalyExample, AnomalyKind, CheckInput, OpRef, StepSummary, Verdict } from './types.ts';
 import { ABSENT, normalizeProfileData, oldColumnsValue, shownValue, valueKey, WriteIndex } from './values.ts';
 import type { Observed } from './values.ts';
@@ -13,7 +13,7 @@ import type { Observed } from './values.ts';
 export type { AnomalyExample, AnomalyKind, CheckInput, DriftExample, Snapshot, SnapshotRow, StepSummary, Verdict } from './types.ts';
 export { ANOMALY_KINDS } from './types.ts';
 
-export const FINAL_STEP = 'final';
+export { FINAL_STEP } from './types.ts';
 
 const zeroByKind = (): Record<AnomalyKind, number> => ({ stale: 0, nonMonotonic: 0, garbage: 0, lost: 0, newAheadOfOld: 0 });
 
@@ -23,41 +23,6 @@ function emptyStep(): StepSummary {
 
 function initialWrite(value: Observed): RegisterWrite {
   return { type: 'write', op: null, key: valueKey(value), value: value ?? null, invokeAt: -Infinity, completeAt: -Infinity };
-}
-
-function memberRef({ role, member }: Witness): OpRef {
-  const op: Op | null = member.op;
-  if (op) {
-    return {
-      role,
-      opId: op.id,
-      f: member.type === 'read' && op.f !== 'read' ? `${op.f} answered 404` : op.f,
-      value: shownValue(member.value),
-      invokeAt: op.invokeAt,
-      completeAt: op.completeAt,
-      outcome: op.outcome,
-      step: op.step,
-      ...(op.version ? { version: op.version } : {}),
-      ...(op.instance ? { instance: op.instance } : {}),
-      ...(op.readSource ? { readSource: op.readSource } : {}),
-    };
-  }
-  if (member.type === 'read' && member.final) {
-    const final: FinalRead = member.final;
-    return {
-      role,
-      opId: null,
-      f: 'final read',
-      value: shownValue(member.value),
-      invokeAt: member.invokeAt,
-      completeAt: member.completeAt,
-      step: FINAL_STEP,
-      ...(final.version ? { version: final.version } : {}),
-      ...(final.instance ? { instance: final.instance } : {}),
-      ...(final.readSource ? { readSource: final.readSource } : {}),
-    };
-  }
-  return { role, opId: null, f: 'initial', value: shownValue(member.value), invokeAt: null, completeAt: null };
 }
 
 function exampleOf(userId: number, finding: RegisterFinding): AnomalyExample {

@@ -21,8 +21,9 @@
 // read flagged (the brute-force search in brute-force.ts and the property test in test/load/ hold this to
 // account), so "flagged" is exact. Which read of a contradictory pair is blamed is a choice, not a fact.
 import type { FinalRead, Op } from '../history.ts';
-import type { AnomalyKind } from './types.ts';
-import { ABSENT, describeValue } from './values.ts';
+import { FINAL_STEP } from './types.ts';
+import type { AnomalyKind, OpRef } from './types.ts';
+import { ABSENT, describeValue, shownValue } from './values.ts';
 import type { Observed, WriteIndex } from './values.ts';
 
 export interface RegisterWrite {
@@ -168,6 +169,42 @@ function servedBy(op: Op): string {
     .filter(Boolean)
     .map((part) => `, ${part}`)
     .join('');
+}
+
+/** A witness as the verdict shows it: the operation (or the final read, or the value before the load) with its timing. */
+export function memberRef({ role, member }: Witness): OpRef {
+  const op: Op | null = member.op;
+  if (op) {
+    return {
+      role,
+      opId: op.id,
+      f: member.type === 'read' && op.f !== 'read' ? `${op.f} answered 404` : op.f,
+      value: shownValue(member.value),
+      invokeAt: op.invokeAt,
+      completeAt: op.completeAt,
+      outcome: op.outcome,
+      step: op.step,
+      ...(op.version ? { version: op.version } : {}),
+      ...(op.instance ? { instance: op.instance } : {}),
+      ...(op.readSource ? { readSource: op.readSource } : {}),
+    };
+  }
+  if (member.type === 'read' && member.final) {
+    const final: FinalRead = member.final;
+    return {
+      role,
+      opId: null,
+      f: 'final read',
+      value: shownValue(member.value),
+      invokeAt: member.invokeAt,
+      completeAt: member.completeAt,
+      step: FINAL_STEP,
+      ...(final.version ? { version: final.version } : {}),
+      ...(final.instance ? { instance: final.instance } : {}),
+      ...(final.readSource ? { readSource: final.readSource } : {}),
+    };
+  }
+  return { role, opId: null, f: 'initial', value: shownValue(member.value), invokeAt: null, completeAt: null };
 }
 
 export function describeMember(member: Member): string {

@@ -3,7 +3,7 @@
 // v2 already acknowledged), nor old columns empty while profile_data is set. Old columns ahead of, or merely
 // different from, profile_data is drift: expected while writes race, repaired by the backfill, verified before
 // the read shift, so it is counted but is not a safety violation. A value that no write produced is garbage.
-import { describeMember } from './register.ts';
+import { describeMember, memberRef } from './register.ts';
 import type { RegisterWrite, UserRegister } from './register.ts';
 import type { AnomalyExample, DriftExample, OpRef, Snapshot } from './types.ts';
 import { describeValue, hasEmptyField, normalizeProfileData, oldColumnsValue, shownValue, valueKey } from './values.ts';
@@ -12,23 +12,6 @@ import type { Observed, WriteIndex } from './values.ts';
 export interface SnapshotVerdict {
   anomalies: AnomalyExample[];
   drift: DriftExample[];
-}
-
-function writeRef(role: string, write: RegisterWrite): OpRef {
-  const op = write.op;
-  if (!op) return { role, opId: null, f: 'initial', value: shownValue(write.value), invokeAt: null, completeAt: null };
-  return {
-    role,
-    opId: op.id,
-    f: op.f,
-    value: shownValue(write.value),
-    invokeAt: op.invokeAt,
-    completeAt: op.completeAt,
-    outcome: op.outcome,
-    step: op.step,
-    ...(op.version ? { version: op.version } : {}),
-    ...(op.instance ? { instance: op.instance } : {}),
-  };
 }
 
 /** Judges every row of every snapshot whose user the history knows (registers holds each user's effective writes). */
@@ -59,11 +42,11 @@ export function checkSnapshots(snapshots: Snapshot[], registers: Map<number, Use
         const write = writes.get(valueKey(value));
         if (!write) {
           const { reason, witnesses } = index.explain(value, row.id);
-          garbage(column, value, reason, witnesses.map((op) => writeRef('write of the parts seen', { type: 'write', op, key: '', value: op.value, invokeAt: op.invokeAt, completeAt: op.completeAt ?? Infinity })));
+          garbage(column, value, reason, witnesses.map((op) => memberRef({ role: 'write of the parts seen', member: { type: 'write', op, key: '', value: op.value, invokeAt: op.invokeAt, completeAt: op.completeAt ?? Infinity } })));
           return null;
         }
         if (write.invokeAt > snapshot.takenAt) {
-          garbage(column, value, 'value of a write invoked after the snapshot was taken', [writeRef('future write', write)]);
+          garbage(column, value, 'value of a write invoked after the snapshot was taken', [memberRef({ role: 'future write', member: write })]);
           return null;
         }
         return write;
@@ -86,7 +69,7 @@ export function checkSnapshots(snapshots: Snapshot[], registers: Map<number, Use
             message: `user ${row.id}: snapshot at ${snapshot.step}: old columns empty while profile_data holds ${describeMember(newWrite)}, and v1 may still serve this row`,
             userId: row.id,
             step: snapshot.step,
-            ops: [columnRef('profile_data', profile.value), writeRef('write in profile_data', newWrite)],
+            ops: [columnRef('profile_data', profile.value), memberRef({ role: 'write in profile_data', member: newWrite })],
           });
         }
         continue;
@@ -100,7 +83,7 @@ export function checkSnapshots(snapshots: Snapshot[], registers: Map<number, Use
           message: `user ${row.id}: snapshot at ${snapshot.step}: profile_data holds ${describeMember(newWrite)}, but the old columns still hold ${describeMember(oldWrite)}, which completed before it, and v1 may still serve this row`,
           userId: row.id,
           step: snapshot.step,
-          ops: [columnRef('profile_data', profile.value), writeRef('write in profile_data', newWrite), writeRef('write in the old columns', oldWrite)],
+          ops: [columnRef('profile_data', profile.value), memberRef({ role: 'write in profile_data', member: newWrite }), memberRef({ role: 'write in the old columns', member: oldWrite })],
         });
       } else {
         verdict.drift.push({

@@ -128,3 +128,6 @@ export interface Verdict {
 }
 
 export const EXAMPLES_PER_KIND = 10;
+
+/** The step name of the final read (after the load stopped). */
+export const FINAL_STEP = 'final';

@@ -5,7 +5,7 @@
 // batches. A batch without anomalies (the usual case) is one check() call; a batch whose examples were cut at
 // EXAMPLES_PER_KIND is split until every anomaly is listed, so every anomaly gets its own time on the chart.
 import { ANOMALY_KINDS, check } from '../checker/index.ts';
-import type { AnomalyExample, AnomalyKind, Snapshot } from '../checker/index.ts';
+import type { AnomalyExample, AnomalyKind, Snapshot, Verdict } from '../checker/index.ts';
 import type { FinalRead, HistoryRecorder, Op, UserValue } from '../history.ts';
 
 export interface TimedAnomaly {
@@ -69,14 +69,7 @@ export class LiveChecker {
     const orphans = snapshots.map((snapshot) => ({ ...snapshot, rows: snapshot.rows.filter((row) => !known(row.id)) }));
     if (orphans.every((snapshot) => snapshot.rows.length === 0)) return;
     const verdict = check({ ops: [...this.unassigned], snapshots: orphans, ...(this.consistency ? { consistency: this.consistency } : {}) });
-    for (const kind of ANOMALY_KINDS) {
-      for (const example of verdict.examples[kind]) {
-        const found = this.findings.get(example.userId) ?? { byKind: {}, examples: [] };
-        found.byKind[kind] = (found.byKind[kind] ?? 0) + 1;
-        found.examples.push(example);
-        this.findings.set(example.userId, found);
-      }
-    }
+    this.recordExamples(verdict);
   }
 
   byKind(): Record<AnomalyKind, number> {
@@ -163,6 +156,11 @@ export class LiveChecker {
       this.findings.set(users[0]!, { byKind: { ...verdict.byKind }, examples: ANOMALY_KINDS.flatMap((kind) => verdict.examples[kind]) });
       return;
     }
+    this.recordExamples(verdict);
+  }
+
+  /** Files each example of a verdict under its user (a verdict that covered several users). */
+  private recordExamples(verdict: Verdict): void {
     for (const kind of ANOMALY_KINDS) {
       for (const example of verdict.examples[kind]) {
         const found = this.findings.get(example.userId) ?? { byKind: {}, examples: [] };
