@@ -3,12 +3,10 @@
 // two code points), no case folding, no escaping that survives into the stored value.
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { databaseTargets, unique } from '../support/databases.ts';
-import type { TestDatabase } from '../support/databases.ts';
 import { setFlags } from '../support/flags.ts';
-import { inProcessApp } from '../support/instances.ts';
-import type { InProcessApp } from '../support/instances.ts';
+import { sideBySide } from '../support/instances.ts';
 import { storedProfile, storedUser } from '../support/rows.ts';
 
 const targets = await databaseTargets();
@@ -27,22 +25,11 @@ const unusualNames = [
 ];
 
 describe.each(targets)('unusual input on $name', (target) => {
-  let database: TestDatabase;
-  let v1: InProcessApp;
-  let v2: InProcessApp;
-
+  const apps = sideBySide(target);
   beforeAll(async () => {
     if (target.skip) return;
-    database = await target.create();
-    v1 = await inProcessApp('v1', database.db);
-    v2 = await inProcessApp('v2', database.db);
     // v2 serves every read from profile_data when it matches the old columns: both columns get read back.
-    await setFlags(database.db, { 'read-new-percent': 100 }, [v2]);
-  });
-  afterAll(async () => {
-    await v1?.close();
-    await v2?.close();
-    await database?.drop();
+    await setFlags(apps.database.db, { 'read-new-percent': 100 }, [apps.v2]);
   });
 
   it.skipIf(target.skip)('When the unusual values are built, then 100 emoji are 100 code points and the accented name is not in NFC', () => {
@@ -56,16 +43,16 @@ describe.each(targets)('unusual input on $name', (target) => {
     it.skipIf(target.skip)(`When v2 creates a user with ${label}, then both columns hold it byte for byte and v1 and v2 return it unchanged`, async () => {
       const fields = { name, email: email() };
 
-      const created = await request(v2.app).post('/users').send(fields).expect(201);
+      const created = await request(apps.v2.app).post('/users').send(fields).expect(201);
 
       const id: number = created.body.id;
       expect(created.body).toEqual({ id, ...fields });
-      const row = await storedUser(database.db, id);
+      const row = await storedUser(apps.database.db, id);
       expect(Buffer.from(row!.name)).toEqual(Buffer.from(name));
       expect(row!.email).toBe(fields.email);
       expect(storedProfile(row!.profileRaw)).toEqual(fields);
-      expect((await request(v1.app).get(`/users/${id}`).expect(200)).body).toEqual({ id, ...fields });
-      const byV2 = await request(v2.app).get(`/users/${id}`).expect(200);
+      expect((await request(apps.v1.app).get(`/users/${id}`).expect(200)).body).toEqual({ id, ...fields });
+      const byV2 = await request(apps.v2.app).get(`/users/${id}`).expect(200);
       expect(byV2.body).toEqual({ id, ...fields });
       expect(byV2.headers['x-read-source']).toBe('new');
     });
@@ -73,20 +60,20 @@ describe.each(targets)('unusual input on $name', (target) => {
     it.skipIf(target.skip)(`When v1 writes ${label} and v2 rewrites it, then the old columns and then both hold it byte for byte`, async () => {
       const fields = { name, email: email() };
 
-      const created = await request(v1.app).post('/users').send(fields).expect(201);
+      const created = await request(apps.v1.app).post('/users').send(fields).expect(201);
 
       const id: number = created.body.id;
-      const written = await storedUser(database.db, id);
+      const written = await storedUser(apps.database.db, id);
       expect(Buffer.from(written!.name)).toEqual(Buffer.from(name));
       expect(written!.profileRaw).toBeNull();
-      const beforeRewrite = await request(v2.app).get(`/users/${id}`).expect(200);
+      const beforeRewrite = await request(apps.v2.app).get(`/users/${id}`).expect(200);
       expect(beforeRewrite.body).toEqual({ id, ...fields });
       expect(beforeRewrite.headers['x-read-source']).toBe('fallback');
 
-      await request(v2.app).put(`/users/${id}`).send(fields).expect(200);
+      await request(apps.v2.app).put(`/users/${id}`).send(fields).expect(200);
 
-      expect(storedProfile((await storedUser(database.db, id))!.profileRaw)).toEqual(fields);
-      const afterRewrite = await request(v2.app).get(`/users/${id}`).expect(200);
+      expect(storedProfile((await storedUser(apps.database.db, id))!.profileRaw)).toEqual(fields);
+      const afterRewrite = await request(apps.v2.app).get(`/users/${id}`).expect(200);
       expect(afterRewrite.body).toEqual({ id, ...fields });
       expect(afterRewrite.headers['x-read-source']).toBe('new');
     });
@@ -97,14 +84,14 @@ describe.each(targets)('unusual input on $name', (target) => {
     const upper = { name: `ALICE ${base}`, email: uniqueEmail() };
     const lower = { name: `alice ${base}`, email: uniqueEmail() };
 
-    const a = (await request(v2.app).post('/users').send(upper).expect(201)).body.id as number;
-    const b = (await request(v1.app).post('/users').send(lower).expect(201)).body.id as number;
+    const a = (await request(apps.v2.app).post('/users').send(upper).expect(201)).body.id as number;
+    const b = (await request(apps.v1.app).post('/users').send(lower).expect(201)).body.id as number;
 
     expect(a).not.toBe(b);
-    expect(await storedUser(database.db, a)).toMatchObject({ name: upper.name });
-    expect(storedProfile((await storedUser(database.db, a))!.profileRaw)).toEqual(upper);
-    expect(await storedUser(database.db, b)).toMatchObject({ name: lower.name });
-    for (const app of [v1.app, v2.app]) {
+    expect(await storedUser(apps.database.db, a)).toMatchObject({ name: upper.name });
+    expect(storedProfile((await storedUser(apps.database.db, a))!.profileRaw)).toEqual(upper);
+    expect(await storedUser(apps.database.db, b)).toMatchObject({ name: lower.name });
+    for (const app of [apps.v1.app, apps.v2.app]) {
       expect((await request(app).get(`/users/${a}`).expect(200)).body.name).toBe(upper.name);
       expect((await request(app).get(`/users/${b}`).expect(200)).body.name).toBe(lower.name);
     }
@@ -113,13 +100,13 @@ describe.each(targets)('unusual input on $name', (target) => {
   it.skipIf(target.skip)('When v2 changes only the letter case of a name, then both columns hold the new case', async () => {
     const base = unique('case-change');
     const email = uniqueEmail();
-    const { body } = await request(v2.app).post('/users').send({ name: `bob ${base}`, email }).expect(201);
+    const { body } = await request(apps.v2.app).post('/users').send({ name: `bob ${base}`, email }).expect(201);
 
-    await request(v2.app).put(`/users/${body.id}`).send({ name: `Bob ${base}`, email }).expect(200);
+    await request(apps.v2.app).put(`/users/${body.id}`).send({ name: `Bob ${base}`, email }).expect(200);
 
-    const row = await storedUser(database.db, body.id);
+    const row = await storedUser(apps.database.db, body.id);
     expect(row!.name).toBe(`Bob ${base}`);
     expect(storedProfile(row!.profileRaw)).toEqual({ name: `Bob ${base}`, email });
-    expect((await request(v1.app).get(`/users/${body.id}`).expect(200)).body.name).toBe(`Bob ${base}`);
+    expect((await request(apps.v1.app).get(`/users/${body.id}`).expect(200)).body.name).toBe(`Bob ${base}`);
   });
 });

@@ -2,11 +2,10 @@
 // the version that served it on every series: requests and latency by route and status, dual-write time by
 // strategy, reads by source, shadow mismatches, fallbacks, the flags each instance has loaded, process metrics.
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { databaseTargets, unique } from '../support/databases.ts';
-import type { TestDatabase } from '../support/databases.ts';
 import { setFlags } from '../support/flags.ts';
-import { inProcessApp } from '../support/instances.ts';
+import { sideBySide } from '../support/instances.ts';
 import type { InProcessApp } from '../support/instances.ts';
 import { storedProfile, storedUser } from '../support/rows.ts';
 
@@ -22,20 +21,7 @@ function seriesValue(scrape: string, metric: string, labels: Record<string, stri
 const scrape = async (app: InProcessApp) => (await request(app.app).get('/metrics').expect(200)).text;
 
 describe.each(targets)('/metrics on $name', (target) => {
-  let database: TestDatabase;
-  let v1: InProcessApp;
-  let v2: InProcessApp;
-
-  beforeAll(async () => {
-    if (target.skip) return;
-    database = await target.create();
-    v1 = await inProcessApp('v1', database.db);
-    v2 = await inProcessApp('v2', database.db);
-  });
-  afterAll(async () => {
-    for (const app of [v1, v2]) await app?.close();
-    await database?.drop();
-  });
+  const apps = sideBySide(target);
 
   const fields = (label: string) => {
     const name = unique(label);
@@ -43,15 +29,15 @@ describe.each(targets)('/metrics on $name', (target) => {
   };
 
   it.skipIf(target.skip)('When v2 answers 3 creates, 2 updates, 4 reads and 1 bad request, then each counter moves by exactly that, labelled v2', async () => {
-    const before = await scrape(v2);
+    const before = await scrape(apps.v2);
     const created = [];
-    for (let i = 0; i < 3; i++) created.push((await request(v2.app).post('/users').send(fields('metrics-create')).expect(201)).body as { id: number });
+    for (let i = 0; i < 3; i++) created.push((await request(apps.v2.app).post('/users').send(fields('metrics-create')).expect(201)).body as { id: number });
     const updated = fields('metrics-update');
-    await request(v2.app).put(`/users/${created[0]!.id}`).send(updated).expect(200);
-    await request(v2.app).put(`/users/${created[1]!.id}`).send(fields('metrics-update')).expect(200);
-    for (let i = 0; i < 4; i++) await request(v2.app).get(`/users/${created[i % 3]!.id}`).expect(200);
-    await request(v2.app).post('/users').send({ name: 'no email' }).expect(400);
-    const after = await scrape(v2);
+    await request(apps.v2.app).put(`/users/${created[0]!.id}`).send(updated).expect(200);
+    await request(apps.v2.app).put(`/users/${created[1]!.id}`).send(fields('metrics-update')).expect(200);
+    for (let i = 0; i < 4; i++) await request(apps.v2.app).get(`/users/${created[i % 3]!.id}`).expect(200);
+    await request(apps.v2.app).post('/users').send({ name: 'no email' }).expect(400);
+    const after = await scrape(apps.v2);
 
     const moved = (metric: string, labels: Record<string, string | number>) => seriesValue(after, metric, labels) - seriesValue(before, metric, labels);
     expect(moved('http_requests_total', { route: '/users', method: 'POST', status: 201, version: 'v2' })).toBe(3);
@@ -65,23 +51,23 @@ describe.each(targets)('/metrics on $name', (target) => {
     expect(moved('user_reads_total', { source: 'old', version: 'v2' })).toBe(4);
     expect(after).toMatch(/^process_cpu_user_seconds_total\{[^}]*version="v2"/m);
     // What the counters counted is in the database: the update landed in both columns.
-    const row = await storedUser(database.db, created[0]!.id);
+    const row = await storedUser(apps.database.db, created[0]!.id);
     expect(row).toMatchObject(updated);
     expect(storedProfile(row!.profileRaw)).toEqual(updated);
   });
 
   it.skipIf(target.skip)('When v1 changes a row behind v2, then shadow mismatches, fallbacks, reads by source and the flag gauges say so', async () => {
-    const user = (await request(v2.app).post('/users').send(fields('metrics-drift')).expect(201)).body as { id: number };
+    const user = (await request(apps.v2.app).post('/users').send(fields('metrics-drift')).expect(201)).body as { id: number };
     const byV1 = fields('metrics-by-v1');
-    await request(v1.app).put(`/users/${user.id}`).send(byV1).expect(200);
-    const version = await setFlags(database.db, { 'shadow-compare': true, 'read-new-percent': 0 }, [v2]);
-    const before = await scrape(v2);
+    await request(apps.v1.app).put(`/users/${user.id}`).send(byV1).expect(200);
+    const version = await setFlags(apps.database.db, { 'shadow-compare': true, 'read-new-percent': 0 }, [apps.v2]);
+    const before = await scrape(apps.v2);
 
-    expect((await request(v2.app).get(`/users/${user.id}`).expect(200)).body).toMatchObject(byV1);
-    const shadowed = await scrape(v2);
-    await setFlags(database.db, { 'shadow-compare': false, 'read-new-percent': 100 }, [v2]);
-    const read = await request(v2.app).get(`/users/${user.id}`).expect(200);
-    const after = await scrape(v2);
+    expect((await request(apps.v2.app).get(`/users/${user.id}`).expect(200)).body).toMatchObject(byV1);
+    const shadowed = await scrape(apps.v2);
+    await setFlags(apps.database.db, { 'shadow-compare': false, 'read-new-percent': 100 }, [apps.v2]);
+    const read = await request(apps.v2.app).get(`/users/${user.id}`).expect(200);
+    const after = await scrape(apps.v2);
 
     expect(read.headers['x-read-source']).toBe('fallback');
     expect(read.body).toMatchObject(byV1);
@@ -93,19 +79,19 @@ describe.each(targets)('/metrics on $name', (target) => {
     expect(seriesValue(after, 'feature_flag_value', { flag: 'read-new-percent', version: 'v2' })).toBe(100);
     expect(seriesValue(after, 'feature_flag_value', { flag: 'shadow-compare' })).toBe(0);
     // v1's write is what the database holds in the old columns; profile_data still has v2's older value.
-    const row = await storedUser(database.db, user.id);
+    const row = await storedUser(apps.database.db, user.id);
     expect(row).toMatchObject(byV1);
     expect(storedProfile(row!.profileRaw)).not.toEqual(byV1);
   });
 
   it.skipIf(target.skip)('When v1 answers requests, then its series carry version v1, never v2', async () => {
-    const before = await scrape(v1);
-    const user = (await request(v1.app).post('/users').send(fields('metrics-v1')).expect(201)).body as { id: number };
-    await request(v1.app).get(`/users/${user.id}`).expect(200);
-    const after = await scrape(v1);
+    const before = await scrape(apps.v1);
+    const user = (await request(apps.v1.app).post('/users').send(fields('metrics-v1')).expect(201)).body as { id: number };
+    await request(apps.v1.app).get(`/users/${user.id}`).expect(200);
+    const after = await scrape(apps.v1);
 
     expect(seriesValue(after, 'http_requests_total', { route: '/users/:id', method: 'GET', status: 200, version: 'v1' }) - seriesValue(before, 'http_requests_total', { route: '/users/:id', method: 'GET', status: 200, version: 'v1' })).toBe(1);
     expect(after).not.toContain('version="v2"');
-    expect((await storedUser(database.db, user.id))!.profileRaw).toBeNull();
+    expect((await storedUser(apps.database.db, user.id))!.profileRaw).toBeNull();
   });
 });

@@ -2,18 +2,47 @@
 // cross-process flag propagation and the registry), started exactly as `npm run start:vN` starts them.
 import type { Application } from 'express';
 import pino from 'pino';
+import { afterAll, beforeAll } from 'vitest';
 import { buildV1App } from '../../app-v1/app.ts';
 import { buildV2App } from '../../app-v2/app.ts';
 import { loadConfig } from '../../shared/config.ts';
 import type { AppVersion } from '../../shared/config.ts';
 import type { Database } from '../../shared/db/connection.ts';
 import { startFlags } from '../../shared/flags/index.ts';
+import type { DatabaseTarget, TestDatabase } from './databases.ts';
 import type { Flags } from '../../shared/flags/index.ts';
 
 export interface InProcessApp {
   app: Application;
   flags: Flags;
   close(): Promise<void>;
+}
+
+export interface SideBySide {
+  database: TestDatabase;
+  v1: InProcessApp;
+  v2: InProcessApp;
+}
+
+/**
+ * For one describe block: a fresh database of this target with v1 and v2 in-process on it, created in
+ * beforeAll and closed in afterAll (nothing when the target is skipped). Read the fields inside tests and hooks
+ * registered after this call.
+ */
+export function sideBySide(target: DatabaseTarget): SideBySide {
+  const apps = {} as SideBySide;
+  beforeAll(async () => {
+    if (target.skip) return;
+    apps.database = await target.create();
+    apps.v1 = await inProcessApp('v1', apps.database.db);
+    apps.v2 = await inProcessApp('v2', apps.database.db);
+  });
+  afterAll(async () => {
+    await apps.v1?.close();
+    await apps.v2?.close();
+    await apps.database?.drop();
+  });
+  return apps;
 }
 
 let domainCounter = 0;
