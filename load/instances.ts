@@ -22,13 +22,16 @@ export interface InstanceProcess {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `app-vN/server.ts` as its own process on port 0 and waits for its "listening on" line. */
+/**
+ * Starts `app-vN/server.ts` as its own process on port 0 and waits for its "listening on" line. `nodeArgv`
+ * replaces what node runs (the bench runs the compiled `server.js` with V8 flags).
+ */
 export async function startInstanceProcess(
   version: AppVersion,
   env: Record<string, string>,
-  { timeoutMs = 20_000, logFile }: { timeoutMs?: number; logFile?: string } = {},
+  { timeoutMs = 20_000, logFile, nodeArgv }: { timeoutMs?: number; logFile?: string; nodeArgv?: string[] } = {},
 ): Promise<InstanceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, `app-${version}`, 'server.ts')], {
+  const child = spawn(process.execPath, nodeArgv ?? ['--import', 'tsx', path.join(ROOT, `app-${version}`, 'server.ts')], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -137,31 +137,6 @@ export async function buildCompiled(root: string, dir: string): Promise<{ dir: s
 }
 
 /** `node [nodeArgs] <dist>/app-vN/server.js` on port 0; resolves once it prints its "listening on" line. */
-export async function startCompiledInstance(dist: string, version: AppVersion, env: Record<string, string>, nodeArgs: string[] = []): Promise<InstanceProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, path.join(dist, `app-${version}`, 'server.js')], {
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  const port = await waitFor(() => {
-    if (child.exitCode !== null) throw new Error(`compiled ${version} exited ${child.exitCode}:\n${output}`);
-    const match = /listening on http:\/\/[^:]+:(\d+)/.exec(output);
-    return match ? Number(match[1]) : undefined;
-  }, { timeoutMs: 30_000, intervalMs: 50, what: `compiled ${version} to listen` });
-  return {
-    version,
-    url: `http://127.0.0.1:${port}`,
-    port,
-    pid: child.pid!,
-    child,
-    output: () => output,
-    exited,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
-  };
+export function startCompiledInstance(dist: string, version: AppVersion, env: Record<string, string>, nodeArgs: string[] = []): Promise<InstanceProcess> {
+  return startInstanceProcess(version, env, { timeoutMs: 30_000, nodeArgv: [...nodeArgs, path.join(dist, `app-${version}`, 'server.js')] });
 }
