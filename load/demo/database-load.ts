@@ -24,9 +24,12 @@ export interface DatabaseLoad {
 
 const STATUS_VARIABLES = ['Threads_running', 'Innodb_row_lock_waits', 'Innodb_row_lock_current_waits'];
 
+/** Every figure unknown: SQLite, or a probe that failed. */
+export const NO_DATABASE_LOAD: Readonly<DatabaseLoad> = { threadsRunning: null, rowLockWaits: null, rowLockCurrentWaits: null, replicaLagSeconds: null, replicaBehindTransactions: null, replicaState: null };
+
 export function databaseLoadProbe(db: Database, replica: Database | null = null): () => Promise<DatabaseLoad> {
   if (db.dialect.name === 'sqlite') {
-    return async () => ({ threadsRunning: null, rowLockWaits: null, rowLockCurrentWaits: null, replicaLagSeconds: null, replicaBehindTransactions: null, replicaState: null });
+    return async () => ({ ...NO_DATABASE_LOAD });
   }
   // SHOW REPLICA STATUS is MySQL 8.0.22+ and MariaDB 10.5.1+; older servers only know SHOW SLAVE STATUS.
   let replicaStatement = 'SHOW REPLICA STATUS';

@@ -12,7 +12,7 @@ import { verifyResults } from '../../shared/verify/results.ts';
 import { ANOMALY_KINDS } from '../checker/index.ts';
 import type { AnomalyKind, Snapshot } from '../checker/index.ts';
 import type { FinalRead, HistoryRecorder } from '../history.ts';
-import { databaseLoadProbe } from './database-load.ts';
+import { databaseLoadProbe, NO_DATABASE_LOAD } from './database-load.ts';
 import type { DatabaseLoad } from './database-load.ts';
 import { LiveChecker } from './live-checker.ts';
 import type { TimedAnomaly } from './live-checker.ts';
@@ -168,14 +168,7 @@ export class RolloutSampler {
       guarded('flags', () => readFlagSet(this.options.db), null),
       guarded('backfill', () => this.backfill(), null),
       guarded('drift', () => this.drift(), null),
-      guarded('database load', () => this.probe(), {
-        threadsRunning: null,
-        rowLockWaits: null,
-        rowLockCurrentWaits: null,
-        replicaLagSeconds: null,
-        replicaBehindTransactions: null,
-        replicaState: null,
-      }),
+      guarded('database load', () => this.probe(), { ...NO_DATABASE_LOAD }),
     ]);
     const figures = this.series.figures(second);
     const anomalies = this.checker.byKind();
