@@ -1,6 +1,8 @@
-// The fleet: a fixed set of upstream slots, one port each, allocated before the balancer starts. The balancer
+// The fleet: a fixed set of upstream slots, one port each, allocated before the balancer starts (below the
+// ephemeral port range, so nothing else is handed them meanwhile: slotPortRange). The balancer
 // lists every slot the rollout will ever use; an empty slot is passed over (passive failover), so instances
 // come and go without a balancer reload (which would reset client keep-alive connections).
+import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -14,18 +16,43 @@ export interface Slot {
   instance?: InstanceProcess;
 }
 
-/** Ports the OS says are free now; held briefly and released, then handed to instances started later. */
+/**
+ * Ports below the OS's ephemeral range (Linux: ip_local_port_range, 32768-60999 by default; macOS and Windows
+ * start at 49152). A slot's port is chosen now and bound only when its instance starts, possibly minutes later;
+ * a port from the ephemeral range could meanwhile be handed to anyone asking for port 0 (another demo's nginx,
+ * a test's instance) or to an outgoing connection. Measured: two demos run side by side by the workshop test
+ * once got each other's traffic that way (one demo's slot was the other's nginx). Below the range, only a
+ * program that names the port explicitly can take it.
+ */
+export function slotPortRange(): { low: number; high: number } {
+  let ephemeralLow = 32768;
+  try {
+    const low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (Number.isInteger(low) && low > 11_000) ephemeralLow = low;
+  } catch {
+    // not Linux: 32768 is below every default ephemeral range
+  }
+  return { low: 10_000, high: Math.min(ephemeralLow, 49_152) - 1 };
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** `count` distinct ports, free now, chosen at random below the ephemeral range (see slotPortRange). */
 export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
+  const { low, high } = slotPortRange();
+  const ports = new Set<number>();
+  for (let attempt = 0; ports.size < count; attempt++) {
+    if (attempt >= 1000) throw new Error(`no ${count} free ports found between ${low} and ${high}`);
+    const port = randomInt(low, high + 1);
+    if (!ports.has(port) && (await canListen(port))) ports.add(port);
+  }
+  return [...ports];
 }
 
 export class Fleet {
