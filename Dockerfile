@@ -18,6 +18,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY shared shared
+COPY examples examples
 COPY app-v1 app-v1
 COPY app-v2 app-v2
 COPY cli cli
@@ -44,7 +45,8 @@ RUN mkdir -p results data /run/balancer \
  && chown node:node results data /run/balancer
 USER node
 EXPOSE 3000
-# /healthz answers 503 when the database is unreachable; fetch is built into Node 22.
+# /healthz answers 503 until the instance is registered, while its lease is lost and when the database is
+# unreachable; on the ops port when OPS_PORT is set (compose and Kubernetes set 9000). fetch is built into Node 22.
 HEALTHCHECK --interval=5s --timeout=3s --start-period=15s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (Number(process.env.OPS_PORT) || process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "dist/app-v2/server.js"]

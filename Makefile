@@ -2,16 +2,19 @@
 # make demo              the rollout, start to finish (DB=sqlite by default; DB=mysql uses MYSQL_URL)
 # make demo SCENARIO=prefer-new-read   the same rollout with a v2 anti-pattern: the checker must catch it
 # make demo DB=mysql-replica [SCENARIO=replica-reads]   its own MariaDB primary + GTID replica, reads from the replica, lag injected
-# make test              typecheck + every test (set REQUIRE_MYSQL=1 REQUIRE_NGINX=1 to forbid skips, as CI does)
-# make chaos [SCENARIO=kill-v2|sigterm-rolling|db-restart|crash-between-writes|backfill-resume] [CHAOS_SHORT=1]
+# make preflight         before a workshop: Node, free ports, SQLite (needed); MariaDB and nginx (optional). Installs nothing.
+# make workshop          the sandbox: fleet, balancer, load and a dashboard with controls, until Ctrl-C (DB=sqlite|mysql)
+# make test              typecheck + the migration linter + the import and code lint (npm run lint) + every test but the long matrices (set REQUIRE_MYSQL=1 REQUIRE_NGINX=1 to forbid skips, as CI does)
+# make test-full         the long matrices (test/**/*.full.test.ts: chaos short forms, every anti-pattern demo, the workshop run as written); CI runs it after make test
+# make chaos [SCENARIO=kill-v2|sigterm-rolling|db-restart|crash-between-writes|backfill-resume|late-v1|cut-off-v2|frozen-v1] [CHAOS_SHORT=1]
 #                        the fault scenarios under load, judged by the checker (MySQL/MariaDB at MYSQL_URL, nginx)
-# make bench             what dual-write and dual-read cost, side by side on MySQL/MariaDB (~5 min; BENCH_SECONDS=3 per measurement)
+# make bench             what dual-write and dual-read cost, side by side on MySQL/MariaDB (≤ 5 min; BENCH_SECONDS=2 per measurement, BENCH_LONG=1 for the long mode)
 SHELL := /bin/bash
 DB ?= sqlite
 RESULTS_DIR ?= results
-export DB RESULTS_DIR SCENARIO PAUSE DEMO_STEP_SECONDS MYSQL_URL BALANCER BENCH_SECONDS CHAOS_SHORT DASHBOARD_PORT
+export DB MAPPING RESULTS_DIR SCENARIO PAUSE DEMO_STEP_SECONDS MYSQL_URL BALANCER BENCH_SECONDS CHAOS_SHORT DASHBOARD_PORT
 
-.PHONY: demo test bench chaos typecheck install clean
+.PHONY: demo workshop preflight test test-full bench chaos typecheck install clean
 
 # npm ci only when package-lock.json changed since the last install (a scripts edit in package.json needs none).
 node_modules/.installed: package-lock.json
@@ -23,6 +26,14 @@ install: node_modules/.installed
 demo: install
 	npm run demo
 
+# Installs nothing: after npm ci it says whether this machine can run the workshop.
+preflight:
+	@test -d node_modules || { echo "preflight: no node_modules: run npm ci first (Node 20+)"; exit 1; }
+	npm run preflight
+
+workshop: install
+	npm run workshop
+
 bench: install
 	npm run bench
 
@@ -31,7 +42,12 @@ chaos: install
 
 test: install
 	npm run typecheck
+	npm run db:lint
+	npm run lint
 	npm test
+
+test-full: install
+	npm run test:full
 
 typecheck: install
 	npm run typecheck

@@ -7,7 +7,7 @@ export function oldColumnsService(users: UsersRepository): UserService {
   return {
     create: (fields) => users.insertOld(fields),
     async update(id, fields) {
-      return (await users.updateOld(id, fields)) ? { id, ...fields } : null;
+      return (await users.updateOld(id, fields)) ? { id, fields } : null;
     },
     async get(id, reads) {
       const user = await users.findOld(id, reads);

@@ -1,14 +1,14 @@
 // ############################################################################################################
 // #  ANTI-PATTERNS: WRONG ON PURPOSE. Never copy anything from this file.                                   #
 // #  Active only when v2 is started with ANTI_PATTERN=<name> (make demo SCENARIO=<name>). Each one is a     #
-// #  warning from the seed made runnable, so that the demo's consistency checker can show it fail.          #
+// #  pitfall of the common recipe made runnable, so that the demo's consistency checker can show it fail.          #
 // ############################################################################################################
 //
 // | ANTI_PATTERN      | what v2 does wrong                                          | what the checker reports            |
 // |-------------------|-------------------------------------------------------------|-------------------------------------|
 // | new-only-write    | writes only profile_data while v1 still runs                | garbage (missing) and stale via v1  |
-// | new-first-crash   | writes profile_data first, crashes before the old columns   | new ahead of old; garbage via v1    |
-// | prefer-new-read   | the seed's snippet: returns profile_data whenever present   | stale reads after v1 updates        |
+// | new-first-crash   | writes profile_data first, answers, crashes before the old  | new ahead of old; stale via v1      |
+// | prefer-new-read   | the common recipe's read: returns profile_data whenever present   | stale reads after v1 updates        |
 // | early-read-shift  | reads only profile_data, no fallback, before the backfill   | garbage (missing) reads             |
 // | cached-old-read   | caches reads in process memory                              | stale reads                         |
 // | replica-reads     | reads from the replica, ignoring the consistency token      | stale reads while the replica lags  |
@@ -17,18 +17,20 @@ import type { Database } from '../shared/db/connection.ts';
 import { readYourWrites } from '../shared/db/replica/read-your-writes.ts';
 import type { ReplicaReads } from '../shared/db/replica/read-your-writes.ts';
 import type { User, UsersRepository } from '../shared/db/users-repository.ts';
-import { fromProfileData, parseProfileData } from '../shared/schema-mapping.ts';
+import { mapping } from '../shared/schema-mapping.ts';
 import type { DualReader } from './dual-read.ts';
 import { deriveColumns } from './dual-write.ts';
 import type { DualWriter } from './dual-write.ts';
 
 
 /**
- * new-first-crash dies on this create, leaving a half-made row. (A crash in a PUT would be hidden here: the
- * balancer re-sends a PUT whose connection broke to the next instance, which rewrites both columns. A POST it
- * never re-sends.)
+ * new-first-crash dies after its 5th update. It answers first (its old columns are written behind the answer)
+ * because a crash before the answer would be hidden here: the balancer re-sends a PUT whose connection broke to
+ * the next instance (and the load client retries it), which rewrites both columns. An answered PUT nobody re-sends.
  */
-const CRASH_ON_CREATE = 5;
+const CRASH_AFTER_UPDATE = 5;
+/** Long enough for the answer to leave the process before it dies. */
+const CRASH_DELAY_MS = 100;
 
 export function withAntiPattern(
   antiPattern: AntiPattern | undefined,
@@ -46,29 +48,30 @@ export function withAntiPattern(
         writer: {
           create: async (fields) => {
             const { profileJson } = deriveColumns(fields);
-            const user = await users.insertBoth({ name: '', email: '' }, profileJson);
-            return { ...user, ...fields };
+            const empty = Object.fromEntries(mapping.oldColumnNames.map((column) => [column, '']));
+            const user = await users.insertBoth(empty, profileJson);
+            return { ...user, fields };
           },
           update: (id, fields) => users.updateNew(id, deriveColumns(fields).profileJson),
         },
       };
 
     case 'new-first-crash': {
-      // WRONG: new column first. A crash in between leaves the new value where v1 cannot see it.
-      let creates = 0;
+      // WRONG twice: the new column first, and the old columns only after the answer. The process dies in between,
+      // so an acknowledged write sits in profile_data where v1 cannot see it (the common recipe: "the old app would see
+      // incomplete data immediately"). Creates are one correct INSERT: a row has no older value to fall behind to.
+      let updates = 0;
       return {
         reader,
         writer: {
-          create: async (fields) => {
-            const { old, profileJson } = deriveColumns(fields);
-            const user = await users.insertBoth({ name: '', email: '' }, profileJson);
-            if (++creates === CRASH_ON_CREATE) crash();
-            await users.updateOld(user.id, old);
-            return { ...user, ...fields };
-          },
+          create: writer.create,
           update: async (id, fields) => {
             const { old, profileJson } = deriveColumns(fields);
             if (!(await users.updateNew(id, profileJson))) return false;
+            if (++updates === CRASH_AFTER_UPDATE) {
+              setTimeout(crash, CRASH_DELAY_MS);
+              return true;
+            }
             return users.updateOld(id, old);
           },
         },
@@ -76,16 +79,16 @@ export function withAntiPattern(
     }
 
     case 'prefer-new-read':
-      // WRONG: the seed's snippet. profile_data is stale after any v1 update.
+      // WRONG: the common recipe's read. profile_data is stale after any v1 update.
       return {
         writer,
         reader: {
           async read(id) {
             const row = await users.findWithProfile(id);
             if (!row) return null;
-            const profile = parseProfileData(row.profileData);
-            if (profile) return { user: { id, ...fromProfileData(profile) }, readSource: 'new' };
-            return { user: { id, name: row.name, email: row.email }, readSource: 'old' };
+            const profile = mapping.readNew(row.profileData);
+            if (profile) return { user: { id, fields: profile }, readSource: 'new' };
+            return row.fields ? { user: { id, fields: row.fields }, readSource: 'old' } : null;
           },
         },
       };
@@ -97,8 +100,8 @@ export function withAntiPattern(
         reader: {
           async read(id) {
             const row = await users.findWithProfile(id);
-            const profile = row && parseProfileData(row.profileData);
-            return profile ? { user: { id, ...fromProfileData(profile) }, readSource: 'new' } : null;
+            const profile = row && mapping.readNew(row.profileData);
+            return profile ? { user: { id, fields: profile }, readSource: 'new' } : null;
           },
         },
       };

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { UsersRepository } from '../shared/db/users-repository.ts';
 import type { Flags } from '../shared/flags/index.ts';
 import type { Metrics } from '../shared/metrics.ts';
-import { fromProfileData, parseProfileData } from '../shared/schema-mapping.ts';
+import { mapping } from '../shared/schema-mapping.ts';
 import type { DualReader } from './dual-read.ts';
 import type { DualWriter } from './dual-write.ts';
 import { deriveColumns } from './dual-write.ts';
@@ -20,7 +20,7 @@ export function newOnlyWriter(users: UsersRepository): DualWriter {
   return {
     async create(fields) {
       const id = await users.insertNewOnly(deriveColumns(fields).profileJson);
-      return { id, ...fields };
+      return { id, fields };
     },
     update: (id, fields) => users.updateNewOnly(id, deriveColumns(fields).profileJson),
   };
@@ -31,14 +31,14 @@ export function newOnlyReader({ users, metrics, logger }: { users: UsersReposito
     async read(id, reads) {
       const row = await users.findNewOnly(id, reads);
       if (!row) return null;
-      const profile = parseProfileData(row.profileData);
+      const profile = mapping.readNew(row.profileData);
       if (!profile) {
         // The gates make this unreachable (contract verifies every row first); if it happens, it is a 500, not a guess.
-        logger.error({ id }, 'new-only read: profile_data is missing or invalid');
-        throw new Error(`user ${id}: profile_data is missing or invalid`);
+        logger.error({ id }, `new-only read: ${mapping.newColumn} is missing or invalid`);
+        throw new Error(`${mapping.entity} ${id}: ${mapping.newColumn} is missing or invalid`);
       }
       metrics.readsBySource.inc({ source: 'new' });
-      return { user: { id: row.id, ...fromProfileData(profile) }, readSource: 'new' };
+      return { user: { id: row.id, fields: profile }, readSource: 'new' };
     },
   };
 }

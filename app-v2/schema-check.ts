@@ -3,12 +3,12 @@
 import type { Database } from '../shared/db/connection.ts';
 import { readFlagSet } from '../shared/flags/store.ts';
 import { tableColumns } from '../shared/migrations/columns.ts';
-import { OLD_COLUMNS, USERS_TABLE } from '../shared/schema-mapping.ts';
+import { mapping } from '../shared/schema-mapping.ts';
 
 export async function refuseDualWriteWithoutOldColumns(db: Database): Promise<string | null> {
-  const columns = await tableColumns(db, USERS_TABLE);
-  if (columns.length === 0 || OLD_COLUMNS.every((column) => columns.includes(column))) return null;
+  const columns = await tableColumns(db, mapping.table);
+  if (columns.length === 0 || mapping.oldColumnNames.every((column) => columns.includes(column))) return null;
   const writeMode = (await readFlagSet(db))?.values['write-mode'] ?? 'dual';
   if (writeMode === 'new-only') return null;
-  return `v2 cannot start: the schema was contracted (no ${USERS_TABLE}.${OLD_COLUMNS.join('/')}) but write-mode is ${writeMode}; npm run db:migrate:down restores the columns`;
+  return `v2 cannot start: the schema was contracted (no ${mapping.table}.${mapping.oldColumnNames.join('/')}) but write-mode is ${writeMode}; npm run db:migrate:down restores the columns`;
 }

@@ -7,7 +7,7 @@ export function dualWriteDualReadService(writer: DualWriter, reader: DualReader)
   return {
     create: (fields) => writer.create(fields),
     async update(id, fields) {
-      return (await writer.update(id, fields)) ? { id, ...fields } : null;
+      return (await writer.update(id, fields)) ? { id, fields } : null;
     },
     get: (id, reads) => reader.read(id, reads),
   };

@@ -6,10 +6,12 @@
 //   --sleep-ms N            pause between batches (default 0)
 //   --max-threads-running N MySQL: wait while Threads_running is above N (default 25; 0 = never)
 //   --max-lag-ms N          with DATABASE_REPLICA_URL: wait while the replica lags more (default 1500)
-//   --reverse               old columns from profile_data (allowed from live on)
+//   --reverse               old columns from profile_data (in live, while new-only's writes are not copied back)
 //   --restart               abandon an unfinished run and start over on the current key range
 //   --progress-interval-ms N  plain progress line interval when not on a terminal (default 5000)
 // While it runs: npm run flags -- set backfill-pause true|false, backfill-batch-size N, backfill-sleep-ms N.
+// Which way, and which drifted rows, the rollout decides (shared/rollout/way-back.ts): a row is copied only from
+// the side that provably holds its newest write; rows it cannot decide are listed for the operator.
 import { runBackfill } from '../shared/backfill/backfill.ts';
 import { flagControls } from '../shared/backfill/controls.ts';
 import { streamProgress } from '../shared/backfill/progress.ts';
@@ -18,6 +20,7 @@ import { connectDatabase } from '../shared/db/connection.ts';
 import type { Database } from '../shared/db/connection.ts';
 import { backfillReasons } from '../shared/rollout/gates.ts';
 import { readRolloutState } from '../shared/rollout/state.ts';
+import { repairScope, undecidableAdvice, undecidableRows } from '../shared/rollout/way-back.ts';
 import { openDatabase, parseOptions, runCli } from './cli.ts';
 import { integerOption } from './integer-option.ts';
 
@@ -54,18 +57,23 @@ await runCli('backfill', usage, async () => {
   const interrupt = new AbortController();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => interrupt.abort());
   try {
-    const reasons = backfillReasons(await readRolloutState(db), options.direction);
+    const state = await readRolloutState(db);
+    const reasons = backfillReasons(state, options.direction);
     if (reasons.length > 0) throw new Error(`refused: ${reasons.join('; ')}`);
+    // Which drifted rows this run may copy: only those whose newest write is provably on the side it copies from.
+    const scope = repairScope(state, options.direction);
     if (replicaUrl) replica = await connectDatabase(replicaUrl, { poolMax: 1 });
     const summary = await runBackfill(
       db,
-      { ...options, replica },
+      { ...options, replica, scope },
       { controls: flagControls(db), progress: streamProgress(process.stdout, { intervalMs: progressIntervalMs }), signal: interrupt.signal },
     );
     if (summary.interrupted) {
       console.error(`backfill: interrupted; run #${summary.runId} stopped at key ${summary.nextId}: run it again to resume`);
       return 130;
     }
+    const undecidable = await undecidableRows(db, scope);
+    if (undecidable.count > 0) console.log(undecidableAdvice(undecidable));
     console.log(`next: npm run verify${options.direction === 'reverse' ? ' -- --mode dual' : ''}`);
   } finally {
     await replica?.close();

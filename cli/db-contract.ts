@@ -1,5 +1,5 @@
-// npm run db:contract [-- --check]   rollout step "contract" (the seed's "Decommission the old column"): runs
-// the last migration, 007-contract, which drops name and email. Refuses (exit 1, the reason on one line) unless
+// npm run db:contract [-- --check]   rollout step "contract" (the checklist's "Decommission the old column"): runs
+// the last migration, 099-contract, which drops name and email. Refuses (exit 1, the reason on one line) unless
 // the stage is new-only, no v1 is alive, a clean dual-mode verify since the last v1 stopped is on record, and a
 // fresh new-only verify finds every row's profile_data valid. --check evaluates the gate and changes nothing.
 // The way back: npm run db:migrate:down (re-adds the columns and fills them from profile_data).

@@ -1,7 +1,7 @@
 // npm run flags -- get
 // npm run flags -- set read-new-percent 25
 // Every instance picks a change up within a second; `status` shows which flag-set version each has loaded.
-import { flagDefinitions, flagNames, parseFlagValue } from '../shared/flags/registry.ts';
+import { flagDefinitions, flagNameOf, flagNames, parseFlagValue } from '../shared/flags/registry.ts';
 import type { FlagName, FlagValues } from '../shared/flags/registry.ts';
 import { readFlagSet } from '../shared/flags/store.ts';
 import { gatedFlagWrite } from '../shared/rollout/flag-gate.ts';
@@ -23,7 +23,8 @@ await runCli('flags', usage, async () => {
   for (let i = 0; i < args.length; i += 2) {
     const parsed = parseFlagValue(args[i]!, args[i + 1]!, { fromText: true });
     if (!parsed.ok) throw new UsageError(parsed.error);
-    changes[args[i] as FlagName] = parsed.value;
+    // A former name (shadow-compare) sets the flag it now names.
+    changes[flagNameOf(args[i]!)!] = parsed.value;
   }
   const db = await openDatabase();
   try {

@@ -4,7 +4,7 @@
 // npm run rollout -- rollback [--percent N]     holds; complete only once every alive instance has loaded the
 //                                               change (--wait-timeout-ms, default 30000)
 import os from 'node:os';
-import { describeLagging } from '../shared/rollout/fleet.ts';
+import { describeLagging, fleetWaitReporter } from '../shared/rollout/flag-propagation.ts';
 import { formatStatus, rolloutStatus } from '../shared/rollout/status.ts';
 import { transition } from '../shared/rollout/transitions.ts';
 import { openDatabase, parseOptions, runCli, UsageError } from './cli.ts';
@@ -35,7 +35,7 @@ await runCli('rollout', usage, async () => {
       percent,
       waitTimeoutMs,
       actor: `cli@${os.userInfo().username}`,
-      onWaiting: (lagging, version) => console.log(`rollout ${command}: waiting for ${describeLagging(lagging, version)}`),
+      onProgress: fleetWaitReporter({ prefix: `rollout ${command}`, write: (text) => process.stdout.write(text), tty: process.stdout.isTTY === true }),
     });
     switch (result.outcome) {
       case 'completed':

@@ -15,9 +15,12 @@ import { readFlagSet } from '../shared/flags/store.ts';
 import { appliedMigrationNames } from '../shared/migrations/applied.ts';
 import { formatDuration } from '../shared/backfill/progress.ts';
 import { processOwner } from '../shared/backfill/checkpoint.ts';
+import { readRolloutState } from '../shared/rollout/state.ts';
+import { repairHint } from '../shared/rollout/way-back.ts';
 import type { VerifyRecord } from '../shared/verify/results.ts';
-import { runVerify, WRITE_MODES } from '../shared/verify/verify.ts';
-import type { WriteMode } from '../shared/verify/verify.ts';
+import { runVerify } from '../shared/verify/verify.ts';
+import { WRITE_MODES } from '../shared/flags/registry.ts';
+import type { WriteMode } from '../shared/flags/registry.ts';
 import { openDatabase, parseOptions, runCli, UsageError } from './cli.ts';
 import { integerOption } from './integer-option.ts';
 
@@ -64,7 +67,6 @@ await runCli('verify', usage, async () => {
     let last: VerifyRecord;
     do {
       const mode: WriteMode = (values.mode as WriteMode | undefined) ?? (await readFlagSet(db))?.values['write-mode'] ?? 'dual';
-      if (replica) await replicaCaughtUp(db, replica);
       const started = performance.now();
       let printedAt = performance.now();
       last = await runVerify(db, {
@@ -74,6 +76,8 @@ await runCli('verify', usage, async () => {
         sleepMs,
         owner: processOwner(),
         readFrom: replica,
+        // The catch-up target is read after the start is recorded: whatever committed before the start is then on the replica.
+        beforeRead: replica ? () => replicaCaughtUp(db, replica) : undefined,
         onChunk: ({ nextId, rangeStart, rangeEnd, counts }) => {
           if (performance.now() - printedAt < 5000) return;
           printedAt = performance.now();
@@ -81,7 +85,7 @@ await runCli('verify', usage, async () => {
           console.log(`verify (${mode}): ${done.toFixed(1)}% of keys ${rangeStart}..${rangeEnd}, ${counts.rowsChecked.toLocaleString('en-US')} rows checked so far`);
         },
       });
-      report(last, performance.now() - started);
+      report(last, performance.now() - started, last.drift > 0 ? repairHint(await readRolloutState(db)) : '');
       if (values.watch && !stop) await new Promise<void>((resolve) => ((wake = resolve), setTimeout(resolve, intervalMs)));
     } while (values.watch && !stop);
     return last.drift > 0 && !reportOnly ? 1 : 0;
@@ -103,7 +107,8 @@ async function replicaCaughtUp(primary: Database, replica: Database): Promise<vo
   console.log(`verify --replica: the replica caught up with ${target} in ${Math.round(performance.now() - started)} ms; reading the rows there`);
 }
 
-function report(result: VerifyRecord, ms: number): void {
+/** `hint`: the repair the rollout's gates accept at this stage (way-back.ts), shown with a verdict of drift. */
+function report(result: VerifyRecord, ms: number, hint: string): void {
   const n = (value: number) => value.toLocaleString('en-US');
   const range = result.rangeStart === null ? 'an empty table' : `keys ${result.rangeStart}..${result.rangeEnd}`;
   console.log(`verify #${result.id} (${result.mode}) over ${range}: ${n(result.rowsChecked)} rows checked in ${formatDuration(ms)}`);
@@ -111,5 +116,5 @@ function report(result: VerifyRecord, ms: number): void {
   console.log(`  drift: ${n(result.drift)} rows (${breakdown})`);
   for (const s of result.sample) console.log(`  id ${s.id}: ${s.reason}${s.fields.length > 0 ? ` (${s.fields.join(', ')})` : ''}`);
   if (result.drift > result.sample.length) console.log(`  ... and ${n(result.drift - result.sample.length)} more`);
-  console.log(result.drift === 0 ? '  verdict: clean' : `  verdict: DRIFT: ${result.mode === 'dual' ? 'npm run backfill repairs it (then verify again)' : 'rows without a valid profile_data'}`);
+  console.log(result.drift === 0 ? '  verdict: clean' : `  verdict: DRIFT${result.mode === 'dual' ? '' : ' (rows without a valid profile_data)'}: ${hint}`);
 }

@@ -7,16 +7,20 @@ import { z } from 'zod';
 export const APP_VERSIONS = ['v1', 'v2'] as const;
 export type AppVersion = (typeof APP_VERSIONS)[number];
 
-export const DUAL_WRITE_STRATEGIES = ['single', 'transaction', 'sequential'] as const;
+/** sequential-seed: the common recipe's two statements, kept as a demonstration of a torn write (the live gate refuses it). */
+export const DUAL_WRITE_STRATEGIES = ['single', 'transaction', 'sequential', 'sequential-seed'] as const;
 export type DualWriteStrategy = (typeof DUAL_WRITE_STRATEGIES)[number];
 
 /** Wrong on purpose: v2 variants the demo's checker must catch (app-v2/anti-patterns.ts). */
 export const ANTI_PATTERNS = ['new-only-write', 'new-first-crash', 'prefer-new-read', 'early-read-shift', 'cached-old-read', 'replica-reads'] as const;
 export type AntiPattern = (typeof ANTI_PATTERNS)[number];
 
+/** Faults injected on purpose, in tests and chaos runs only (FAULT_INJECT). */
+export const FAULTS = ['crash-between-writes', 'slow-requests'] as const;
+
 /**
  * Timeouts that must stay ordered for a drain to lose no request behind a keep-alive balancer:
- * balancer upstream keepalive_timeout (2 s, load/balancer/nginx.conf.template)
+ * balancer upstream keepalive_timeout (2 s, load/infra/balancer/nginx.conf.template)
  *   < KEEP_ALIVE_TIMEOUT_MS (Node's server.keepAliveTimeout)
  *   < DRAIN_DEADLINE_MS.
  * The balancer must close an idle upstream connection before the app would; the app never closes one itself.
@@ -51,6 +55,9 @@ const mysqlUrl = z
 
 const envSchema = z.object({
   PORT: integer(0, 65535).default(3000),
+  // /livez, /healthz and /metrics, open from start to exit while the public PORT is closed until the instance is
+  // ready (registered, flags loaded, lease fresh). 0 picks a free port; the start-up line names it.
+  OPS_PORT: integer(0, 65535).default(0),
   HOST: z.string().trim().min(1).default('127.0.0.1'),
   DATABASE_URL: databaseUrl.default('sqlite:./data/demo.sqlite'),
   INSTANCE_ID: z
@@ -70,15 +77,18 @@ const envSchema = z.object({
   REPAIR_ON_READ: boolean.default(false),
   FLAG_POLL_MS: integer(50, 1000).default(250),
   HEARTBEAT_MS: integer(100, 2000).default(1000),
+  // Tests and chaos only: crash-between-writes (app-v2/dual-write.ts); slow-requests, a v2 that burns
+  // FAULT_SLOW_MS of CPU per user request (app-v2/slow-requests.ts: make bench's own test of its verdicts).
   FAULT_INJECT: z
-    .enum(['crash-between-writes'], { message: 'must be crash-between-writes or unset' })
+    .enum(FAULTS, { message: `must be one of ${FAULTS.join(', ')} or unset` })
     .optional(),
+  FAULT_SLOW_MS: integer(1, 1000).optional(),
   // Wrong on purpose, for the demo's anti-pattern scenarios only (app-v2/anti-patterns.ts).
   ANTI_PATTERN: z.enum(ANTI_PATTERNS, { message: `must be one of ${ANTI_PATTERNS.join(', ')}` }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
 });
 
-export type Config = z.infer<typeof envSchema> & { appVersion: AppVersion };
+export type Config = Omit<z.infer<typeof envSchema>, 'FAULT_SLOW_MS'> & { appVersion: AppVersion; FAULT_SLOW_MS: number };
 
 export class ConfigError extends Error {
   constructor(
@@ -109,7 +119,9 @@ export function loadConfig(appVersion: AppVersion, env: NodeJS.ProcessEnv = proc
   }
   if (config.DATABASE_REPLICA_URL && !config.DATABASE_URL.startsWith('mysql://')) throw new ConfigError('DATABASE_REPLICA_URL', 'needs a MySQL/MariaDB DATABASE_URL (its primary)');
   if (config.ANTI_PATTERN === 'replica-reads' && !config.DATABASE_REPLICA_URL) throw new ConfigError('ANTI_PATTERN', 'replica-reads needs DATABASE_REPLICA_URL');
-  return { ...config, appVersion };
+  if (config.FAULT_SLOW_MS !== undefined && config.FAULT_INJECT !== 'slow-requests') throw new ConfigError('FAULT_SLOW_MS', 'is read only with FAULT_INJECT=slow-requests');
+  if (appVersion === 'v1' && config.FAULT_INJECT === 'slow-requests') throw new ConfigError('FAULT_INJECT', 'slow-requests is a v2 fault');
+  return { ...config, appVersion, FAULT_SLOW_MS: config.FAULT_SLOW_MS ?? 20 };
 }
 
 /** DATABASE_REPLICA_URL alone (optional), for the command-line tools (backfill's lag throttle, verify --replica). */

@@ -3,6 +3,7 @@
 // (default labels), so one scrape of each instance tells v1 from v2.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Request, RequestHandler } from 'express';
+import { mapping } from './schema-mapping.ts';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
@@ -28,16 +29,16 @@ export function createMetrics(appVersion: string, instanceId: string, { processM
       buckets: LATENCY_BUCKETS,
       ...metric,
     }),
-    readsBySource: new Counter({ name: 'user_reads_total', help: 'GET /users/:id answered, by the column that served it', labelNames: ['source'], ...metric }),
+    readsBySource: new Counter({ name: 'user_reads_total', help: `GET ${mapping.route}/:id answered, by the column that served it`, labelNames: ['source'], ...metric }),
     readFallbacks: new Counter({
       name: 'read_fallbacks_total',
       help: 'reads sent to profile_data that fell back to the old columns (missing, invalid or different)',
       labelNames: ['reason'],
       ...metric,
     }),
-    shadowMismatches: new Counter({
-      name: 'shadow_mismatches_total',
-      help: 'shadow compares where profile_data was missing, invalid or different from the old columns',
+    dualReadMismatches: new Counter({
+      name: 'dual_read_mismatches_total',
+      help: 'dual-read compares where profile_data was missing, invalid or different from the old columns',
       labelNames: ['reason'],
       ...metric,
     }),

@@ -1,11 +1,23 @@
 // Validation of everything a client sends, shared by v1 and v2 so that both versions accept exactly the same
 // input: a value one version accepts and the other rejects would make a mixed fleet answer differently.
+// It knows nothing of HTTP: it throws a ValidationError, which the one error shape (shared/http/errors.ts) answers
+// as a 400 with the code and details given here.
 import { z } from 'zod';
-import { HttpError } from './http/errors.ts';
-import type { UserFields } from './schema-mapping.ts';
+import { mapping } from './schema-mapping.ts';
+import type { OldColumn, UserFields } from './schema-mapping.ts';
 
-export const NAME_MAX_CHARS = 100;
-export const EMAIL_MAX_CHARS = 254;
+/** Input a client sent that no version accepts: answered as 400 {"error":{code,message,details}}. */
+export class ValidationError extends Error {
+  readonly status = 400;
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly details: { field: string; message: string }[],
+  ) {
+    super(message);
+    this.name = 'ValidationError';
+  }
+}
 
 // C0 and C1 control characters, DEL and NUL: never part of a name or an address.
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
@@ -22,13 +34,14 @@ const text = (max: number) =>
     .refine((value) => codePoints(value) >= 1, 'must not be empty')
     .refine((value) => codePoints(value) <= max, `must be at most ${max} characters`);
 
-export const userInputSchema = z.strictObject(
-  {
-    name: text(NAME_MAX_CHARS),
-    email: text(EMAIL_MAX_CHARS).pipe(z.email({ message: 'must be a valid email address' })),
-  },
-  { message: 'must be a JSON object' },
-);
+/** One old column's rule: the shared text rules within its length, and its format if the mapping gives one. */
+const columnSchema = (column: OldColumn): z.ZodType<string> =>
+  column.format === 'email-address' ? text(column.maxChars).pipe(z.email({ message: 'must be a valid email address' })) : text(column.maxChars);
+
+/** The request body both versions accept: exactly the mapping's old columns, each by its rule. */
+export const userInputSchema = z.strictObject(Object.fromEntries(mapping.oldColumns.map((column) => [column.name, columnSchema(column)])), {
+  message: 'must be a JSON object',
+});
 
 /**
  * A field name as an error message shows it: as is when it is a plain name, else JSON-quoted and cut to 64
@@ -49,7 +62,7 @@ export function parseUserInput(body: unknown): UserFields {
     message: issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message,
   }));
   const first = details[0]!;
-  throw new HttpError(400, 'invalid_input', `${first.field}: ${first.message}`, details);
+  throw new ValidationError('invalid_input', `${first.field}: ${first.message}`, details);
 }
 
 const MAX_ID = Number.MAX_SAFE_INTEGER;
@@ -57,7 +70,7 @@ const MAX_ID = Number.MAX_SAFE_INTEGER;
 /** A user id from the URL: a positive decimal integer, nothing else. */
 export function parseUserId(raw: string): number {
   if (!/^[1-9]\d{0,15}$/.test(raw) || Number(raw) > MAX_ID) {
-    throw new HttpError(400, 'invalid_id', 'id: must be a positive integer', [{ field: 'id', message: 'must be a positive integer' }]);
+    throw new ValidationError('invalid_id', 'id: must be a positive integer', [{ field: 'id', message: 'must be a positive integer' }]);
   }
   return Number(raw);
 }

@@ -7,15 +7,22 @@
 #   3. a consistent dump of the app database with the GTID set it corresponds to (gtid_purged), loaded here:
 #      rows written before GTIDs were on (the migrations) come with it, so auto-positioning has no gap;
 #   4. follow the primary by GTID auto-position (the statement shared/db/replica/mysql.ts followSql writes;
-#      test/replica/docker.test.ts keeps the two the same), and make the replica read-only for everyone else.
-# Sourced by the entrypoint (not executable), which provides docker_process_sql (SQL on this server).
-set -euo pipefail
+#      test/replica/docker.test.ts keeps the two the same), create the replica_reader account (SELECT only:
+#      every app and tool reads the replica with it), and make the replica read-only for everyone else.
+# Sourced by the entrypoint (not executable), which provides docker_process_sql (SQL on this server). So the body
+# runs in a subshell: its shell options must not leak into the entrypoint, and it runs without `set -u`, because
+# the entrypoint's own docker_process_sql and _mysql_passfile read "$1" unset (test/template/replica-init.test.ts
+# runs this file inside a stand-in of that entrypoint). Our own required variables are checked with ${VAR:?}.
+follow_primary() (
+set -eo pipefail
 
 PRIMARY_HOST="${PRIMARY_HOST:-mysql}"
 PRIMARY_PORT="${PRIMARY_PORT:-3306}"
 REPLICATION_USER="${REPLICATION_USER:-repl}"
 : "${PRIMARY_ROOT_PASSWORD:?PRIMARY_ROOT_PASSWORD must be set}"
 : "${REPLICATION_PASSWORD:?REPLICATION_PASSWORD must be set}"
+: "${MYSQL_DATABASE:?MYSQL_DATABASE must be set}"
+: "${REPLICA_READER_PASSWORD:?REPLICA_READER_PASSWORD must be set}"
 
 primary() { MYSQL_PWD="$PRIMARY_ROOT_PASSWORD" mysql --protocol=tcp -h "$PRIMARY_HOST" -P "$PRIMARY_PORT" -uroot -N "$@"; }
 
@@ -47,6 +54,10 @@ MYSQL_PWD="$PRIMARY_ROOT_PASSWORD" mysqldump --protocol=tcp -h "$PRIMARY_HOST" -
 docker_process_sql <<SQL
 CHANGE REPLICATION SOURCE TO SOURCE_HOST='${PRIMARY_HOST}', SOURCE_PORT=${PRIMARY_PORT}, SOURCE_USER='${REPLICATION_USER}', SOURCE_PASSWORD='${REPLICATION_PASSWORD}', SOURCE_CONNECT_RETRY=1, SOURCE_AUTO_POSITION=1, GET_SOURCE_PUBLIC_KEY=1;
 START REPLICA;
+CREATE USER IF NOT EXISTS 'replica_reader'@'%' IDENTIFIED BY '${REPLICA_READER_PASSWORD}';
+GRANT SELECT ON \`${MYSQL_DATABASE}\`.* TO 'replica_reader'@'%';
 SET PERSIST super_read_only = ON;
 SQL
 echo "replica init: following ${PRIMARY_HOST}:${PRIMARY_PORT} by GTID"
+)
+follow_primary

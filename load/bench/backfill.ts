@@ -4,14 +4,14 @@
 // InnoDB has flushed and purged the seed's work: a table whose rows were already grown once (or whose old
 // versions are still being purged) is faster or slower to update again, and timing an UPDATE while the server
 // still writes back the previous table's pages varied by a third here.
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { connectDatabase } from '../../shared/db/connection.ts';
 import type { Database } from '../../shared/db/connection.ts';
 import { migrateUp } from '../../shared/migrations/runner.ts';
-
-const ROOT = path.resolve(import.meta.dirname, '..', '..');
+import { spawnTool } from '../run/operator.ts';
+import { ownDatabase } from '../infra/cleanup.ts';
+import { mapping } from '../../shared/schema-mapping.ts';
+import { usersRepository } from '../../shared/db/users-repository.ts';
 
 export interface BackfillTable {
   /** DATABASE_URL of the database holding the table. */
@@ -26,7 +26,7 @@ export class BackfillBench {
   private constructor(
     private readonly admin: mysql.Connection,
     private readonly mysqlUrl: string,
-    private readonly created = new Set<string>(),
+    private readonly created = new Map<string, () => void>(),
   ) {}
 
   static async connect(mysqlUrl: string): Promise<BackfillBench> {
@@ -42,16 +42,11 @@ export class BackfillBench {
   async freshTable(database: string, rows: number, quietMs = 30_000): Promise<BackfillTable> {
     if (!/^[A-Za-z0-9_]+$/.test(database)) throw new Error(`freshTable: bad database name ${database}`);
     await this.admin.query(`DROP DATABASE IF EXISTS ${database}`);
+    // Owned before it exists: an interrupt (or the reaper) drops it even if CREATE was the last thing done.
+    if (!this.created.has(database)) this.created.set(database, ownDatabase(this.mysqlUrl, database));
     await this.admin.query(`CREATE DATABASE ${database} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
-    this.created.add(database);
     const url = `${this.mysqlUrl.replace(/\/?$/, '/')}${database}`;
-    const db = await connectDatabase(url, { poolMax: 1 });
-    try {
-      await migrateUp(db);
-      await seedOldRows(db, rows);
-    } finally {
-      await db.close();
-    }
+    await migrateAndSeed(url, rows);
     const quiet = await this.quietServer(quietMs);
     return { url, database, rows, quiet };
   }
@@ -81,7 +76,7 @@ export class BackfillBench {
     const db = await connectDatabase(table.url, { poolMax: 1 });
     try {
       const started = performance.now();
-      await db.run("UPDATE users SET profile_data = JSON_OBJECT('name', name, 'email', email)");
+      await db.run(`UPDATE ${mapping.table} SET ${mapping.newColumn} = ${mapping.newFromOldSql(db.dialect)}`);
       return performance.now() - started;
     } finally {
       await db.close();
@@ -90,12 +85,15 @@ export class BackfillBench {
 
   /** Rows the backfill (or the one UPDATE) left without profile_data: must be 0 after either. */
   async missing(table: BackfillTable): Promise<number> {
-    const [rows] = (await this.admin.query(`SELECT COUNT(*) AS missing FROM ${table.database}.users WHERE profile_data IS NULL`)) as unknown as [{ missing: number }[]];
+    const [rows] = (await this.admin.query(`SELECT COUNT(*) AS missing FROM ${table.database}.${mapping.table} WHERE ${mapping.newColumn} IS NULL`)) as unknown as [{ missing: number }[]];
     return Number(rows[0]!.missing);
   }
 
   async dropAll(): Promise<void> {
-    for (const database of this.created) await this.admin.query(`DROP DATABASE IF EXISTS ${database}`);
+    for (const [database, release] of this.created) {
+      await this.admin.query(`DROP DATABASE IF EXISTS ${database}`);
+      release();
+    }
     this.created.clear();
   }
 
@@ -105,15 +103,30 @@ export class BackfillBench {
   }
 }
 
+/** The database at `url` migrated to the current schema and given `rows` users in the old columns only. */
+export async function migrateAndSeed(url: string, rows: number): Promise<void> {
+  const db = await connectDatabase(url, { poolMax: 1 });
+  try {
+    await migrateUp(db);
+    await seedOldRows(db, rows);
+  } finally {
+    await db.close();
+  }
+}
+
 /** `rows` users with only the old columns (profile_data NULL), unique names and emails, in a few statements. */
 export async function seedOldRows(db: Database, rows: number): Promise<void> {
-  const seed = Array.from({ length: Math.min(rows, 1000) }, (_, i) => `('user ${i}', 'user.${i}@example.test', CURRENT_TIMESTAMP(3), CURRENT_TIMESTAMP(3))`);
-  await db.run(`INSERT INTO users (name, email, created_at, updated_at) VALUES ${seed.join(', ')}`);
-  // Doubling: each INSERT ... SELECT copies as many rows as exist, with unique names and emails.
+  const { table, keyColumn: key, oldColumns } = mapping;
+  const seed = Array.from({ length: Math.min(rows, 1000) }, (_, i) => mapping.sampleFields(`user-${i}`, 'example.test'));
+  await usersRepository(db).insertMany(seed);
+  // Doubling: each INSERT ... SELECT copies as many rows as exist, each value made unique with the row's key
+  // (in front of an email address, so that it stays one).
+  const unique = oldColumns.map((column) => (column.format === 'email-address' ? `CONCAT(${key}, '.', ${column.name})` : `CONCAT(${column.name}, '-', ${key})`));
+  const names = oldColumns.map((column) => column.name).join(', ');
   for (let count = seed.length; count < rows; count += Math.min(count, rows - count)) {
     await db.run(
-      `INSERT INTO users (name, email, created_at, updated_at)
-       SELECT CONCAT(name, ' ', id), CONCAT(id, '.', email), created_at, updated_at FROM users ORDER BY id LIMIT ${Math.min(count, rows - count)}`,
+      `INSERT INTO ${table} (${names}, created_at, updated_at)
+       SELECT ${unique.join(', ')}, created_at, updated_at FROM ${table} ORDER BY ${key} LIMIT ${Math.min(count, rows - count)}`,
     );
   }
 }
@@ -121,14 +134,10 @@ export async function seedOldRows(db: Database, rows: number): Promise<void> {
 /** `node --import tsx cli/backfill.ts` as a process, spawn to exit; throws on a non-zero exit. */
 export async function timeBackfillProcess(table: BackfillTable, args: string[] = []): Promise<{ ms: number; output: string }> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'cli', 'backfill.ts'), ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATABASE_URL: table.url },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawnTool('backfill', args, { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATABASE_URL: table.url });
   let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   const ms = performance.now() - started;
   if (code !== 0) throw new Error(`cli/backfill.ts exited ${code}:\n${output}`);

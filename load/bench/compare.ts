@@ -1,6 +1,7 @@
 // Side-by-side comparison on a noisy machine: every contender is warmed up, then measured once per round, in
-// alternating order (forward in even rounds, backward in odd ones), so slow drift of the machine's load hits
-// baseline and candidates alike. A ratio is taken within one round and the median over rounds is reported.
+// ABBA order (forward in even rounds, backward in odd ones: over an even number of rounds each contender of a
+// pair goes first equally often), so slow drift of the machine's load hits baseline and candidates alike. A ratio
+// is taken within one round; the median over rounds is reported and the spread of the rounds is judged.
 import type { LoadRun } from './http-load.ts';
 import { median } from './http-load.ts';
 
@@ -32,12 +33,23 @@ export async function alternate(
     for (const contender of order) {
       await contender.prepare?.();
       const run = await contender.measure(seconds);
-      if (run.requests === 0) throw new Error(`${part}: ${contender.name} answered no request in ${seconds} s`);
+      if (run.requests === 0) {
+        // A machine so busy that nothing was answered (seen at load average 26 on 2 cores) measured nothing: the
+        // round's ratios are unmeasured, so every figure using them is inconclusive, and the bench goes on.
+        runs[contender.name]!.push(unmeasured(run));
+        log(`${part} round ${round + 1}/${repeat}: ${contender.name} answered no request in ${seconds} s: round not measured`);
+        continue;
+      }
       runs[contender.name]!.push(run);
       log(`${part} round ${round + 1}/${repeat}: ${contender.name} ${formatRun(run)}`);
     }
   }
   return runs;
+}
+
+/** A run that measured nothing: every number NaN (null in bench.json), so any ratio with it is unmeasured. */
+export function unmeasured(run: LoadRun): LoadRun {
+  return { ...run, rps: Number.NaN, p50: Number.NaN, p99: Number.NaN, cpuMsPerRequest: null, peakRssMb: null };
 }
 
 export function formatRun(run: LoadRun): string {

@@ -1,7 +1,6 @@
 // What the HTTP parts of the bench run against: one MySQL/MariaDB database of the bench's own (dropped at the
 // end), users seeded with both representations equal (so a read at read-new 100% is served from profile_data,
 // not a fallback), and app instances started as `npm run start:vN` starts them, all with the same pool size.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
@@ -10,9 +9,11 @@ import type { Database } from '../../shared/db/connection.ts';
 import { writeFlags } from '../../shared/flags/store.ts';
 import type { FlagValues } from '../../shared/flags/registry.ts';
 import { migrateUp } from '../../shared/migrations/runner.ts';
-import { toProfileData } from '../../shared/schema-mapping.ts';
-import { startInstanceProcess, waitFor } from '../instances.ts';
-import type { AppVersion, InstanceProcess } from '../instances.ts';
+import { usersRepository } from '../../shared/db/users-repository.ts';
+import { mapping } from '../../shared/schema-mapping.ts';
+import { dropDatabase, ownDatabase, spawnNode } from '../infra/cleanup.ts';
+import { startInstanceProcess, waitFor } from '../infra/instance-process.ts';
+import type { AppVersion, InstanceProcess } from '../infra/instance-process.ts';
 
 export class HttpFixture {
   private readonly instances: InstanceProcess[] = [];
@@ -23,32 +24,30 @@ export class HttpFixture {
     private readonly database: string,
     private readonly mysqlUrl: string,
     private readonly poolMax: number,
+    private readonly release: () => void,
   ) {}
 
   static async create(mysqlUrl: string, poolMax: number): Promise<HttpFixture> {
     const database = `bench_http_${process.pid}`;
     const admin = await mysql.createConnection({ uri: mysqlUrl });
     await admin.query(`DROP DATABASE IF EXISTS ${database}`);
+    const release = ownDatabase(mysqlUrl, database);
     await admin.query(`CREATE DATABASE ${database} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
     await admin.end();
     const url = `${mysqlUrl.replace(/\/?$/, '/')}${database}`;
     const db = await connectDatabase(url, { poolMax: 2 });
     await migrateUp(db);
-    return new HttpFixture(url, db, database, mysqlUrl, poolMax);
+    return new HttpFixture(url, db, database, mysqlUrl, poolMax, release);
   }
 
   /** `count` users written as v2 writes them (old columns and an equal profile_data); their ids. */
   async seedUsers(count: number, label: string): Promise<number[]> {
     const ids: number[] = [];
-    for (let start = 0; start < count; start += 500) {
-      const rows = Array.from({ length: Math.min(500, count - start) }, (_, i) => {
-        const fields = { name: `${label} ${start + i}`, email: `${label}.${start + i}@bench.example.test` };
-        return [fields.name, fields.email, JSON.stringify(toProfileData(fields))];
-      });
-      const placeholders = rows.map((_, i) => `($${i * 3 + 1}, $${i * 3 + 2}, $${i * 3 + 3}, CURRENT_TIMESTAMP(3), CURRENT_TIMESTAMP(3))`).join(', ');
-      const first = await this.db.insert(`INSERT INTO users (name, email, profile_data, created_at, updated_at) VALUES ${placeholders}`, rows.flat());
-      // One multi-row INSERT takes consecutive auto-increment ids (innodb_autoinc_lock_mode 1 and 2 alike for a simple insert).
-      ids.push(...rows.map((_, i) => first + i));
+    const users = usersRepository(this.db);
+    const perInsert = Math.min(500, users.maxRowsPerInsert(true));
+    for (let start = 0; start < count; start += perInsert) {
+      const rows = Array.from({ length: Math.min(perInsert, count - start) }, (_, i) => mapping.sampleFields(`${label}-${start + i}`, 'bench.example.test'));
+      ids.push(...(await users.insertMany(rows, { withNew: true })));
     }
     return ids;
   }
@@ -80,38 +79,9 @@ export class HttpFixture {
   async close(): Promise<void> {
     await Promise.all(this.instances.map((i) => i.stop()));
     await this.db.close();
-    const admin = await mysql.createConnection({ uri: this.mysqlUrl });
-    await admin.query(`DROP DATABASE IF EXISTS ${this.database}`);
-    await admin.end();
+    await dropDatabase(this.mysqlUrl, this.database);
+    this.release();
   }
-}
-
-/** Resident memory of a process in MB (Linux /proc), or null when it cannot be read. */
-export function residentMb(pid: number): number | null {
-  try {
-    const match = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) / 1024 : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Samples a process's resident memory every intervalMs; stop() returns the peak seen. */
-export function sampleResidentMemory(pid: number, intervalMs = 250): { stop(): number | null } {
-  let peak: number | null = null;
-  const sample = () => {
-    const mb = residentMb(pid);
-    if (mb !== null) peak = Math.max(peak ?? 0, mb);
-  };
-  sample();
-  const timer = setInterval(sample, intervalMs);
-  return {
-    stop() {
-      clearInterval(timer);
-      sample();
-      return peak;
-    },
-  };
 }
 
 /**
@@ -124,10 +94,10 @@ export async function buildCompiled(root: string, dir: string): Promise<{ dir: s
   if (!fs.existsSync(config)) return { skipped: 'no tsconfig.build.json' };
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   // --noCheck: emit only (6 s instead of 25 here); type checking is `make test`'s job.
-  const child = spawn(process.execPath, [tsc, '-p', config, '--noCheck', '--outDir', path.join(dir, 'dist')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnNode('process', 'tsc', [tsc, '-p', config, '--noCheck', '--outDir', path.join(dir, 'dist')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }, { tsx: false });
   let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   const server = path.join(dir, 'dist', 'app-v2', 'server.js');
   if (!fs.existsSync(server)) return { skipped: `tsc exited ${code} without ${server}: ${output.split('\n')[0]}` };

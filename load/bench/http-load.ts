@@ -3,6 +3,7 @@
 // latency percentiles are computed from every answer's own time (autocannon's histogram rounds to whole ms).
 import fs from 'node:fs';
 import autocannon from 'autocannon';
+import { mapping } from '../../shared/schema-mapping.ts';
 
 export type Operation = 'put' | 'get' | 'mix';
 
@@ -17,6 +18,8 @@ export interface LoadRun {
   seconds: number;
   /** CPU time the serving processes (`pids`) spent per answered request, in ms: far less noisy than throughput on a shared machine. */
   cpuMsPerRequest: number | null;
+  /** Highest resident memory of the serving processes together (`pids`), sampled every 250 ms, in MB; null when unreadable. */
+  peakRssMb: number | null;
 }
 
 export interface LoadOptions {
@@ -47,6 +50,7 @@ function putBody(): string {
 export async function runHttpLoad(options: LoadOptions): Promise<LoadRun> {
   const { url, operation, userIds, seconds, connections, rate, onAnswer, signal, pids = [] } = options;
   const cpuBefore = cpuMs(pids);
+  const memory = sampleResidentMemory(pids);
   if (userIds.length === 0) throw new Error('runHttpLoad: no users to load');
   const latencies: number[] = [];
   let ok = 0;
@@ -66,8 +70,8 @@ export async function runHttpLoad(options: LoadOptions): Promise<LoadRun> {
       {
         setupRequest: (request) => {
           const write = operation === 'put' || (operation === 'mix' && (flip = !flip));
-          if (write) return { ...request, method: 'PUT', path: `/users/${pick()}`, headers: { 'content-type': 'application/json' }, body: putBody() };
-          return { ...request, method: 'GET', path: `/users/${pick()}`, headers: {}, body: undefined };
+          if (write) return { ...request, method: 'PUT', path: `${mapping.route}/${pick()}`, headers: { 'content-type': 'application/json' }, body: putBody() };
+          return { ...request, method: 'GET', path: `${mapping.route}/${pick()}`, headers: {}, body: undefined };
         },
       },
     ],
@@ -85,6 +89,7 @@ export async function runHttpLoad(options: LoadOptions): Promise<LoadRun> {
   signal?.removeEventListener('abort', stop);
   if (error || !result) throw error ?? new Error('autocannon ended without a result');
   const cpuAfter = cpuMs(pids);
+  const peakRssMb = memory.stop();
   const ran = result.duration || seconds;
   return {
     rps: ok / ran,
@@ -94,6 +99,44 @@ export async function runHttpLoad(options: LoadOptions): Promise<LoadRun> {
     requests: ok + errors,
     seconds: ran,
     cpuMsPerRequest: cpuBefore === null || cpuAfter === null || ok + errors === 0 ? null : (cpuAfter - cpuBefore) / (ok + errors),
+    peakRssMb,
+  };
+}
+
+/**
+ * The same load split by the client over several targets at once (the connections shared out as evenly as they
+ * go, each target its own share): one LoadRun for the whole, throughput summed, percentiles over every answer,
+ * CPU charged to `pids` (every target's processes) over the whole run.
+ */
+export async function runSplitHttpLoad(options: Omit<LoadOptions, 'url' | 'onAnswer' | 'rate'> & { urls: string[] }): Promise<LoadRun> {
+  const { urls, connections, pids = [], ...rest } = options;
+  if (urls.length === 0 || connections < urls.length) throw new Error(`runSplitHttpLoad: ${connections} connections cannot be split over ${urls.length} targets`);
+  const cpuBefore = cpuMs(pids);
+  const memory = sampleResidentMemory(pids);
+  const latencies: number[] = [];
+  const runs = await Promise.all(
+    urls.map((url, i) =>
+      runHttpLoad({
+        ...rest,
+        url,
+        connections: Math.floor(connections / urls.length) + (i < connections % urls.length ? 1 : 0),
+        onAnswer: (_at, latencyMs, status) => {
+          if (status >= 200 && status < 300) latencies.push(latencyMs);
+        },
+      }),
+    ),
+  );
+  const cpuAfter = cpuMs(pids);
+  const requests = runs.reduce((sum, run) => sum + run.requests, 0);
+  return {
+    rps: runs.reduce((sum, run) => sum + run.rps, 0),
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    errors: runs.reduce((sum, run) => sum + run.errors, 0),
+    requests,
+    seconds: Math.max(...runs.map((run) => run.seconds)),
+    cpuMsPerRequest: cpuBefore === null || cpuAfter === null || requests === 0 ? null : (cpuAfter - cpuBefore) / requests,
+    peakRssMb: memory.stop(),
   };
 }
 
@@ -111,6 +154,40 @@ export function cpuMs(pids: number[]): number | null {
   } catch {
     return null;
   }
+}
+
+/** Resident memory of processes together in MB (Linux /proc), or null when one cannot be read (or none given). */
+export function residentMb(pids: number[]): number | null {
+  if (pids.length === 0) return null;
+  let kb = 0;
+  for (const pid of pids) {
+    try {
+      const match = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (!match) return null;
+      kb += Number(match[1]);
+    } catch {
+      return null;
+    }
+  }
+  return kb / 1024;
+}
+
+/** Samples the processes' resident memory every intervalMs; stop() returns the peak seen (null if never readable). */
+export function sampleResidentMemory(pids: number[], intervalMs = 250): { stop(): number | null } {
+  let peak: number | null = null;
+  const sample = () => {
+    const mb = residentMb(pids);
+    if (mb !== null) peak = Math.max(peak ?? 0, mb);
+  };
+  sample();
+  const timer = setInterval(sample, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return peak;
+    },
+  };
 }
 
 /** Nearest-rank percentile (q in 0..1) of unsorted values; NaN for none. */

@@ -1,14 +1,24 @@
 // make bench's settings, from the environment, checked once: a bad value is one line naming the variable, exit 2.
 import path from 'node:path';
 
-export const PARTS = ['write', 'read', 'nginx', 'memory', 'backfill', 'live', 'demo'] as const;
+export const PARTS = ['write', 'read', 'nginx', 'memory', 'soak', 'backfill', 'live', 'demo'] as const;
 export type Part = (typeof PARTS)[number];
 
 export interface BenchOptions {
-  /** BENCH_SECONDS: length of each HTTP measurement (a warm-up is half as long). */
+  /** BENCH_SECONDS: length of each HTTP measurement (a warm-up is half as long); 2 by default, 3 in the long mode. */
   seconds: number;
-  /** BENCH_REPEAT: rounds of each comparison; the ratio reported is the median over them. */
+  /** BENCH_REPEAT: rounds of each comparison (even: ABBA order puts each contender first equally often); median and spread over them. */
   repeat: number;
+  /** BENCH_LONG=1: the long mode: more rounds, 1M backfill rows, and the memory soak. */
+  long: boolean;
+  /** BENCH_SOAK_SECONDS: length of the memory soak (a long-mode part). */
+  soakSeconds: number;
+  /**
+   * BENCH_TEST_SLOW_V2_MS: TEST ONLY. Every v2 instance burns this many ms of CPU per request
+   * (FAULT_INJECT=slow-requests), so that a test can show the bench judging a real regression as a fail.
+   * 0 (the default) in every real run; bench.json and the table's header say when it was set.
+   */
+  testSlowV2Ms: number;
   /** BENCH_CONNECTIONS: autocannon connections, the same for baseline and candidate. */
   connections: number;
   /** DB_POOL_MAX: the instances' pool size, the same for every version. */
@@ -17,9 +27,15 @@ export interface BenchOptions {
   backfillRows: number;
   /** BENCH_LIVE_ROWS: rows the backfill fills while a steady load runs. */
   liveRows: number;
+  /**
+   * BENCH_LIVE_REPEAT: rounds of the live part (each seeds a table, starts an instance and runs the backfill
+   * under load: ~15-20 s on a quiet machine); 2 by default so that the default run fits in 5 minutes, BENCH_REPEAT
+   * in the long mode.
+   */
+  liveRepeat: number;
   /** BENCH_LIVE_RATE: requests/s of that steady load. */
   liveRate: number;
-  /** BENCH_QUIET_SECONDS: how long a backfill measurement waits for InnoDB to go quiet first (0: not at all). */
+  /** BENCH_QUIET_SECONDS: how long a backfill measurement waits for InnoDB to go quiet first (0: not at all); 15 by default, 30 long. */
   quietSeconds: number;
   /** BENCH_PARTS: comma-separated subset of PARTS (default all). */
   parts: Set<Part>;
@@ -39,22 +55,35 @@ function number(env: NodeJS.ProcessEnv, name: string, fallback: number, { min, m
   return value;
 }
 
+/** Parts run when BENCH_PARTS is unset: the soak only in the long mode (it takes 10 minutes). */
+const defaultParts = (long: boolean) => PARTS.filter((part) => long || part !== 'soak');
+
 export function benchOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions {
+  const rawLong = env.BENCH_LONG?.trim() ?? '';
+  if (!['', '0', '1'].includes(rawLong)) throw new OptionError(`BENCH_LONG must be 0 or 1 (got ${JSON.stringify(rawLong)})`);
+  const long = rawLong === '1';
   const rawParts = env.BENCH_PARTS?.trim();
   const parts = new Set<Part>();
-  for (const part of rawParts ? rawParts.split(',').map((p) => p.trim()) : PARTS) {
+  for (const part of rawParts ? rawParts.split(',').map((p) => p.trim()) : defaultParts(long)) {
     if (!(PARTS as readonly string[]).includes(part)) throw new OptionError(`BENCH_PARTS must list parts from ${PARTS.join(', ')} (got ${JSON.stringify(part)})`);
     parts.add(part as Part);
   }
+  const repeat = number(env, 'BENCH_REPEAT', long ? 8 : 4, { min: 1, max: 50, integer: true });
   return {
-    seconds: number(env, 'BENCH_SECONDS', 3, { min: 0.5, max: 600, integer: false }),
-    repeat: number(env, 'BENCH_REPEAT', 3, { min: 1, max: 50, integer: true }),
+    // The default run fits in 5 minutes on a 2-core machine: 2-second measurements (about 3,000 answers each at
+    // the rates seen here, and 100-200 ticks of CPU time per measurement), InnoDB given 15 s to go quiet.
+    seconds: number(env, 'BENCH_SECONDS', long ? 3 : 2, { min: 0.5, max: 600, integer: false }),
+    repeat,
+    long,
+    soakSeconds: number(env, 'BENCH_SOAK_SECONDS', 600, { min: 10, max: 86_400, integer: false }),
+    testSlowV2Ms: number(env, 'BENCH_TEST_SLOW_V2_MS', 0, { min: 0, max: 1000, integer: true }),
     connections: number(env, 'BENCH_CONNECTIONS', 20, { min: 1, max: 1000, integer: true }),
     poolMax: number(env, 'DB_POOL_MAX', 20, { min: 1, max: 200, integer: true }),
-    backfillRows: number(env, 'BENCH_BACKFILL_ROWS', 1_000_000, { min: 1000, max: 100_000_000, integer: true }),
+    backfillRows: number(env, 'BENCH_BACKFILL_ROWS', long ? 1_000_000 : 200_000, { min: 1000, max: 100_000_000, integer: true }),
     liveRows: number(env, 'BENCH_LIVE_ROWS', 200_000, { min: 1000, max: 100_000_000, integer: true }),
+    liveRepeat: number(env, 'BENCH_LIVE_REPEAT', long ? repeat : Math.min(repeat, 2), { min: 1, max: 50, integer: true }),
     liveRate: number(env, 'BENCH_LIVE_RATE', 200, { min: 1, max: 100_000, integer: true }),
-    quietSeconds: number(env, 'BENCH_QUIET_SECONDS', 30, { min: 0, max: 600, integer: false }),
+    quietSeconds: number(env, 'BENCH_QUIET_SECONDS', long ? 30 : 15, { min: 0, max: 600, integer: false }),
     parts,
     mysqlUrl: env.MYSQL_URL || 'mysql://root@127.0.0.1:3306/',
     resultsDir: path.resolve(env.RESULTS_DIR || 'results'),

@@ -14,12 +14,13 @@ import http from 'node:http';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { connectDatabase } from '../../shared/db/connection.ts';
-import { migrateUp } from '../../shared/migrations/runner.ts';
-import { runTool } from '../demo/tools.ts';
-import { seedOldRows } from './backfill.ts';
-import { startReplicaPair } from '../harness/private-mariadb.ts';
-import type { ReplicaPair } from '../harness/private-mariadb.ts';
-import { startInstanceProcess } from '../instances.ts';
+import { runTool } from '../run/operator.ts';
+import { migrateAndSeed } from './backfill.ts';
+import { startReplicaPair } from '../infra/private-mariadb.ts';
+import type { ReplicaPair } from '../infra/private-mariadb.ts';
+import { installInterruptHandling } from '../infra/cleanup.ts';
+import { startInstanceProcess } from '../infra/instance-process.ts';
+import { mapping } from '../../shared/schema-mapping.ts';
 
 const RESULTS_DIR = path.resolve(process.env.RESULTS_DIR || 'results');
 const { values, positionals: backfillArgs } = (() => {
@@ -56,13 +57,7 @@ async function freshTable(pair: ReplicaPair): Promise<string> {
   await admin.query(`CREATE DATABASE ${DATABASE} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
   await admin.end();
   const url = `${pair.primary.url}${DATABASE}`;
-  const db = await connectDatabase(url, { poolMax: 1 });
-  try {
-    await migrateUp(db);
-    await seedOldRows(db, rows);
-  } finally {
-    await db.close();
-  }
+  await migrateAndSeed(url, rows);
   await caughtUp(pair);
   return url;
 }
@@ -122,20 +117,21 @@ const tokenHeader = (t: string | undefined): Record<string, string> => (t ? { 'x
 
 async function client(name: string, baseUrl: string): Promise<Client> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const created = await request(agent, `${baseUrl}/users`, 'POST', {}, JSON.stringify({ name: 'bench', email: 'bench@example.test' }));
+  const created = await request(agent, `${baseUrl}${mapping.route}`, 'POST', {}, JSON.stringify(mapping.sampleFields('bench', 'example.test')));
   return { name, baseUrl, agent, id: JSON.parse(created.body).id as number, token: created.headers['x-consistency-token'] as string | undefined, writes: [], reads: [], readFrom: {} };
 }
 
 /** One write, then the same client's read of it with the write's token (the read-your-writes case). */
 async function writeThenRead(c: Client, i: number): Promise<void> {
   let started = performance.now();
-  const put = await request(c.agent, `${c.baseUrl}/users/${c.id}`, 'PUT', tokenHeader(c.token), JSON.stringify({ name: `bench ${i}`, email: `bench.${i}@example.test` }));
+  const written = mapping.sampleFields(`bench-${i}`, 'example.test');
+  const put = await request(c.agent, `${c.baseUrl}${mapping.route}/${c.id}`, 'PUT', tokenHeader(c.token), JSON.stringify(written));
   c.writes.push(performance.now() - started);
   c.token = (put.headers['x-consistency-token'] as string | undefined) ?? c.token;
   started = performance.now();
-  const read = await request(c.agent, `${c.baseUrl}/users/${c.id}`, 'GET', tokenHeader(c.token));
+  const read = await request(c.agent, `${c.baseUrl}${mapping.route}/${c.id}`, 'GET', tokenHeader(c.token));
   c.reads.push(performance.now() - started);
-  if (JSON.parse(read.body).name !== `bench ${i}`) throw new Error(`${c.name}: read ${i} did not return the client's own write: ${read.body}`);
+  if (mapping.differingFields(written, JSON.parse(read.body) as Record<string, string>).length > 0) throw new Error(`${c.name}: read ${i} did not return the client's own write: ${read.body}`);
   const from = String(read.headers['x-read-from'] ?? 'primary (no replica)');
   c.readFrom[from] = (c.readFrom[from] ?? 0) + 1;
   c.token = (read.headers['x-consistency-token'] as string | undefined) ?? c.token;
@@ -164,6 +160,9 @@ async function readLatency(primaryOnlyUrl: string, replicaUrl: string, pair: Rep
   return { primaryOnly, tokenWait, tokenWaitWhileReplicaStopped: report(lagging) };
 }
 
+// Ctrl-C, SIGTERM, SIGHUP: the private servers, their folders, the instances and the backfill are stopped
+// (load/infra/cleanup.ts); nothing is judged, bench-replica.json is written only by a finished run.
+installInterruptHandling({ tool: 'bench-replica', resultsDir: RESULTS_DIR });
 const pair = await startReplicaPair();
 try {
   console.log(`bench-replica: primary :${pair.primary.port}, replica :${pair.replica.port}; ${rows.toLocaleString('en-US')} rows`);
@@ -171,7 +170,7 @@ try {
   let sampler = sampleLag(pair);
   let started = performance.now();
   const oneDb = await connectDatabase(url, { poolMax: 1 });
-  await oneDb.run("UPDATE users SET profile_data = JSON_OBJECT('name', name, 'email', email)");
+  await oneDb.run(`UPDATE ${mapping.table} SET ${mapping.newColumn} = ${mapping.newFromOldSql(oneDb.dialect)}`);
   const oneStatementMs = performance.now() - started;
   await oneDb.close();
   await caughtUp(pair);
@@ -205,7 +204,7 @@ try {
 
   const summary = {
     rows,
-    server: 'private MariaDB primary + GTID replica (load/harness/private-mariadb.ts)',
+    server: 'private MariaDB primary + GTID replica (load/infra/private-mariadb.ts)',
     oneStatement: { ms: Math.round(oneStatementMs), rowsPerSecond: Math.round((rows * 1000) / oneStatementMs), replicaLag: oneStatementLag },
     backfill: { maxLagMs, args: backfillArgs, ms: Math.round(backfillMs), rowsPerSecond: Math.round((rows * 1000) / backfillMs), ratioToOneStatement: Number((oneStatementMs / backfillMs).toFixed(3)), replicaLag: backfillLag, throttledProgressLines: throttledLines },
     reads,

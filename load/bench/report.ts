@@ -1,6 +1,25 @@
-// The bench's verdict: one row per figure (baseline, candidate, their ratio, the goal, pass/fail), printed as a
-// table that reads on its own (it goes into the README as it is), and the machine it was measured on.
+// The bench's verdict: one row per figure (baseline, candidate, the median ratio, its spread over rounds, the
+// goal, the verdict), printed as a table that reads on its own (it goes into docs/performance.md as it is), and
+// the machine it was measured on. A goal is judged on the spread, never on the median alone: on a noisy
+// machine a median can sit on either side of a goal by luck, a spread that straddles the goal cannot.
 import os from 'node:os';
+import { ROLLOUT_STEPS, stepLabel } from '../rollout/steps/index.ts';
+
+/** What a figure must reach: every per-round value at least / at most `value`. */
+export interface Goal {
+  atLeast?: number;
+  atMost?: number;
+  unit: 'x' | ' MB';
+}
+
+/**
+ * pass: every round met the goal; fail: no round met it; inconclusive: some did and some did not (the noise
+ * is larger than the distance to the goal), or the figure could not be measured at all.
+ */
+export type Verdict = 'pass' | 'fail' | 'inconclusive';
+
+/** [lowest, highest] per-round value, or null when nothing was measured. */
+export type Spread = [number, number] | null;
 
 export interface Figure {
   /** Key in bench.json's `figures`. */
@@ -8,13 +27,64 @@ export interface Figure {
   figure: string;
   baseline: string;
   candidate: string;
-  /** The median paired ratio; null for an absolute figure (its value is in `candidate`). */
+  /** The median paired ratio (or the value of an absolute figure, e.g. MB); null when not measured. */
   ratio: number | null;
-  /** e.g. ">= 0.95x", "< 100 MB"; "-" when the issue set none. */
+  spread: Spread;
+  /** e.g. ">= 0.95x", "<= 120 MB"; "-" when the issue set none. */
   goal: string;
-  pass: boolean | null;
+  /** Null when the figure has no goal (shown for information). */
+  verdict: Verdict | null;
   /** Per-round ratios, medians of the raw numbers: everything a reader needs to judge the noise. */
   detail?: Record<string, unknown>;
+}
+
+/** The spread of per-round values; NaN or infinite rounds (nothing measured in them) make it unmeasured. */
+export function spreadOf(perRound: number[]): Spread {
+  if (perRound.length === 0 || perRound.some((v) => !Number.isFinite(v))) return null;
+  return [Math.min(...perRound), Math.max(...perRound)];
+}
+
+export function judge(spread: Spread, goal: Goal): Verdict {
+  if (spread === null) return 'inconclusive';
+  const [low, high] = spread;
+  if (goal.atLeast !== undefined) {
+    if (low >= goal.atLeast) return 'pass';
+    if (high < goal.atLeast) return 'fail';
+    return 'inconclusive';
+  }
+  if (goal.atMost !== undefined) {
+    if (high <= goal.atMost) return 'pass';
+    if (low > goal.atMost) return 'fail';
+    return 'inconclusive';
+  }
+  throw new Error('judge: a goal needs atLeast or atMost');
+}
+
+export function formatGoal(goal: Goal | null): string {
+  if (goal === null) return '-';
+  return goal.atLeast !== undefined ? `>= ${goal.atLeast}${goal.unit}` : `<= ${goal.atMost}${goal.unit}`;
+}
+
+/** A figure's goal and verdict from its per-round values (the median is the `ratio` shown). */
+export function judged(perRound: number[], goal: Goal | null): Pick<Figure, 'spread' | 'goal' | 'verdict'> {
+  const spread = spreadOf(perRound);
+  return { spread, goal: formatGoal(goal), verdict: goal === null ? null : judge(spread, goal) };
+}
+
+/** The demo's steps with neither instance churn nor a backfill, in order: the first one's p99 is the others' baseline. */
+/** The demo's steps without instance churn or a backfill (2, 3, 4, 7, 8, 9, 10), labelled as its summary labels them (from the step files). */
+export const DEMO_FLAT_STEPS = [2, 3, 4, 7, 8, 9, 10].map((n) => stepLabel(ROLLOUT_STEPS[n]!));
+
+/**
+ * Each flat step's p99 over step 2's, from one demo's summary (its steps); null when a flat step or its p99 is
+ * missing (an anti-pattern run stops after step 5; an older summary has no steps). The issue's goal: every one
+ * within 1.3x (judged on the median of 3 demos; the bench reads the latest one).
+ */
+export function demoP99Drift(steps: Array<{ step: string; p99: number | null }>): Record<string, number> | null {
+  const p99Of = new Map(steps.map((s) => [s.step, s.p99]));
+  const [first, ...later] = DEMO_FLAT_STEPS.map((step) => p99Of.get(step) ?? null);
+  if (!first || later.some((p99) => p99 === null)) return null;
+  return Object.fromEntries(DEMO_FLAT_STEPS.slice(1).map((step, i) => [step, later[i]! / first]));
 }
 
 export function machine(serverVersion: string) {
@@ -29,13 +99,20 @@ export function machine(serverVersion: string) {
   };
 }
 
-const fmtRatio = (figure: Figure) => (figure.ratio === null ? '-' : `${figure.ratio.toFixed(2)}x`);
-const verdict = (pass: boolean | null) => (pass === null ? '-' : pass ? 'pass' : 'FAIL');
+const unitOf = (figure: Figure) => (figure.goal.endsWith('MB') ? ' MB' : 'x');
+const fmtValue = (value: number, unit: string) => (unit === 'x' ? `${value.toFixed(2)}x` : `${value.toFixed(0)}${unit}`);
+const fmtRatio = (figure: Figure) => (figure.ratio === null || figure.goal.endsWith('MB') ? '-' : fmtValue(figure.ratio, 'x'));
+const fmtSpread = (figure: Figure) => {
+  if (figure.spread === null) return figure.verdict === null ? '-' : 'not measured';
+  const unit = unitOf(figure);
+  return figure.spread[0] === figure.spread[1] ? fmtValue(figure.spread[0], unit) : `${fmtValue(figure.spread[0], unit)}–${fmtValue(figure.spread[1], unit)}`;
+};
+const fmtVerdict = (verdict: Verdict | null) => (verdict === null ? '-' : verdict === 'pass' ? 'pass' : verdict === 'fail' ? 'FAIL' : 'inconclusive');
 
 /** A Markdown table: readable on a terminal and pasted as it is into docs/performance.md. */
 export function formatTable(figures: Figure[]): string {
-  const header = ['figure', 'baseline', 'candidate', 'ratio', 'goal', 'result'];
-  const rows = figures.map((f) => [f.figure, f.baseline, f.candidate, fmtRatio(f), f.goal, verdict(f.pass)]);
+  const header = ['figure', 'baseline', 'candidate', 'ratio', 'spread', 'goal', 'verdict'];
+  const rows = figures.map((f) => [f.figure, f.baseline, f.candidate, fmtRatio(f), fmtSpread(f), f.goal, fmtVerdict(f.verdict)]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');

@@ -2,14 +2,11 @@
 // on the same rows, then started again.
 // Promise: the second run resumes at the checkpoint the last committed batch wrote, completes, and verify
 // finds zero drift; the load through the balancer fails nothing and sees no anomaly.
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { backfillRuns } from '../../shared/backfill/checkpoint.ts';
-import { runTool } from '../demo/tools.ts';
-import { ChaosRun, guarded, seedOldColumns } from './harness.ts';
+import { runTool, spawnTool } from '../run/operator.ts';
+import { ChaosRun, guarded } from './harness.ts';
 import type { ChaosOptions, Scenario } from './harness.ts';
-
-const ROOT = path.resolve(import.meta.dirname, '../..');
+import { mapping } from '../../shared/schema-mapping.ts';
 
 export const backfillResume: Scenario = {
   name: 'backfill-resume',
@@ -29,7 +26,7 @@ export const backfillResume: Scenario = {
     const dwellMs = options.short ? 1000 : 4000;
     const env = { DATABASE_URL: run.database.url };
     return guarded(run, { failedRequests: 0, rule: 'a backfill costs no request' }, async () => {
-      await seedOldColumns(run.db, extraRows, 'backfill-resume-bulk');
+      await run.seed(extraRows, 'backfill-resume-bulk');
       await Promise.all(run.fleet.slots.map((slot) => run.start(slot.name)));
       await run.startBalancer();
       run.step = 'load';
@@ -40,11 +37,7 @@ export const backfillResume: Scenario = {
 
       run.step = 'backfill-killed';
       const runs = backfillRuns(run.db);
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'cli', 'backfill.ts'), '--batch', batch, '--sleep-ms', sleepMs], {
-        cwd: ROOT,
-        env: { ...process.env, ...env },
-        stdio: 'ignore',
-      });
+      const child = spawnTool('backfill', ['--batch', batch, '--sleep-ms', sleepMs], { ...process.env, ...env }, ['ignore', 'ignore', 'ignore']);
       const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
       const deadline = Date.now() + 60_000;
       let killedAt: { nextId: number; rangeStart: number; rangeEnd: number; id: number } | null = null;
@@ -75,7 +68,7 @@ export const backfillResume: Scenario = {
       run.expect(done?.status === 'done', `backfill run #${checkpoint?.id} is ${done?.status}, not done`);
       const verify = await runTool('verify', [], env, { quiet: true });
       const drift = Number(/drift: ([\d,]+) rows/.exec(verify.output)?.[1]?.replaceAll(',', '') ?? Number.NaN);
-      const [counted] = await run.db.select<{ missing: number | string }>('SELECT COUNT(*) AS missing FROM users WHERE profile_data IS NULL');
+      const [counted] = await run.db.select<{ missing: number | string }>(`SELECT COUNT(*) AS missing FROM ${mapping.table} WHERE ${mapping.newColumn} IS NULL`);
       const missing = Number(counted?.missing);
       run.log(`verify: exit ${verify.code}, drift ${drift} rows; rows without profile_data: ${missing}`);
       run.expect(verify.code === 0 && drift === 0 && missing === 0, `after the resumed backfill: verify exit ${verify.code}, drift ${drift}, ${missing} rows without profile_data`);

@@ -1,13 +1,14 @@
-// Fault: a v2 running the seed's `sequential` dual-write (old columns, then profile_data, no transaction) is
-// killed between its two statements (FAULT_INJECT=crash-between-writes: it SIGKILLs itself there), again and
-// again, while v1 and a healthy v2 serve the load beside it (it sits in a balancer slot too).
+// Fault: a v2 running the common recipe's two-statement dual-write (`sequential-seed`: old columns, then profile_data, no
+// transaction) is killed between its two statements (FAULT_INJECT=crash-between-writes: it SIGKILLs itself
+// there), again and again, while v1 and a healthy v2 serve the load beside it (it sits in a balancer slot too).
 // Promise: users still see correct data, because the old columns were written first and are the truth while
-// v1 may write (the seed's argument); verify reports the drift the crashes left; the backfill repairs it to 0.
+// v1 may write (the common recipe's argument); verify reports the drift the crashes left; the backfill repairs it to 0.
 import http from 'node:http';
-import { runTool } from '../demo/tools.ts';
-import type { Op, UserValue } from '../history.ts';
-import { ChaosRun, guarded, seedOldColumns, seedValue } from './harness.ts';
+import { runTool } from '../run/operator.ts';
+import type { Op, UserValue } from '../proof/history.ts';
+import { ChaosRun, guarded } from './harness.ts';
 import type { ChaosOptions, Scenario } from './harness.ts';
+import { mapping } from '../../shared/schema-mapping.ts';
 
 interface Answer {
   status?: number;
@@ -43,7 +44,7 @@ function send(method: string, url: string, body?: object): Promise<Answer> {
 
 export const crashBetweenWrites: Scenario = {
   name: 'crash-between-writes',
-  proves: 'a v2 killed between the two statements of the sequential dual-write leaves users seeing correct data (old columns first); verify reports the drift and the backfill repairs it to zero',
+  proves: 'a v2 killed between the two statements of the common recipe\'s sequential dual-write leaves users seeing correct data (old columns first); verify reports the drift and the backfill repairs it to zero',
   async run(options: ChaosOptions) {
     const run = await ChaosRun.setup('crash-between-writes', options, {
       layout: [
@@ -60,7 +61,7 @@ export const crashBetweenWrites: Scenario = {
     let directWrites = 0;
     const direct = async (f: 'write' | 'read', url: string, userId: number, value?: UserValue): Promise<{ op: Op; answer: Answer }> => {
       const op = run.recorder.invoke({ process: directProcess++, f, userId, ...(value ? { value } : {}) });
-      const answer = await send(f === 'write' ? 'PUT' : 'GET', `${url}/users/${userId}`, value);
+      const answer = await send(f === 'write' ? 'PUT' : 'GET', `${url}${mapping.route}/${userId}`, value);
       const served = { version: answer.headers?.['x-app-version'] as string | undefined, instance: answer.headers?.['x-instance-id'] as string | undefined };
       if (answer.status === undefined) {
         run.recorder.complete(op, { outcome: f === 'read' || answer.error === 'ECONNREFUSED' ? 'fail' : 'info', error: answer.error });
@@ -87,8 +88,7 @@ export const crashBetweenWrites: Scenario = {
 
       run.step = 'crashes';
       const label = 'crash-between-writes-direct';
-      const crashUsers = await seedOldColumns(run.db, crashes, label);
-      run.recorder.recordInitial(crashUsers.map((userId, i) => ({ userId, value: seedValue(label, i) })));
+      const crashUsers = await run.seed(crashes, label);
       const v1 = run.fleet.slot('v1-a').instance!.url;
       const v2 = run.fleet.slot('v2-a').instance!.url;
       const crashed: { userId: number; previous: UserValue; next: UserValue }[] = [];
@@ -100,7 +100,7 @@ export const crashBetweenWrites: Scenario = {
         if (!run.expect(written.answer.status === 200, `the healthy v2 could not write user ${userId}: ${written.answer.status ?? written.answer.error}`)) continue;
         const next = { name: `${label} ${i} crashed`, email: `${label}.${i}.crashed@example.test` };
         for (let attempt = 1; attempt <= 5; attempt++) {
-          const crashing = await run.start('v2-crash', { DUAL_WRITE_STRATEGY: 'sequential', FAULT_INJECT: 'crash-between-writes' });
+          const crashing = await run.start('v2-crash', { DUAL_WRITE_STRATEGY: 'sequential-seed', FAULT_INJECT: 'crash-between-writes' });
           const { answer } = await direct('write', crashing.url, userId, next);
           const exit = await crashing.exited;
           if (answer.error === 'ECONNREFUSED') {
@@ -118,11 +118,12 @@ export const crashBetweenWrites: Scenario = {
 
       // Users see the crashed write through both versions: the old columns hold it, and v2 trusts them.
       const wrongReads: string[] = [];
-      const rows = new Map((await run.db.select<{ id: number | string; name: string; profile_data: unknown }>(`SELECT id, name, profile_data FROM users WHERE id IN (${crashUsers.map(Number).join(',')})`)).map((r) => [Number(r.id), r]));
+      const rows = new Map((await run.db.select<Record<string, unknown>>(`SELECT ${mapping.keyColumn}, ${mapping.oldColumnNames.join(', ')}, ${mapping.newColumn} FROM ${mapping.table} WHERE ${mapping.keyColumn} IN (${crashUsers.map(Number).join(',')})`)).map((r) => [Number(r[mapping.keyColumn]), { old: mapping.fieldsOf(r), fromNew: mapping.readNew(r[mapping.newColumn]) }]));
       for (const { userId, previous, next } of crashed) {
         const row = rows.get(userId)!;
-        const profile = typeof row.profile_data === 'string' ? (JSON.parse(row.profile_data) as UserValue) : (row.profile_data as UserValue);
-        if (row.name !== next.name || profile?.name !== previous.name) wrongReads.push(`row ${userId}: old columns ${row.name}, profile_data ${profile?.name}`);
+        const oldHoldsNext = row.old !== null && mapping.differingFields(row.old, { ...next }).length === 0;
+        const newHoldsPrevious = row.fromNew !== null && mapping.differingFields(row.fromNew, { ...previous }).length === 0;
+        if (!oldHoldsNext || !newHoldsPrevious) wrongReads.push(`row ${userId}: old columns ${JSON.stringify(row.old)}, ${mapping.newColumn} ${JSON.stringify(row.fromNew)}`);
         for (const url of [v1, v2]) {
           const { answer } = await direct('read', url, userId);
           if (answer.body?.name !== next.name) wrongReads.push(`${answer.headers?.['x-app-version']} read user ${userId} as ${JSON.stringify(answer.body?.name)}`);

@@ -4,31 +4,39 @@
 // in $RESULTS_DIR/chaos-<name>.json. A scenario adds only its fault, its facts and its failed-request budget.
 import fs from 'node:fs';
 import path from 'node:path';
+import { runBackfill } from '../../shared/backfill/backfill.ts';
+import { fixedControls } from '../../shared/backfill/controls.ts';
+import { silentProgress } from '../../shared/backfill/progress.ts';
 import { connectDatabase } from '../../shared/db/connection.ts';
 import type { Database } from '../../shared/db/connection.ts';
+import { databaseNow, parseDbTime } from '../../shared/db/time.ts';
 import { migrateUp } from '../../shared/migrations/runner.ts';
 import { instanceRegistry } from '../../shared/registry/instances.ts';
-import { startBalancer } from '../balancer/index.ts';
-import type { Balancer } from '../balancer/index.ts';
-import { check } from '../checker/index.ts';
-import type { Snapshot, Verdict } from '../checker/index.ts';
-import { formatVerdict } from '../checker/format.ts';
-import { freshDatabase } from '../demo/database.ts';
-import type { DemoDatabase } from '../demo/database.ts';
-import { Fleet } from '../demo/fleet.ts';
-import { snapshotUsers } from '../demo/snapshots.ts';
-import { formatProgress, readFinalValues, runLoad } from '../generator.ts';
-import type { LoadSummary } from '../generator.ts';
-import { HistoryRecorder } from '../history.ts';
-import type { Op } from '../history.ts';
-import { startInstanceProcess } from '../instances.ts';
-import type { AppVersion, InstanceProcess } from '../instances.ts';
+import type { VerifyRecord } from '../../shared/verify/results.ts';
+import { runVerify } from '../../shared/verify/verify.ts';
+import { startBalancer } from '../infra/balancer/index.ts';
+import type { Balancer } from '../infra/balancer/index.ts';
+import type { Snapshot, Verdict } from '../proof/checker/index.ts';
+import { formatVerdict } from '../proof/checker/format.ts';
+import { freshDatabase } from '../run/database.ts';
+import type { DemoDatabase } from '../run/database.ts';
+import { Fleet } from '../run/fleet.ts';
+import { snapshotUsers } from '../run/table-snapshots.ts';
+import { formatProgress, runLoad } from '../proof/generator.ts';
+import type { LoadSummary } from '../proof/generator.ts';
+import { HistoryRecorder } from '../proof/history.ts';
+import { judgeRun } from '../run/judgment.ts';
+import type { Op } from '../proof/history.ts';
+import { haltIfInterrupted, SIGNAL_GRACE_MS } from '../infra/cleanup.ts';
+import { startInstanceProcess } from '../infra/instance-process.ts';
+import type { AppVersion, InstanceProcess } from '../infra/instance-process.ts';
+import { usersRepository } from '../../shared/db/users-repository.ts';
 
-export const SCENARIO_NAMES = ['kill-v2', 'sigterm-rolling', 'db-restart', 'crash-between-writes', 'backfill-resume'] as const;
+export const SCENARIO_NAMES = ['kill-v2', 'sigterm-rolling', 'db-restart', 'crash-between-writes', 'backfill-resume', 'late-v1', 'cut-off-v2', 'frozen-v1'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export interface ChaosOptions {
-  /** CHAOS_SHORT=1: the few-second version `make test` runs. */
+  /** CHAOS_SHORT=1: the few-second version `make test-full` runs. */
   short: boolean;
   resultsDir: string;
   /** The machine's shared server (a database of our own is created there); db-restart uses a private one. */
@@ -120,12 +128,11 @@ export class ChaosRun {
     const database = await freshDatabase('mysql', options.resultsDir, serverUrl);
     const db = await connectDatabase(database.url, { poolMax: 4 });
     try {
-      await migrateUp(db, { to: '005-rollout-log' });
+      await migrateUp(db, { to: '006-instance-strategy' });
       const fleetEnv = { DATABASE_URL: database.url, LOG_LEVEL: 'warn', ...env };
       const fleet = await Fleet.allocate(layout, fleetEnv);
       const run = new ChaosRun(name, options, database, db, fleet, fleetEnv);
-      run.seeded = await seedOldColumns(db, seedUsers, `${name}-seed`);
-      run.recorder.recordInitial(run.seeded.map((id, i) => ({ userId: id, value: seedValue(`${name}-seed`, i) })));
+      run.seeded = await run.seed(seedUsers, `${name}-seed`);
       return run;
     } catch (err) {
       await db.close();
@@ -162,6 +169,16 @@ export class ChaosRun {
     this.log(`balancer (${this.balancer.kind}) at ${this.balancer.url} over ${this.fleet.slots.map((s) => `${s.name}=${s.port}`).join(' ')}`);
   }
 
+  /**
+   * Inserts `count` users as v1 writes them and records each in the history as an initial value: every row the
+   * checker finds must be explained by the history, or it is a phantom write.
+   */
+  async seed(count: number, label: string): Promise<number[]> {
+    const ids = await seedOldColumns(this.db, count, label);
+    this.recorder.recordInitial(ids.map((id, i) => ({ userId: id, value: seedValue(label, i) })));
+    return ids;
+  }
+
   /** Load through the balancer on the seeded users (and the users it creates) until stopLoad(). */
   startLoad({ connections = 8, existingUsers = this.seeded }: { connections?: number; existingUsers?: number[] } = {}): void {
     const stop = new AbortController();
@@ -190,6 +207,19 @@ export class ChaosRun {
 
   set step(step: string) {
     this.recorder.currentStep = step;
+  }
+
+  /**
+   * The repair an operator runs before a read-shift gate: the backfill, then verify. Verify starts once the database
+   * clock has moved past the backfill's end: the gate counts only a verify that started after it, and in one process
+   * the two can fall in the same millisecond, which the gate (rightly) cannot order. Separate commands never do.
+   */
+  async backfillThenVerify(owner: string): Promise<VerifyRecord> {
+    await runBackfill(this.db, { direction: 'forward' }, { controls: fixedControls(), progress: silentProgress() });
+    const clock = async () => parseDbTime(await databaseNow(this.db));
+    const ended = await clock();
+    while ((await clock()) <= ended) await sleep(1);
+    return runVerify(this.db, { mode: 'dual', owner });
   }
 
   /** The load for `ms`, as a scenario's "meanwhile". */
@@ -223,22 +253,19 @@ export class ChaosRun {
    * everything, writes the JSON summary. `budget`: the failed requests this fault may cost.
    */
   async finish(budget: Budget | ((verdict: Verdict) => Budget), { v1MayBeAlive = false } = {}): Promise<ChaosResult> {
-    let verdict: Verdict | undefined;
-    try {
-      await this.stopLoad();
-      this.recorder.currentStep = 'final';
-      await this.snapshot('final', v1MayBeAlive);
-      if (!this.balancer) throw new Error('no balancer was started');
-      this.recorder.recordFinal(await readFinalValues(this.balancer.url, this.recorder.userIds()));
-    } catch (err) {
-      this.expect(false, `final read: ${(err as Error).message}`);
-    } finally {
-      await this.recorder.close();
-      verdict = check({ ops: this.recorder.ops, initial: this.recorder.initial, final: this.recorder.final, snapshots: this.snapshots });
-      await this.teardown();
-    }
+    // Interrupted: the run is not judged (the interrupt stops everything and marks the results incomplete).
+    await haltIfInterrupted();
+    // Each part of the judgment must run, or the scenario fails naming it (load/run/judgment.ts).
+    await this.stopLoad().catch((err: Error) => this.expect(false, `stopping the load: ${err.message}`));
+    const { verdict, judgment } = await judgeRun({
+      runner: `chaos ${this.name}`,
+      recorder: this.recorder,
+      snapshots: this.snapshots,
+      finalSnapshot: async () => ({ step: 'final', rows: await snapshotUsers(this.db), takenAt: this.recorder.now(), v1MayBeAlive }),
+      finalReadFrom: this.balancer?.url ?? null,
+    }).finally(() => this.teardown());
+    for (const line of judgment.missing()) this.expect(false, `${line}: the verdict is incomplete`);
     const resolved = typeof budget === 'function' ? budget(verdict) : budget;
-    this.expect(verdict.finalReadChecked, 'the final read was not taken: lost writes could not be judged');
     this.expect(verdict.anomalies === 0, `${verdict.anomalies} anomalies (must be 0)`);
     this.expect(verdict.failedRequests <= resolved.failedRequests, `${verdict.failedRequests} failed requests, over the budget of ${resolved.failedRequests} (${resolved.rule})`);
     const result: ChaosResult = {
@@ -265,11 +292,13 @@ export class ChaosRun {
     };
     fs.writeFileSync(path.join(this.options.resultsDir, `chaos-${this.name}.json`), `${JSON.stringify(result, null, 2)}\n`);
     this.options.log(formatVerdict(verdict));
+    this.options.log(judgment.describe());
     return result;
   }
 
   /** Setup or the fault itself threw: stop everything and report the run as failed, with what is known. */
   async abandon(err: unknown, budget: Budget): Promise<ChaosResult> {
+    await haltIfInterrupted(SIGNAL_GRACE_MS);
     this.expect(false, `scenario aborted: ${(err as Error).stack ?? String(err)}`);
     return this.finish(budget);
   }
@@ -286,16 +315,14 @@ export const seedValue = (label: string, i: number) => ({ name: `${label} ${i}`,
 
 /** Users as v1 writes them (old columns only, profile_data NULL), 500 per INSERT; returns their ids in order. */
 export async function seedOldColumns(db: Database, count: number, label: string): Promise<number[]> {
-  const { now } = db.dialect;
-  for (let start = 0; start < count; start += 500) {
-    const size = Math.min(500, count - start);
-    const params = Array.from({ length: size }, (_, k) => Object.values(seedValue(label, start + k))).flat();
-    const values = Array.from({ length: size }, (_, k) => `($${2 * k + 1}, $${2 * k + 2}, ${now}, ${now})`).join(', ');
-    await db.run(`INSERT INTO users (name, email, created_at, updated_at) VALUES ${values}`, params);
+  const users = usersRepository(db);
+  const perInsert = Math.min(500, users.maxRowsPerInsert());
+  const ids: number[] = [];
+  for (let start = 0; start < count; start += perInsert) {
+    const size = Math.min(perInsert, count - start);
+    ids.push(...(await db.transaction((tx) => users.insertMany(Array.from({ length: size }, (_, k) => seedValue(label, start + k)), {}, tx))));
   }
-  const rows = await db.select<{ id: number | string; email: string }>('SELECT id, email FROM users WHERE email LIKE $1', [`${label}.%`]);
-  const byIndex = new Map(rows.map((r) => [Number(r.email.slice(label.length + 1).split('@')[0]), Number(r.id)]));
-  return Array.from({ length: count }, (_, i) => byIndex.get(i)!);
+  return ids;
 }
 
 /** Runs one scenario and turns an exception into a failed result, so `make chaos` always reports every scenario. */

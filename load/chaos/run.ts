@@ -5,6 +5,7 @@
 // (BALANCER=node uses the Node proxy instead).
 import fs from 'node:fs';
 import path from 'node:path';
+import { haltIfInterrupted, incompleteSummary, installInterruptHandling, onInterruptWriteResults, SIGNAL_GRACE_MS } from '../infra/cleanup.ts';
 import { SCENARIO_NAMES } from './harness.ts';
 import type { ChaosResult, ScenarioName } from './harness.ts';
 import { scenarios } from './scenarios.ts';
@@ -22,17 +23,29 @@ const short = process.env.CHAOS_SHORT === '1';
 const resultsDir = path.resolve(process.env.RESULTS_DIR || 'results');
 const mysqlUrl = process.env.MYSQL_URL || 'mysql://root@127.0.0.1:3306/';
 fs.mkdirSync(resultsDir, { recursive: true });
+// Ctrl-C, SIGTERM, SIGHUP: every scenario's instances, nginx, servers and databases are stopped (load/infra/cleanup.ts).
+installInterruptHandling({ tool: 'chaos', resultsDir });
 
 const names: ScenarioName[] = requested ? [requested as ScenarioName] : [...SCENARIO_NAMES];
 const results: ChaosResult[] = [];
 const setupFailures: string[] = [];
+let current: ScenarioName | undefined;
+onInterruptWriteResults((signal) => {
+  if (!current) return;
+  const file = path.join(resultsDir, `chaos-${current}.json`);
+  fs.writeFileSync(file, `${JSON.stringify({ scenario: current, short, ...incompleteSummary(signal, current) }, null, 2)}\n`);
+  const finished = results.map((r) => `${r.scenario} ${r.passed ? 'passed' : 'FAILED'}`).join(', ') || 'none';
+  return `chaos: finished before the interrupt: ${finished}; ${current} not judged (${path.relative(process.cwd(), file)} marked incomplete)`;
+});
 for (const [i, name] of names.entries()) {
   const scenario = scenarios[name];
+  current = name;
   console.log(`\n== chaos ${i + 1}/${names.length}: ${name}${short ? ' (short)' : ''}\n   proves: ${scenario.proves}`);
   let result: ChaosResult;
   try {
     result = await scenario.run({ short, resultsDir, mysqlUrl, log: (line) => console.log(line) });
   } catch (err) {
+    await haltIfInterrupted(SIGNAL_GRACE_MS);
     // It could not even set up (no database, no nginx with REQUIRE_NGINX=1, no mariadbd): say so, go on.
     setupFailures.push(`${name}: could not start: ${(err as Error).message.split('\n')[0]}`);
     console.log(`FAILED: ${setupFailures.at(-1)}`);

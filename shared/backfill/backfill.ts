@@ -13,13 +13,14 @@
 // - throttled and steered at runtime (throttle.ts, controls.ts), with progress and a summary (progress.ts).
 import type { Database, Executor } from '../db/connection.ts';
 import { isDatabaseUnavailable, isTransient } from '../db/errors.ts';
-import { USERS_TABLE } from '../schema-mapping.ts';
+import { mapping } from '../schema-mapping.ts';
 import { backfillBatchSql } from './batch-statements.ts';
 import type { BackfillDirection } from './batch-statements.ts';
 import { batchSizer } from './batch-size.ts';
 import { backfillRuns, ownerMayBeRunning, processOwner } from './checkpoint.ts';
 import type { BackfillRun } from './checkpoint.ts';
 import type { RuntimeControls } from './controls.ts';
+import type { RepairScope } from './repair-scope.ts';
 import type { BackfillSummary, ProgressReporter } from './progress.ts';
 import { replicaLagCheck, threadsRunningCheck, throttleChecks } from './throttle.ts';
 
@@ -38,6 +39,8 @@ export interface BackfillOptions {
   replica?: Database | null;
   /** Abandon an unfinished run and start a new one over the current key range. */
   restart?: boolean;
+  /** Which drifted rows may be copied (shared/rollout/way-back.ts); default: every drifted row. */
+  scope?: RepairScope;
 }
 
 export interface BackfillDeps {
@@ -72,6 +75,7 @@ export async function runBackfill(db: Database, options: BackfillOptions, deps: 
     maxLagMs = DEFAULT_MAX_LAG_MS,
     replica = null,
     restart = false,
+    scope,
   } = options;
   const { controls, progress, owner = processOwner(), signal } = deps;
   const runs = backfillRuns(db);
@@ -80,7 +84,7 @@ export async function runBackfill(db: Database, options: BackfillOptions, deps: 
   if (resumedFrom !== null) progress.note(`resuming backfill run #${run.id} (${direction}) at key ${resumedFrom} of ${run.rangeStart}..${run.rangeEnd}`);
   else progress.note(`backfill run #${run.id} (${direction}) over keys ${run.rangeStart}..${run.rangeEnd}`);
 
-  const sql = backfillBatchSql(db.dialect, direction);
+  const sql = backfillBatchSql(db.dialect, direction, scope);
   const sizer = batchSizer({ fixed: batch, targetMs: targetBatchMs });
   const started = performance.now();
   let next = run.nextId;
@@ -222,7 +226,7 @@ async function claimRun(db: Database, direction: BackfillDirection, { restart, o
     }
     return unfinished;
   }
-  const [bounds] = await db.select<{ lo: number | string | null; hi: number | string | null }>(`SELECT MIN(id) AS lo, MAX(id) AS hi FROM ${USERS_TABLE}`);
+  const [bounds] = await db.select<{ lo: number | string | null; hi: number | string | null }>(`SELECT MIN(${mapping.keyColumn}) AS lo, MAX(${mapping.keyColumn}) AS hi FROM ${mapping.table}`);
   const range = bounds?.lo == null || bounds.hi == null ? { start: 1, end: 0 } : { start: Number(bounds.lo), end: Number(bounds.hi) };
   return runs.create(direction, range, owner);
 }

@@ -5,7 +5,7 @@
 // every few hundred ms while the run is throttled (it is also what replica-lag measurement reads on a replica).
 import os from 'node:os';
 import type { Database, Executor } from '../db/connection.ts';
-import { dbTime } from '../rollout/db-time.ts';
+import { dbTime } from '../db/time.ts';
 import type { BackfillDirection } from './batch-statements.ts';
 
 export interface BackfillRun {

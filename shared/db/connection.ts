@@ -42,6 +42,9 @@ export async function connectDatabase(url: string, options: DatabaseOptions = {}
   return wrap(sequelize, dialect);
 }
 
+/** Distinct prepared statements each MySQL connection keeps (mysql2's default: 16,000). */
+export const MAX_PREPARED_STATEMENTS = 128;
+
 function createSequelize(url: string, { poolMax = 20, connectTimeoutMs = 2000 }: DatabaseOptions): Sequelize {
   if (url.startsWith('sqlite:')) {
     const storage = path.resolve(url.slice('sqlite:'.length));
@@ -61,6 +64,11 @@ function createSequelize(url: string, { poolMax = 20, connectTimeoutMs = 2000 }:
         charset: 'utf8mb4',
         // Timestamps stay strings (database clock, no time-zone conversion in the driver).
         dateStrings: true,
+        // mysql2 caches prepared statements per connection in an LRU whose four arrays are allocated at full size
+        // up front: its default of 16,000 entries is 0.5 MB of heap per connection, 10 MB for a pool of 20: a third
+        // of an instance's live heap, which V8 then lets grow about 4x before collecting. The apps run a few dozen
+        // distinct statements; an evicted one is closed and prepared again when next used.
+        maxPreparedStatements: MAX_PREPARED_STATEMENTS,
       },
       timezone: '+00:00',
     });

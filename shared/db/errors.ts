@@ -58,6 +58,11 @@ export async function withRetry<T>(
   }
 }
 
+/** The server refused the ALGORITHM (or LOCK) clause of an ALTER: the change cannot be done that way on this table. */
+export function isAlterAlgorithmRefused(err: unknown): boolean {
+  return codesOf(err).some((code) => code === 'ER_ALTER_OPERATION_NOT_SUPPORTED' || code === 'ER_ALTER_OPERATION_NOT_SUPPORTED_REASON');
+}
+
 /** A table that a later migration creates is not there yet (e.g. v1 running on the base schema). */
 export function isMissingTable(err: unknown): boolean {
   return codesOf(err).includes('ER_NO_SUCH_TABLE') || /no such table/.test(String((err as Error)?.message));

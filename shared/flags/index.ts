@@ -19,6 +19,10 @@ export interface Flags {
   get<K extends FlagName>(name: K): FlagValues[K];
   /** The values, the flag-set version they belong to, and when they were loaded. */
   loaded(): LoadedFlags;
+  /** Called after every load of a new flag-set version (the stage guard judges each one). */
+  onLoad(listener: (loaded: LoadedFlags) => void): void;
+  /** Reads the flag set now and waits until its values are loaded (before a lease is renewed). */
+  refresh(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -27,6 +31,7 @@ export async function startFlags(db: Database, { domain, pollMs, logger }: { dom
   await OpenFeature.setProviderAndWait(domain, provider);
   const client = OpenFeature.getClient(domain);
   let loaded: LoadedFlags = { values: defaultFlagValues(), version: null, loadedAt: null };
+  const listeners: ((loaded: LoadedFlags) => void)[] = [];
 
   let resolving = Promise.resolve();
   const resolveAll = () => {
@@ -39,7 +44,9 @@ export async function startFlags(db: Database, { domain, pollMs, logger }: { dom
         else if (definition.kind === 'enum') values[name] = await client.getStringValue(name, definition.default);
         else values[name] = await client.getNumberValue(name, definition.default);
       }
+      const changed = source.version !== loaded.version;
       loaded = { values: values as FlagValues, version: source.version, loadedAt: source.loadedAt };
+      if (changed) for (const listener of listeners) listener(loaded);
     });
     return resolving;
   };
@@ -51,6 +58,11 @@ export async function startFlags(db: Database, { domain, pollMs, logger }: { dom
   return {
     get: (name) => loaded.values[name],
     loaded: () => loaded,
+    onLoad: (listener) => listeners.push(listener),
+    async refresh() {
+      await provider.refresh();
+      await resolveAll();
+    },
     async close() {
       await provider.onClose();
       await resolving;

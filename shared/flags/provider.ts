@@ -48,6 +48,12 @@ export class DatabaseFlagProvider implements Provider {
     this.timer.unref();
   }
 
+  /** A poll now, after any in flight (which may have read the flag set before the caller's moment). */
+  async refresh(): Promise<void> {
+    await this.polling;
+    await this.poll();
+  }
+
   async onClose(): Promise<void> {
     clearInterval(this.timer);
     await this.polling;

@@ -23,6 +23,10 @@ interface EnumFlag {
 }
 export type FlagDefinition = IntegerFlag | BooleanFlag | EnumFlag;
 
+/** How v2 writes (the write-mode flag); verify counts drift by the same modes. */
+export const WRITE_MODES = ['dual', 'new-only'] as const;
+export type WriteMode = (typeof WRITE_MODES)[number];
+
 export const flagDefinitions = {
   'read-new-percent': {
     kind: 'integer',
@@ -31,7 +35,7 @@ export const flagDefinitions = {
     default: 0,
     description: 'share of users (sticky, by a hash of the id) whose reads v2 serves from profile_data, verified against the old columns',
   },
-  'shadow-compare': {
+  'dual-read': {
     kind: 'boolean',
     default: false,
     description: 'v2 reads both columns, returns the old ones, and counts and logs every mismatch',
@@ -43,7 +47,7 @@ export const flagDefinitions = {
   },
   'write-mode': {
     kind: 'enum',
-    values: ['dual', 'new-only'],
+    values: WRITE_MODES,
     default: 'dual',
     description: 'dual: v2 writes old columns and profile_data; new-only: v2 reads and writes only profile_data (set by npm run rollout)',
   },
@@ -84,6 +88,15 @@ export function isFlagName(name: string): name is FlagName {
   return Object.hasOwn(flagDefinitions, name);
 }
 
+/** Former names still accepted wherever a flag is named (the command line, the admin API, a stored row). */
+export const FLAG_ALIASES: Readonly<Record<string, FlagName>> = { 'shadow-compare': 'dual-read' };
+
+/** The flag a name means, its former names included (null: no such flag). */
+export function flagNameOf(name: string): FlagName | null {
+  if (isFlagName(name)) return name;
+  return Object.hasOwn(FLAG_ALIASES, name) ? FLAG_ALIASES[name]! : null;
+}
+
 export function defaultFlagValues(): FlagValues {
   return Object.fromEntries(flagNames.map((name) => [name, flagDefinitions[name].default])) as FlagValues;
 }
@@ -94,8 +107,9 @@ export type FlagParse<T> = { ok: true; value: T } | { ok: false; error: string }
  * Checks a value for a flag: a JSON value (HTTP, the database) or, with `fromText`, a command-line word
  * ("25", "on", "true"). The error names the flag and says what it accepts.
  */
-export function parseFlagValue(name: string, raw: unknown, { fromText = false } = {}): FlagParse<FlagValues[FlagName]> {
-  if (!isFlagName(name)) return { ok: false, error: `unknown flag ${JSON.stringify(name)} (known: ${flagNames.join(', ')})` };
+export function parseFlagValue(given: string, raw: unknown, { fromText = false } = {}): FlagParse<FlagValues[FlagName]> {
+  const name = flagNameOf(given);
+  if (name === null) return { ok: false, error: `unknown flag ${JSON.stringify(given)} (known: ${flagNames.join(', ')})` };
   const definition: FlagDefinition = flagDefinitions[name];
   if (definition.kind === 'integer') {
     const value = fromText && typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;

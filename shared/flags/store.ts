@@ -3,7 +3,7 @@
 // version whose values it has not loaded.
 import type { Database } from '../db/connection.ts';
 import { isMissingTable } from '../db/errors.ts';
-import { defaultFlagValues, isFlagName, parseFlagValue } from './registry.ts';
+import { defaultFlagValues, flagNameOf, parseFlagValue } from './registry.ts';
 import type { FlagName, FlagValues } from './registry.ts';
 
 export interface FlagSet {
@@ -17,8 +17,8 @@ export interface FlagSet {
 export async function readFlagSet(db: Database): Promise<FlagSet | null> {
   let rows;
   try {
-    rows = await db.select<{ set_version: number | string; name: string | null; value: string | null }>(
-      'SELECT s.version AS set_version, f.name, f.value FROM flag_set s LEFT JOIN flags f ON 1 = 1 WHERE s.id = 1',
+    rows = await db.select<{ set_version: number | string; name: string | null; value: string | null; version: number | string | null }>(
+      'SELECT s.version AS set_version, f.name, f.value, f.version FROM flag_set s LEFT JOIN flags f ON 1 = 1 WHERE s.id = 1',
     );
   } catch (err) {
     if (isMissingTable(err)) return null;
@@ -27,16 +27,24 @@ export async function readFlagSet(db: Database): Promise<FlagSet | null> {
   if (rows.length === 0) throw new Error('flag_set has no row: run npm run db:migrate');
   const values = defaultFlagValues() as Record<FlagName, unknown>;
   const invalid: string[] = [];
+  // A row under a former name (shadow-compare, written by older tooling) counts for the flag it now names; of a
+  // flag's rows, the last written (highest version) wins.
+  const byFlag = new Map<FlagName, (typeof rows)[number]>();
   for (const row of rows) {
-    if (row.name === null || row.value === null || !isFlagName(row.name)) continue;
+    const name = row.name === null ? null : flagNameOf(row.name);
+    if (name === null || row.value === null) continue;
+    const seen = byFlag.get(name);
+    if (!seen || Number(row.version) > Number(seen.version)) byFlag.set(name, row);
+  }
+  for (const [name, row] of byFlag) {
     let parsed;
     try {
-      parsed = parseFlagValue(row.name, JSON.parse(row.value));
+      parsed = parseFlagValue(name, JSON.parse(row.value!));
     } catch {
       parsed = { ok: false as const, error: 'not JSON' };
     }
-    if (parsed.ok) values[row.name] = parsed.value;
-    else invalid.push(row.name);
+    if (parsed.ok) values[name] = parsed.value;
+    else invalid.push(row.name!);
   }
   return { version: Number(rows[0]!.set_version), values: values as FlagValues, invalid };
 }

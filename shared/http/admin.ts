@@ -1,14 +1,17 @@
 // The admin API (not for the public balancer): read and set flags. Disabled (404) unless ADMIN_TOKEN is set;
-// the bearer token is compared in constant time.
+// the bearer token is compared in constant time. A flag change passes the rollout's gate, which the app hands in
+// (writeFlags: shared/rollout/flag-gate.ts): the shell both versions run does not import operator tooling.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router } from 'express';
 import type { RequestHandler } from 'express';
 import type { Database } from '../db/connection.ts';
-import { flagDefinitions, parseFlagValue } from '../flags/registry.ts';
+import { flagDefinitions, flagNameOf, parseFlagValue } from '../flags/registry.ts';
 import type { FlagName, FlagValues } from '../flags/registry.ts';
 import { readFlagSet } from '../flags/store.ts';
-import { gatedFlagWrite } from '../rollout/flag-gate.ts';
 import { HttpError } from './errors.ts';
+
+/** Writes flag changes after the rollout's gate judged them (gatedFlagWrite), or says why not. */
+export type FlagWriter = (db: Database, changes: Partial<FlagValues>, actor: string) => Promise<{ ok: true; version: number } | { ok: false; refusal: string }>;
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -25,7 +28,7 @@ export function requireAdminToken(token: string): RequestHandler {
   };
 }
 
-export function adminRouter({ db, token, instanceId }: { db: Database; token: string; instanceId: string }): Router {
+export function adminRouter({ db, token, instanceId, writeFlags }: { db: Database; token: string; instanceId: string; writeFlags: FlagWriter }): Router {
   const router = Router();
   router.use(requireAdminToken(token));
   router.get('/flags', async (_req, res) => {
@@ -41,9 +44,9 @@ export function adminRouter({ db, token, instanceId }: { db: Database; token: st
     for (const [name, raw] of Object.entries(body)) {
       const parsed = parseFlagValue(name, raw);
       if (!parsed.ok) throw new HttpError(400, 'invalid_flag', parsed.error, [{ field: name, message: parsed.error }]);
-      changes[name as FlagName] = parsed.value;
+      changes[flagNameOf(name)!] = parsed.value;
     }
-    const written = await gatedFlagWrite(db, changes as Partial<FlagValues>, `admin-api@${instanceId}`);
+    const written = await writeFlags(db, changes as Partial<FlagValues>, `admin-api@${instanceId}`);
     if (!written.ok) throw new HttpError(409, 'rollout_gate', written.refusal);
     res.json({ version: written.version, changed: changes });
   });

@@ -11,7 +11,9 @@ import { requestMetrics } from '../metrics.ts';
 import type { Metrics } from '../metrics.ts';
 import { isUtf8 } from 'node:buffer';
 import { requestLogger } from '../logger.ts';
+import { mapping } from '../schema-mapping.ts';
 import { adminRouter } from './admin.ts';
+import type { FlagWriter } from './admin.ts';
 import { findDuplicateKey } from './duplicate-keys.ts';
 import { errorHandler, HttpError, routeNotFound } from './errors.ts';
 
@@ -24,6 +26,8 @@ export interface AppContext {
   flags: Flags;
   logger: Logger;
   adminToken?: string | undefined;
+  /** How the admin API writes flags: through the rollout's gate (the app hands in gatedFlagWrite). */
+  writeFlags: FlagWriter;
   /** Served on /metrics (not proxied by the public balancer). */
   metrics: Metrics;
 }
@@ -74,14 +78,14 @@ export function createApp(context: AppContext, userRoutes: Router): Application 
       res.status(503).json({ ...body, status: 'database_unavailable' });
     }
   });
-  app.use('/users', userRoutes);
+  app.use(mapping.route, userRoutes);
   app.get('/metrics', async (_req, res) => {
     const { values, version } = flags.loaded();
     for (const flag of flagNames) context.metrics.flagValue.set({ flag }, flagNumericValue(flag, values[flag]));
     context.metrics.flagSetVersion.set(version ?? -1);
     res.type(context.metrics.registry.contentType).send(await context.metrics.registry.metrics());
   });
-  if (context.adminToken) app.use('/admin', adminRouter({ db, token: context.adminToken, instanceId }));
+  if (context.adminToken) app.use('/admin', adminRouter({ db, token: context.adminToken, instanceId, writeFlags: context.writeFlags }));
   app.use(routeNotFound);
   app.use(errorHandler(logger));
   return app;

@@ -4,6 +4,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { isDatabaseUnavailable } from '../db/errors.ts';
+import { ValidationError } from '../validation.ts';
 
 export class HttpError extends Error {
   constructor(
@@ -48,7 +49,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 }
 
 function classify(err: unknown): { status: number; code: string; message: string; details: unknown } {
-  if (err instanceof HttpError) return { status: err.status, code: err.code, message: err.message, details: err.details };
+  if (err instanceof HttpError || err instanceof ValidationError) return { status: err.status, code: err.code, message: err.message, details: err.details };
   const type = (err as { type?: unknown })?.type;
   if (typeof type === 'string' && BODY_PARSER_ERRORS[type]) {
     const [status, code, message] = BODY_PARSER_ERRORS[type];

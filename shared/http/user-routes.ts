@@ -2,15 +2,21 @@
 // Handlers stay thin; what differs between v1 and v2 lives behind UserService.
 import { Router } from 'express';
 import type { Executor } from '../db/connection.ts';
-import { CONSISTENCY_TOKEN_HEADER, READ_FROM_HEADER } from '../db/replica/read-your-writes.ts';
+import { CONSISTENCY_TOKEN_HEADER, READ_FROM_HEADER } from './headers.ts';
 import type { ReplicaReads } from '../db/replica/read-your-writes.ts';
 import type { User } from '../db/users-repository.ts';
+import { mapping } from '../schema-mapping.ts';
 import type { UserFields } from '../schema-mapping.ts';
 import { parseUserId, parseUserInput } from '../validation.ts';
 import { HttpError, notFound } from './errors.ts';
 
 /** Where v2 served a read from: the old columns, the verified new column, or the old columns after the new one failed verification. */
 export type ReadSource = 'old' | 'new' | 'fallback';
+
+/** The answer's body: the key and the old-column view, whichever columns hold it (the same for v1 and v2). */
+export function userBody(user: User): Record<string, unknown> {
+  return { id: user.id, ...user.fields };
+}
 
 export interface UserService {
   create(fields: UserFields): Promise<User>;
@@ -46,21 +52,21 @@ export function userRoutes(service: UserService, replicaReads?: ReplicaReads): R
   router.post('/', async (req, res) => {
     const user = await service.create(parseUserInput(req.body));
     if (replicaReads) res.set(CONSISTENCY_TOKEN_HEADER, await replicaReads.tokenAfterWrite());
-    res.status(201).location(`/users/${user.id}`).json(user);
+    res.status(201).location(`${mapping.route}/${user.id}`).json(userBody(user));
   });
   router.put('/:id', async (req, res) => {
     const id = parseUserId(req.params.id);
     const user = await service.update(id, parseUserInput(req.body));
-    if (!user) throw notFound(`user ${id}`);
+    if (!user) throw notFound(`${mapping.entity} ${id}`);
     if (replicaReads) res.set(CONSISTENCY_TOKEN_HEADER, await replicaReads.tokenAfterWrite());
-    res.json(user);
+    res.json(userBody(user));
   });
   router.get('/:id', async (req, res) => {
     const id = parseUserId(req.params.id);
     const found = replicaReads ? await routedGet(id, req.get(CONSISTENCY_TOKEN_HEADER), res) : await service.get(id);
     if (found?.readSource) res.set('X-Read-Source', found.readSource);
-    if (!found) throw notFound(`user ${id}`);
-    res.json(found.user);
+    if (!found) throw notFound(`${mapping.entity} ${id}`);
+    res.json(userBody(found.user));
   });
   return router;
 }

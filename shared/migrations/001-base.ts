@@ -1,18 +1,21 @@
-// 001-base: the schema v1 was built for. `users` with the old columns, and the instance registry (so that from
-// the very first deploy we know which instances run which version).
+// 001-base: the schema v1 was built for. The mapping's table with its key and old columns (`users(id, name,
+// email)` by default), and the instance registry (so that from the very first deploy we know which instances run
+// which version). A team adapting the template has its table already; the demo and the tests build it from the
+// mapping here. For the default mapping the statements are byte for byte the ones this file always ran
+// (test/template/frozen-schema.test.ts).
+import { mapping } from '../schema-mapping.ts';
 // Collation: utf8mb4_bin, so that the database never calls 'Alice' and 'alice' the same value; the code still
 // compares bytes itself wherever correctness depends on it (utf8mb4_bin ignores trailing spaces).
 import type { Migration } from './types.ts';
 
 export const base: Migration = {
   name: '001-base',
-  description: 'users(id, name, email, created_at, updated_at) and the instance registry',
+  description: `${mapping.table}(${[mapping.keyColumn, ...mapping.oldColumnNames].join(', ')}, created_at, updated_at) and the instance registry`,
   async up({ db }) {
     if (db.dialect.name === 'sqlite') {
-      await db.run(`CREATE TABLE users (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        name TEXT NOT NULL,
-        email TEXT NOT NULL,
+      await db.run(`CREATE TABLE ${mapping.table} (
+        ${mapping.keyColumn} INTEGER PRIMARY KEY AUTOINCREMENT,
+${oldColumnLines('sqlite')}
         created_at TEXT NOT NULL,
         updated_at TEXT NOT NULL)`);
       await db.run(`CREATE TABLE app_instances (
@@ -27,10 +30,9 @@ export const base: Migration = {
         stopped_at TEXT NULL,
         flag_set_version INTEGER NULL)`);
     } else {
-      await db.run(`CREATE TABLE users (
-        id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
-        name VARCHAR(100) NOT NULL,
-        email VARCHAR(254) NOT NULL,
+      await db.run(`CREATE TABLE ${mapping.table} (
+        ${mapping.keyColumn} BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+${oldColumnLines('mysql')}
         created_at DATETIME(3) NOT NULL,
         updated_at DATETIME(3) NOT NULL
       ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`);
@@ -51,6 +53,11 @@ export const base: Migration = {
   },
   async down({ db }) {
     await db.run('DROP TABLE app_instances');
-    await db.run('DROP TABLE users');
+    await db.run(`DROP TABLE ${mapping.table}`);
   },
 };
+
+/** One line per old column, indented as the statement around it. */
+function oldColumnLines(dialect: 'sqlite' | 'mysql'): string {
+  return mapping.oldColumns.map((column) => `        ${column.name} ${dialect === 'sqlite' ? column.sqliteType : column.mysqlType} NOT NULL,`).join('\n');
+}

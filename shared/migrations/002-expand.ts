@@ -2,17 +2,17 @@
 // `profile_data` column and the feature-flag tables, and nothing else. v1 keeps working: it never names the
 // new column. The ADD COLUMN is instant and online on MySQL/MariaDB (metadata only, no table copy) and a plain
 // ADD COLUMN on SQLite; both run through runOnlineDdl (short lock wait, retries).
-import { NEW_COLUMN, USERS_TABLE } from '../schema-mapping.ts';
+import { mapping } from '../schema-mapping.ts';
 import { runOnlineDdl } from './online-ddl.ts';
 import type { Migration } from './types.ts';
 
 export const expand: Migration = {
   name: '002-expand',
-  description: `adds nullable ${USERS_TABLE}.${NEW_COLUMN} (instant, online) and the flag tables`,
+  description: `adds nullable ${mapping.table}.${mapping.newColumn} (instant, online) and the flag tables`,
   async up({ db, log }) {
     const { dialect } = db;
     const clause = dialect.instantAddColumn ? `, ${dialect.instantAddColumn}` : '';
-    const addColumn = `ALTER TABLE ${USERS_TABLE} ADD COLUMN ${NEW_COLUMN} ${dialect.jsonType} NULL${clause}`;
+    const addColumn = `ALTER TABLE ${mapping.table} ADD COLUMN ${mapping.newColumn} ${dialect.jsonType} NULL${clause}`;
     log(`  ${addColumn}`);
     await runOnlineDdl(db, addColumn, { log });
     const text = dialect.name === 'sqlite' ? 'TEXT' : 'VARCHAR(64)';
@@ -35,7 +35,7 @@ export const expand: Migration = {
   async down({ db, log }) {
     await db.run('DROP TABLE flag_set');
     await db.run('DROP TABLE flags');
-    const dropColumn = `ALTER TABLE ${USERS_TABLE} DROP COLUMN ${NEW_COLUMN}`;
+    const dropColumn = `ALTER TABLE ${mapping.table} DROP COLUMN ${mapping.newColumn}`;
     log(`  ${dropColumn}`);
     await runOnlineDdl(db, dropColumn, { log });
   },

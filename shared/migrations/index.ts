@@ -5,8 +5,9 @@ import { expand } from './002-expand.ts';
 import { backfillCheckpoint } from './003-backfill-checkpoint.ts';
 import { verifyResults } from './004-verify-results.ts';
 import { rolloutLog } from './005-rollout-log.ts';
-import { relaxOldColumns } from './006-relax-old-columns.ts';
-import { contract } from './007-contract.ts';
+import { relaxOldColumns } from './007-relax-old-columns.ts';
+import { instanceStrategy } from './006-instance-strategy.ts';
+import { contract } from './099-contract.ts';
 import type { Migration } from './types.ts';
 
-export const migrations: readonly Migration[] = [base, expand, backfillCheckpoint, verifyResults, rolloutLog, relaxOldColumns, contract];
+export const migrations: readonly Migration[] = [base, expand, backfillCheckpoint, verifyResults, rolloutLog, instanceStrategy, relaxOldColumns, contract];

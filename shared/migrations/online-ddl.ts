@@ -4,7 +4,7 @@
 // transaction turns a 1 ms instant ALTER into a full outage of `users`. A 2 s wait bounds that stall; the
 // retry makes the migration succeed once the long transaction ends.
 import type { Database } from '../db/connection.ts';
-import { isTransient, withRetry } from '../db/errors.ts';
+import { isAlterAlgorithmRefused, isTransient, withRetry } from '../db/errors.ts';
 
 export interface OnlineDdlOptions {
   lockWaitTimeoutS?: number;
@@ -31,6 +31,17 @@ export async function runOnlineDdl(db: Database, sql: string, { lockWaitTimeoutS
         log(`  waiting for a lock on the table (attempt ${attempt}/${attempts}): ${(err as Error).message.split('\n')[0]}; an open transaction holds it`),
     },
   ).catch((err: unknown) => {
+    if (/ALGORITHM=INSTANT/i.test(sql) && isAlterAlgorithmRefused(err)) {
+      // Refused before anything changed. No silent fallback: the alternatives copy or rebuild the table, which
+      // takes time and I/O in proportion to it, a decision for the operator.
+      throw new Error(
+        `ALGORITHM=INSTANT was refused (${(err as Error).message.split('\n')[0]}): this table cannot take the change instantly ` +
+          '(a FULLTEXT index, ROW_FORMAT=COMPRESSED, or on MySQL 64 row versions since the last rebuild). Nothing changed. ' +
+          'Online alternatives: run the same change with ALGORITHM=INPLACE, LOCK=NONE (an online rebuild inside InnoDB: reads ' +
+          'and writes continue, time and I/O grow with the table), or with gh-ost or pt-online-schema-change (a copy you can ' +
+          `throttle, pause and cut over). Statement: ${sql}`,
+      );
+    }
     if (isTransient(err)) {
       throw new Error(`gave up after ${attempts} attempts waiting for a lock; find the long transaction (SHOW PROCESSLIST) and retry: ${sql}`);
     }

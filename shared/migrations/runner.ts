@@ -1,6 +1,9 @@
 // The migration runner (umzug, with its history in the `schema_migrations` table). `up` stops before any
 // contract migration: only db:contract runs a destructive step, and only when its gate says it is safe.
 import { SequelizeStorage, Umzug } from 'umzug';
+import { runBackfill } from '../backfill/backfill.ts';
+import { fixedControls } from '../backfill/controls.ts';
+import { silentProgress } from '../backfill/progress.ts';
 import type { Database } from '../db/connection.ts';
 import { migrations as allMigrations } from './index.ts';
 import type { Migration, MigrationContext } from './types.ts';
@@ -10,8 +13,17 @@ export interface MigrationResult {
   ms: number;
 }
 
+/** What a migration's up and down are given: the database, a log, and the reverse backfill (099-contract's down). */
+export function migrationContext(db: Database, log: (line: string) => void = () => {}): MigrationContext {
+  return {
+    db,
+    log,
+    reverseBackfill: (owner) => runBackfill(db, { direction: 'reverse' }, { controls: fixedControls(), progress: silentProgress(), owner }),
+  };
+}
+
 export function createMigrator(db: Database, log: (line: string) => void = () => {}, migrations: readonly Migration[] = allMigrations) {
-  const context: MigrationContext = { db, log };
+  const context = migrationContext(db, log);
   return new Umzug<MigrationContext>({
     migrations: migrations.map((m) => ({ name: m.name, up: () => m.up(context), down: () => m.down(context) })),
     context,

@@ -1,14 +1,15 @@
 // The rollout log (table rollout_events, migration 005): every advance and rollback, completed, refused or
 // still waiting for an instance when it gave up. Read by `rollout status` and by one gate (when new-only ended).
 import type { Database } from '../db/connection.ts';
-import { dbTime } from './db-time.ts';
+import { dbTime } from '../db/time.ts';
 
 export type TransitionOutcome = 'completed' | 'refused' | 'timed-out';
 
 export interface RolloutEvent {
   id: number;
   at: string;
-  action: 'advance' | 'rollback';
+  /** sync: the sync mode recorded by db:migrate (shared/sync/mode.ts), in `changes`. */
+  action: 'advance' | 'rollback' | 'sync';
   fromStage: string;
   toStage: string | null;
   changes: string | null;

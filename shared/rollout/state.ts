@@ -11,21 +11,27 @@ import type { FlagName, FlagValues } from '../flags/registry.ts';
 import { appliedMigrationNames } from '../migrations/applied.ts';
 import { ALIVE_HEARTBEATS, instanceRegistry } from '../registry/instances.ts';
 import type { InstanceRow } from '../registry/instances.ts';
-import { USERS_TABLE } from '../schema-mapping.ts';
+import { mapping } from '../schema-mapping.ts';
 import { verifyResults } from '../verify/results.ts';
 import type { VerifyRecord } from '../verify/results.ts';
-import { dbTime, formatDbTime, laterOf, parseDbTime } from './db-time.ts';
+import { databaseNow, dbTime, formatDbTime, laterOf, parseDbTime } from '../db/time.ts';
+import { recordedSyncMode } from '../sync/mode.ts';
+import type { RecordedSyncMode } from '../sync/mode.ts';
+import { syncTriggerPresence } from '../sync/triggers.ts';
+import type { SyncDirection, TriggerPresence } from '../sync/triggers.ts';
 import { rolloutEvents } from './events.ts';
 
 export const EXPAND_MIGRATION = '002-expand';
-export const RELAX_MIGRATION = '006-relax-old-columns';
-export const CONTRACT_MIGRATION = '007-contract';
+export const RELAX_MIGRATION = '007-relax-old-columns';
+export const CONTRACT_MIGRATION = '099-contract';
 
 export interface V1Instance {
   instanceId: string;
   address: string;
   pid: number;
   startedAt: string;
+  /** Its last heartbeat (or its recorded stop): a v1 frozen across the live gate shows here once it resumes. */
+  lastSeen: string;
   alive: boolean;
   /** When it stopped writing: its recorded stop, or (killed, vanished) when it stopped counting as alive. */
   goneAt: string | null;
@@ -52,6 +58,8 @@ export interface RolloutState {
     cleanDualSinceV1: VerifyRecord | null;
   } | null;
   usersEmpty: boolean;
+  /** The sync mode as recorded, and which sync triggers the catalog holds (absent: not read, as in pure tests: app, none). */
+  sync?: RecordedSyncMode & { triggers: Record<SyncDirection, TriggerPresence> };
 }
 
 /** Reads a table that a later migration creates; null while it does not exist yet. */
@@ -65,7 +73,7 @@ async function ifExists<T>(read: () => Promise<T>): Promise<T | null> {
 }
 
 export async function readRolloutState(db: Database): Promise<RolloutState> {
-  const [clock] = await db.select<{ now: unknown }>(`SELECT ${db.dialect.now} AS now`);
+  const now = await databaseNow(db);
   const migrations = await appliedMigrationNames(db);
   const flagSet = await readFlagSet(db);
   const changedAt = flagSet
@@ -84,9 +92,9 @@ export async function readRolloutState(db: Database): Promise<RolloutState> {
   }));
   const newOnlyEndedEvent = await ifExists(() => rolloutEvents(db).lastCompleted({ from: 'new-only', to: 'live' }));
   const values = flagSet?.values;
-  const [anyUser] = await db.select<{ id: number }>(`SELECT id FROM ${USERS_TABLE} LIMIT 1`);
+  const [anyUser] = await db.select<{ id: number }>(`SELECT ${mapping.keyColumn} AS id FROM ${mapping.table} LIMIT 1`);
   return {
-    now: dbTime(clock!.now),
+    now,
     migrations,
     flags: flagSet && { version: flagSet.version, values: flagSet.values, changedAt },
     alive,
@@ -99,6 +107,7 @@ export async function readRolloutState(db: Database): Promise<RolloutState> {
     backfill,
     verify,
     usersEmpty: anyUser === undefined,
+    sync: { ...(await recordedSyncMode(db)), triggers: await syncTriggerPresence(db) },
   };
 }
 
@@ -115,6 +124,7 @@ async function v1Instances(db: Database, alive: InstanceRow[]): Promise<V1Instan
       address: r.address,
       pid: Number(r.pid),
       startedAt: dbTime(r.started_at),
+      lastSeen: dbTime(r.last_seen),
       alive: isAlive,
       goneAt: isAlive ? null : r.stopped_at !== null ? dbTime(r.stopped_at) : vanishedAt,
     };

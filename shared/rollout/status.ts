@@ -6,7 +6,7 @@ import { rolloutEvents } from './events.ts';
 import type { RolloutEvent } from './events.ts';
 import { alarms, laggingInstances, planAdvance, planRollback } from './gates.ts';
 import type { Plan } from './gates.ts';
-import { deriveStage, STAGE_MEANING, STAGES } from './stages.ts';
+import { deriveStage, STAGE_MEANING, STAGE_STEP } from './stages.ts';
 import type { Stage } from './stages.ts';
 import { readRolloutState } from './state.ts';
 import type { RolloutState } from './state.ts';
@@ -28,7 +28,7 @@ export async function rolloutStatus(db: Database): Promise<RolloutStatus> {
 
 export function formatStatus({ stage, state, advance, rollback, alarms: raised, recentEvents }: RolloutStatus): string {
   const lines: string[] = [];
-  lines.push(`stage: ${stage.label} (${STAGES.indexOf(stage.name)}/${STAGES.length - 1}): ${STAGE_MEANING[stage.name]}`);
+  lines.push(`stage: ${stage.label} (step ${STAGE_STEP[stage.name]} of the README's 0-11): ${STAGE_MEANING[stage.name]}`);
   lines.push(`  schema    ${state.migrations.join(', ') || 'empty'}`);
   if (state.flags) {
     lines.push(`  flags     v${state.flags.version}: ${flagNames.map((name) => `${name}=${state.flags!.values[name]}`).join(' ')}`);
@@ -59,10 +59,15 @@ export function formatStatus({ stage, state, advance, rollback, alarms: raised, 
     const parts = [latestDual && `latest ${describe(latestDual)}`, latestNewOnly && `latest ${describe(latestNewOnly)}`, cleanDualSinceV1 && `clean dual since the last v1: #${cleanDualSinceV1.id}`];
     lines.push(`  verify    ${parts.filter(Boolean).join('; ') || 'never ran'}`);
   }
+  if (state.sync) {
+    const { mode, recordedAt, triggers } = state.sync;
+    lines.push(`  sync      ${mode}${recordedAt ? ` (recorded ${recordedAt})` : ' (the default: none recorded)'}; triggers: up ${triggers.up}, down ${triggers.down}`);
+  }
   lines.push(`next: advance  ${describePlan(advance)}`);
   lines.push(`      rollback ${describePlan(rollback)}`);
   for (const event of recentEvents) {
-    lines.push(`  log #${event.id} ${event.at} ${event.action} ${event.fromStage} -> ${event.toStage ?? '?'}: ${event.outcome}${event.detail ? ` (${event.detail})` : ''}`);
+    const what = event.action === 'sync' ? `sync ${event.changes ?? ''} recorded in ${event.fromStage}` : `${event.action} ${event.fromStage} -> ${event.toStage ?? '?'}: ${event.outcome}`;
+    lines.push(`  log #${event.id} ${event.at} ${what}${event.detail ? ` (${event.detail})` : ''}`);
   }
   lines.push(...raised);
   return lines.join('\n');

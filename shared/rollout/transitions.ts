@@ -2,24 +2,32 @@
 // the current flag set (so the gate judges a settled fleet), then evaluate the gate (gates.ts) on fresh facts,
 // refuse with its reasons, or write the stage's flags and wait until every alive instance has loaded them.
 // Only then is the transition complete. Every outcome is logged (events.ts).
+// The sync triggers follow the stage (sync.ts): those the target stage needs are installed before its flags are
+// written (under SYNC=app, "up" on the way into live: a v1 write still in flight in an instance frozen past its
+// stage guard then reaches profile_data, which reads are about to trust), and those it does not need are dropped
+// once the fleet has left the stage that needed them.
 import type { Database } from '../db/connection.ts';
 import { FlagSetMoved, writeFlags } from '../flags/store.ts';
 import type { InstanceRow } from '../registry/instances.ts';
 import { rolloutEvents } from './events.ts';
 import type { TransitionOutcome } from './events.ts';
-import { describeLagging, waitForFleet } from './fleet.ts';
+import { describeLagging, waitForFleet } from './flag-propagation.ts';
+import type { FleetProgress } from './flag-propagation.ts';
 import { planAdvance, planRollback } from './gates.ts';
 import type { Plan } from './gates.ts';
 import type { Stage } from './stages.ts';
 import { readRolloutState } from './state.ts';
 import type { RolloutState } from './state.ts';
+import { dropSyncTriggers, installSyncTriggers, SYNC_DIRECTIONS } from '../sync/triggers.ts';
+import { syncDirectionsIn } from './sync.ts';
 
 export interface TransitionOptions {
   percent?: number;
   /** How long to wait for every alive instance to load a flag-set version. */
   waitTimeoutMs?: number;
   actor: string;
-  onWaiting?: (lagging: InstanceRow[], version: number) => void;
+  /** Where each wait for the fleet stands (fleetWaitReporter prints it). */
+  onProgress?: (progress: FleetProgress) => void;
 }
 
 export type TransitionResult =
@@ -29,7 +37,7 @@ export type TransitionResult =
   | { outcome: 'timed-out'; from: Stage; to: Stage; version: number; lagging: InstanceRow[] };
 
 export async function transition(db: Database, action: 'advance' | 'rollback', options: TransitionOptions): Promise<TransitionResult> {
-  const { waitTimeoutMs, actor, onWaiting } = options;
+  const { waitTimeoutMs, actor, onProgress } = options;
   const events = rolloutEvents(db);
   const log = (from: Stage, to: Stage | null, outcome: TransitionOutcome, extra: { changes?: object; version?: number; detail?: string } = {}) =>
     events.record({
@@ -45,7 +53,7 @@ export async function transition(db: Database, action: 'advance' | 'rollback', o
 
   let state = await readRolloutState(db);
   if (state.flags) {
-    const settled = await waitForFleet(db, state.flags.version, { timeoutMs: waitTimeoutMs, onWaiting: (lagging) => onWaiting?.(lagging, state.flags!.version) });
+    const settled = await waitForFleet(db, state.flags.version, { timeoutMs: waitTimeoutMs, ...(onProgress ? { onProgress } : {}) });
     if (!settled.ok) {
       const plan = planFor(action, state, options);
       const reasons = [`not every alive instance has loaded the current flag-set version ${state.flags.version}: ${describeLagging(settled.lagging, state.flags.version)}`];
@@ -60,6 +68,9 @@ export async function transition(db: Database, action: 'advance' | 'rollback', o
     await log(plan.from, plan.to, 'refused', { detail: plan.reasons.join('; ') });
     return { outcome: 'refused', from: plan.from, to: plan.to, reasons: plan.reasons };
   }
+  const wanted = state.sync ? syncDirectionsIn(state.sync.mode, plan.to.name) : [];
+  const missing = wanted.filter((direction) => state.sync!.triggers[direction] !== 'installed');
+  if (missing.length > 0) await installSyncTriggers(db, missing);
   let version: number;
   try {
     // Compare-and-set on the version the gate judged: a concurrent advance/rollback/flags set makes this one
@@ -71,12 +82,14 @@ export async function transition(db: Database, action: 'advance' | 'rollback', o
     await log(plan.from, plan.to, 'refused', { detail: reasons.join('; ') });
     return { outcome: 'refused', from: plan.from, to: plan.to, reasons };
   }
-  const waited = await waitForFleet(db, version, { timeoutMs: waitTimeoutMs, onWaiting: (lagging) => onWaiting?.(lagging, version) });
+  const waited = await waitForFleet(db, version, { timeoutMs: waitTimeoutMs, ...(onProgress ? { onProgress } : {}) });
   if (!waited.ok) {
     await log(plan.from, plan.to, 'timed-out', { changes: plan.changes, version, detail: describeLagging(waited.lagging, version) });
     return { outcome: 'timed-out', from: plan.from, to: plan.to, version, lagging: waited.lagging };
   }
   await log(plan.from, plan.to, 'completed', { changes: plan.changes, version });
+  const unneeded = SYNC_DIRECTIONS.filter((direction) => !wanted.includes(direction) && state.sync && state.sync.triggers[direction] !== 'absent');
+  if (unneeded.length > 0) await dropSyncTriggers(db, unneeded);
   return { outcome: 'completed', from: plan.from, to: plan.to, version, waitedMs: waited.waitedMs };
 }
 

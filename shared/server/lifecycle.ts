@@ -14,6 +14,22 @@ import { DRAIN_DEADLINE_MS, KEEP_ALIVE_TIMEOUT_MS } from '../config.ts';
 export interface RunningServer {
   server: http.Server;
   port: number;
+  /**
+   * Stops accepting connections (a balancer gets "connection refused" and tries the next slot, for any method)
+   * and keeps the open ones, exactly as the drain does; resume() listens on the same port again. Used while an
+   * instance is not ready: starting, or its registry lease lost (shared/server/lease.ts).
+   */
+  pause(): void;
+  /**
+   * pause(), and also end the idle keep-alive connections and close every other one after its response: for an
+   * instance that must not be sent anything more (its lease lost, the stage guard). Left open, a balancer would
+   * keep sending requests on them that the instance can only refuse, instead of connecting to another slot.
+   * Unlike the drain (where the balancer closes idle connections first), a POST written on an idle connection at
+   * this very moment is lost with it: that race is the price of not refusing every later request on it.
+   */
+  shed(): void;
+  resume(): Promise<void>;
+  readonly listening: boolean;
   /** Stops accepting, drains, resolves when every connection has ended (or the deadline forced them). */
   drain(): Promise<{ forced: boolean }>;
   readonly draining: boolean;
@@ -21,7 +37,24 @@ export interface RunningServer {
 
 export async function listen(
   handler: http.RequestListener,
-  { port, host, keepAliveTimeoutMs = KEEP_ALIVE_TIMEOUT_MS, drainDeadlineMs = DRAIN_DEADLINE_MS }: { port: number; host: string; keepAliveTimeoutMs?: number; drainDeadlineMs?: number },
+  {
+    port,
+    host,
+    keepAliveTimeoutMs = KEEP_ALIVE_TIMEOUT_MS,
+    drainDeadlineMs = DRAIN_DEADLINE_MS,
+    paused = false,
+  }: {
+    port: number;
+    host: string;
+    keepAliveTimeoutMs?: number;
+    drainDeadlineMs?: number;
+    /**
+     * Not accepting until resume(). A fixed port is not even bound until then (a client polling it gets
+     * "connection refused", never a connection reset); port 0 is bound to learn the port and closed at once
+     * (nobody can know that port yet).
+     */
+    paused?: boolean;
+  },
 ): Promise<RunningServer> {
   if (!(keepAliveTimeoutMs < drainDeadlineMs)) throw new Error('keepAliveTimeout must be shorter than the drain deadline');
   const server = http.createServer();
@@ -38,20 +71,53 @@ export async function listen(
     res.on('close', () => unanswered.delete(res));
   });
   server.on('request', handler);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
+  let boundPort = port;
+  const bind = (onPort: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(onPort, host, () => {
+        server.off('error', reject);
+        boundPort = (server.address() as net.AddressInfo).port;
+        // Synchronously in the listening callback, so not one connection is accepted before it (also when a
+        // pause or the drain came while this listen was under way).
+        if (paused || draining) net.Server.prototype.close.call(server);
+        resolve();
+      });
     });
-  });
-  const address = server.address() as net.AddressInfo;
+  if (!paused || port === 0) await bind(port);
+  // Stop the listener only (open connections stay: see the drain), the same call the drain makes.
+  const stopListening = () => {
+    if (server.listening) net.Server.prototype.close.call(server);
+  };
   let drained: Promise<{ forced: boolean }> | undefined;
+  let binding: Promise<void> | undefined;
   return {
     server,
-    port: address.port,
+    port: boundPort,
     get draining() {
       return draining;
+    },
+    get listening() {
+      return server.listening;
+    },
+    pause() {
+      paused = true;
+      stopListening();
+    },
+    shed() {
+      paused = true;
+      stopListening();
+      for (const res of unanswered) if (!res.headersSent) res.setHeader('Connection', 'close');
+      // After this turn's I/O: a process resumed from SIGSTOP loses its lease on a timer, before it has read the
+      // requests that waited in its sockets; those connections are not idle, and each request gets its answer.
+      setImmediate(() => {
+        if (paused) server.closeIdleConnections();
+      });
+    },
+    async resume() {
+      paused = false;
+      if (server.listening || draining) return;
+      await (binding ??= bind(boundPort).finally(() => (binding = undefined)));
     },
     drain() {
       drained ??= new Promise((resolve) => {
@@ -62,11 +128,14 @@ export async function listen(
           resolve({ forced: true });
         }, drainDeadlineMs);
         deadline.unref();
-        // Stop the listener only; the callback runs once the last connection has ended.
-        net.Server.prototype.close.call(server, () => {
+        const done = () => {
           clearTimeout(deadline);
           resolve({ forced: false });
-        });
+        };
+        // Stop the listener only; 'close' is emitted once the last connection has ended. A paused server has no
+        // listener left to stop, and when it has no connection either, its 'close' was emitted already.
+        if (server.listening) net.Server.prototype.close.call(server, done);
+        else server.getConnections((_err, count) => (count === 0 ? done() : server.once('close', done)));
       });
       return drained;
     },

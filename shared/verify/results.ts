@@ -1,8 +1,8 @@
 // The verify history (table verify_runs, migration 004): each verify records itself when it starts and its
 // counts when it finishes. The rollout's gates read it; an unfinished verify never counts as clean.
 import type { Database } from '../db/connection.ts';
-import { dbTime } from '../rollout/db-time.ts';
-import type { WriteMode } from './verify.ts';
+import { dbTime } from '../db/time.ts';
+import type { WriteMode } from '../flags/registry.ts';
 
 export type DriftReason = 'missing' | 'invalid' | 'different';
 
@@ -64,13 +64,17 @@ const toRecord = (r: RawRecord): VerifyRecord => ({
 export function verifyResults(db: Database) {
   const { now } = db.dialect;
   return {
-    async start(mode: WriteMode, range: { start: number | null; end: number | null }, owner: string): Promise<VerifyRecord> {
+    /** Records the start (the database clock now), before verify reads anything; the key range follows. */
+    async start(mode: WriteMode, owner: string): Promise<VerifyRecord> {
       const id = await db.insert(
         `INSERT INTO verify_runs (mode, started_at, range_start, range_end, rows_checked, missing, invalid, different, drift, owner)
-         VALUES ($1, ${now}, $2, $3, 0, 0, 0, 0, 0, $4)`,
-        [mode, range.start, range.end, owner],
+         VALUES ($1, ${now}, NULL, NULL, 0, 0, 0, 0, 0, $2)`,
+        [mode, owner],
       );
       return (await this.byId(id))!;
+    },
+    async setRange(id: number, range: { start: number | null; end: number | null }): Promise<void> {
+      await db.update('UPDATE verify_runs SET range_start = $1, range_end = $2 WHERE id = $3', [range.start, range.end, id]);
     },
     async finish(id: number, counts: DriftCounts, sample: DriftSample[]): Promise<VerifyRecord> {
       await db.update(

@@ -1,5 +1,5 @@
 // Access, end to end, on real instance processes (started as `npm run start:vN` starts them) and the real
-// nginx the project ships (load/balancer/nginx.conf.template):
+// nginx the project ships (load/infra/balancer/nginx.conf.template):
 // - the admin API wants `Authorization: Bearer <ADMIN_TOKEN>`: missing 401, wrong 403 (whatever its length),
 //   right 200; without ADMIN_TOKEN it does not exist (404), never open; a short ADMIN_TOKEN stops the start;
 // - through nginx's public port only /users* and /healthz reach an instance: /admin and /metrics do not, even
@@ -9,9 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBalancer } from '../../load/balancer/index.ts';
-import type { Balancer } from '../../load/balancer/index.ts';
-import { send } from '../balancer/support.ts';
+import { startBalancer } from '../../load/infra/balancer/index.ts';
+import type { Balancer } from '../../load/infra/balancer/index.ts';
+import { PATH_TRICKS, send } from '../balancer/support.ts';
 import type { Reply } from '../balancer/support.ts';
 import { mysqlTarget } from '../support/databases.ts';
 import type { TestDatabase } from '../support/databases.ts';
@@ -53,6 +53,7 @@ describe.skipIf(mysql.skip)('access on real processes and real nginx (mysql)', (
   const withToken = new Map<string, InstanceProcess>();
   const withoutToken = new Map<string, InstanceProcess>();
   let balancer: Balancer;
+  let nodeBalancer: Balancer;
 
   beforeAll(async () => {
     database = await mysql.create();
@@ -67,9 +68,11 @@ describe.skipIf(mysql.skip)('access on real processes and real nginx (mysql)', (
     withoutToken.set('v1', started[2]).set('v2', started[3]);
     // The balancer over the instances that HAVE the admin API: if nginx let /admin through, it would answer.
     balancer = await startBalancer({ kind: 'nginx', upstreams: [...withToken.values()].map((i) => `127.0.0.1:${i.port}`), log: () => {} });
+    nodeBalancer = await startBalancer({ kind: 'node', upstreams: [...withToken.values()].map((i) => `127.0.0.1:${i.port}`) });
   }, 60_000);
   afterAll(async () => {
     await balancer?.stop();
+    await nodeBalancer?.stop();
     await Promise.all([...withToken.values(), ...withoutToken.values()].map((i) => i.stop('SIGTERM')));
     await database?.drop();
   });
@@ -200,6 +203,23 @@ describe.skipIf(mysql.skip)('access on real processes and real nginx (mysql)', (
       }
     }
 
+    // Paths nginx normalizes into a public route while the raw path names /admin or /metrics (NOTES.md: nginx
+    // forwarded /admin/../users/1 raw and the app answered 403 "wrong token" through the public port).
+    for (const kind of ['nginx', 'node'] as const) {
+      for (const target of PATH_TRICKS) {
+        it(`When PUT ${target} is sent through the ${kind} balancer with the right token, then the balancer answers 400 itself: no app answer, no 401/403, no flag change`, async () => {
+          const before = await storedFlagSet(database.db);
+
+          const reply = await call(kind === 'nginx' ? balancer.url : nodeBalancer.url, { method: 'PUT', path: target, headers: bearer(ADMIN_TOKEN), body: { 'backfill-pause': !before!.values['backfill-pause'] } });
+
+          expect(reply.status).toBe(400);
+          expect(reply.headers['x-app-version']).toBeUndefined();
+          expect(reply.json()).toMatchObject({ error: { code: 'invalid_path' } });
+          expect(await storedFlagSet(database.db)).toEqual(before);
+        });
+      }
+    }
+
     it('When a public route answers through nginx, then the security headers of the app arrive unchanged and nginx adds no version banner', async () => {
       const reply = await call(balancer.url, { path: '/healthz' });
 
@@ -212,7 +232,7 @@ describe.skipIf(mysql.skip)('access on real processes and real nginx (mysql)', (
   });
 });
 
-// The balancer's choice for an app's 503 (load/balancer/nginx.conf.template: no http_503 in
+// The balancer's choice for an app's 503 (load/infra/balancer/nginx.conf.template: no http_503 in
 // proxy_next_upstream), on real nginx with stand-in upstreams whose answer we switch.
 describe('nginx and an app answering 503 while the database is down', () => {
   it('When every instance answers 503, then clients get the clean 503 (not 502), and the moment they answer 200 again clients get 200 (no slot was failed)', async () => {

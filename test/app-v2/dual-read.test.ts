@@ -1,6 +1,6 @@
 // Dual-read (app-v2/dual-read.ts): the old columns are the truth while any old-column writer may exist.
 // profile_data is served only when it equals them byte for byte; NULL, unusable or different profile_data
-// falls back to the old columns (X-Read-Source: fallback) and is counted; shadow-compare counts mismatches
+// falls back to the old columns (X-Read-Source: fallback) and is counted; dual-read counts mismatches
 // while serving the old columns; repair on read fills only a NULL profile_data, from the row's own old columns.
 import pino from 'pino';
 import request from 'supertest';
@@ -31,7 +31,7 @@ async function counter(app: InProcessApp, metric: string, reason: string): Promi
 /** Flags fixed in memory, for calling the policy directly. */
 const fixedFlags = (values: Partial<FlagValues>): Flags => {
   const all = { ...defaultFlagValues(), ...values };
-  return { get: (name) => all[name], loaded: () => ({ values: all, version: 1, loadedAt: null }), close: async () => {} };
+  return { get: (name) => all[name], loaded: () => ({ values: all, version: 1, loadedAt: null }), onLoad: () => {}, refresh: async () => {}, close: async () => {} };
 };
 
 describe.each(targets)('dual-read on $name', (target) => {
@@ -134,44 +134,44 @@ describe.each(targets)('dual-read on $name', (target) => {
     expect(res.headers['x-read-source']).toBe('new');
   });
 
-  it.skipIf(target.skip)('When shadow-compare is on at 0% and profile_data differs, then v2 returns the old columns (source old) and counts exactly one mismatch', async () => {
-    await flags({ 'read-new-percent': 0, 'shadow-compare': true });
-    const { id, fields } = await createdByV2('shadow');
+  it.skipIf(target.skip)('When dual-read is on at 0% and profile_data differs, then v2 returns the old columns (source old) and counts exactly one mismatch', async () => {
+    await flags({ 'read-new-percent': 0, 'dual-read': true });
+    const { id, fields } = await createdByV2('dual-read');
     await setStoredProfile(database.db, id, JSON.stringify({ ...fields, name: `${fields.name}-drifted` }));
-    const before = await counter(v2, 'shadow_mismatches_total', 'different');
+    const before = await counter(v2, 'dual_read_mismatches_total', 'different');
 
     const res = await request(v2.app).get(`/users/${id}`).expect(200);
 
     expect(res.body).toEqual({ id, ...fields });
     expect(res.headers['x-read-source']).toBe('old');
-    expect(await counter(v2, 'shadow_mismatches_total', 'different')).toBe(before + 1);
+    expect(await counter(v2, 'dual_read_mismatches_total', 'different')).toBe(before + 1);
   });
 
-  it.skipIf(target.skip)('When shadow-compare is off, then a differing profile_data is served from the old columns and not counted', async () => {
-    await flags({ 'read-new-percent': 0, 'shadow-compare': false });
-    const { id, fields } = await createdByV2('no-shadow');
+  it.skipIf(target.skip)('When dual-read is off, then a differing profile_data is served from the old columns and not counted', async () => {
+    await flags({ 'read-new-percent': 0, 'dual-read': false });
+    const { id, fields } = await createdByV2('no-dual-read');
     await setStoredProfile(database.db, id, JSON.stringify({ ...fields, email: `drifted-${fields.email}` }));
-    const before = await counter(v2, 'shadow_mismatches_total', 'different');
+    const before = await counter(v2, 'dual_read_mismatches_total', 'different');
 
     const res = await request(v2.app).get(`/users/${id}`).expect(200);
 
     expect(res.body).toEqual({ id, ...fields });
     expect(res.headers['x-read-source']).toBe('old');
-    expect(await counter(v2, 'shadow_mismatches_total', 'different')).toBe(before);
+    expect(await counter(v2, 'dual_read_mismatches_total', 'different')).toBe(before);
   });
 
-  it.skipIf(target.skip)('When shadow-compare is on and profile_data matches, then nothing is counted', async () => {
-    await flags({ 'read-new-percent': 0, 'shadow-compare': true });
-    const { id } = await createdByV2('shadow-match');
-    const before = await counter(v2, 'shadow_mismatches_total', 'different');
+  it.skipIf(target.skip)('When dual-read is on and profile_data matches, then nothing is counted', async () => {
+    await flags({ 'read-new-percent': 0, 'dual-read': true });
+    const { id } = await createdByV2('dual-read-match');
+    const before = await counter(v2, 'dual_read_mismatches_total', 'different');
 
     await request(v2.app).get(`/users/${id}`).expect(200);
 
-    expect(await counter(v2, 'shadow_mismatches_total', 'different')).toBe(before);
+    expect(await counter(v2, 'dual_read_mismatches_total', 'different')).toBe(before);
   });
 
   it.skipIf(target.skip)('When read-new-percent is 50, then each user is served from the same source on every read, the one its bucket picks', async () => {
-    await flags({ 'read-new-percent': 50, 'shadow-compare': false });
+    await flags({ 'read-new-percent': 50, 'dual-read': false });
     const users = [];
     for (let i = 0; i < 20; i++) users.push(await createdByV2('sticky'));
 
@@ -220,8 +220,8 @@ describe.each(targets)('dual-read on $name', (target) => {
     const readUnusable = await policy.read(unusable.id);
     const readDifferent = await policy.read(different.id);
 
-    expect(readUnusable).toEqual({ user: { id: unusable.id, ...unusable.fields }, readSource: 'fallback' });
-    expect(readDifferent).toEqual({ user: { id: different.id, ...different.fields }, readSource: 'fallback' });
+    expect(readUnusable).toEqual({ user: { id: unusable.id, fields: unusable.fields }, readSource: 'fallback' });
+    expect(readDifferent).toEqual({ user: { id: different.id, fields: different.fields }, readSource: 'fallback' });
     // The unusable one is attempted (it cannot be parsed) and must match nothing; the different one is valid JSON.
     expect(await Promise.all(attempts)).toEqual([false]);
     expect(storedProfile((await storedUser(database.db, unusable.id))!.profileRaw)).toEqual(JSON.parse(unusableRaw));

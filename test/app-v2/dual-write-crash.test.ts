@@ -1,7 +1,7 @@
 // A real crash (SIGKILL) between the two statements of the two-statement dual-write strategies
-// (FAULT_INJECT=crash-between-writes, in a real v2 process). `sequential` writes the old columns first, so a
-// crash leaves v1's view right and profile_data stale, which dual-read must notice; `transaction` rolls the
-// whole write back.
+// (FAULT_INJECT=crash-between-writes, in a real v2 process). `sequential` writes the old columns first and clears
+// profile_data with them, so a crash leaves v1's view right and profile_data missing; `sequential-seed` (the common recipe's
+// code) leaves profile_data stale, which dual-read must notice; `transaction` rolls the whole write back.
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { databaseTargets, unique } from '../support/databases.ts';
@@ -43,7 +43,7 @@ describe.each(targets)('a crash between the dual-write statements on $name', (ta
   };
 
   /** A user written by a healthy v2, then a PUT through a v2 that SIGKILLs itself between its two statements. */
-  const crashDuringUpdate = async (strategy: 'sequential' | 'transaction') => {
+  const crashDuringUpdate = async (strategy: 'sequential' | 'sequential-seed' | 'transaction') => {
     const previous = fieldsFor(`before-crash-${strategy}`);
     const { body } = await request(v2.app).post('/users').send(previous).expect(201);
     crashing = await startInstanceProcess('v2', { DATABASE_URL: database.url, DUAL_WRITE_STRATEGY: strategy, FAULT_INJECT: 'crash-between-writes' });
@@ -56,14 +56,17 @@ describe.each(targets)('a crash between the dual-write statements on $name', (ta
     return { id: body.id as number, previous, next };
   };
 
-  it.skipIf(target.skip)(
-    'When sequential crashes between its statements, then the old columns hold the new value, profile_data the previous one, and v1 and v2 both return the new value',
-    async () => {
-      const { id, previous, next } = await crashDuringUpdate('sequential');
+  it.skipIf(target.skip).each([
+    ['sequential', 'missing (NULL)', () => null],
+    ['sequential-seed', 'the previous value', (previous: object) => previous],
+  ] as const)(
+    'When %s crashes between its statements, then the old columns hold the new value, profile_data %s, and v1 and v2 both return the new value',
+    async (strategy, _described, expectedProfile) => {
+      const { id, previous, next } = await crashDuringUpdate(strategy);
 
       const row = await storedUser(database.db, id);
       expect(row).toMatchObject({ name: next.name, email: next.email });
-      expect(storedProfile(row!.profileRaw)).toEqual(previous);
+      expect(row!.profileRaw === null ? null : storedProfile(row!.profileRaw)).toEqual(expectedProfile(previous));
       const byV1 = await request(v1.app).get(`/users/${id}`).expect(200);
       expect(byV1.body).toEqual({ id, ...next });
       const byV2 = await request(v2.app).get(`/users/${id}`).expect(200);

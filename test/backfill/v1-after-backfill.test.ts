@@ -1,4 +1,4 @@
-// The gap no anchor covers: a v1 instance updates rows after the backfill passed them, leaving profile_data
+// A late v1 write: a v1 instance updates rows after the backfill passed them, leaving profile_data
 // stale. verify must see it (exit 1, naming the rows and fields), a backfill re-run must repair it, and verify
 // must then pass. The updates here change only letter case or an accent: on MySQL the columns are switched to
 // the server's default-style collation (utf8mb4_general_ci), under which 'alice' = 'Alice' and 'Zoe' = 'Zoë',

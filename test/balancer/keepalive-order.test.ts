@@ -3,9 +3,9 @@
 // drain deadline (10 s). Checked on the template's text, on the Node proxy's constants, and in behaviour.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { TEMPLATE_PATH } from '../../load/balancer/nginx.ts';
-import { FAIL_TIMEOUT_MS, UPSTREAM_KEEP_ALIVE_TIMEOUT_MS } from '../../load/balancer/node-proxy.ts';
-import { waitFor } from '../../load/instances.ts';
+import { TEMPLATE_PATH } from '../../load/infra/balancer/nginx.ts';
+import { FAIL_TIMEOUT_MS, UPSTREAM_KEEP_ALIVE_TIMEOUT_MS } from '../../load/infra/balancer/node-proxy.ts';
+import { waitFor } from '../../load/infra/instance-process.ts';
 import { balancerVariants, deferredCleanup, send, startUpstream, variantTitle } from './support.ts';
 
 // The app side of the ordering. The core config (shared/config.ts) defines these; they are repeated here
@@ -21,9 +21,9 @@ function nginxTimeMs(value: string): number {
   return Number(match[1]) * (unit === 'ms' ? 1 : unit === 's' ? 1000 : 60_000);
 }
 
-/** The directives of the template's `upstream` block, comments removed. */
+/** The directives of the template's `upstream` block, comments removed, as rendered without a resolver (the local demo's rendering: {{RESOLVE}} is empty). */
 function upstreamBlock(): string {
-  const template = readFileSync(TEMPLATE_PATH, 'utf8').replace(/#.*$/gm, '');
+  const template = readFileSync(TEMPLATE_PATH, 'utf8').replace(/#.*$/gm, '').replaceAll('{{RESOLVE}}', '');
   const block = /^\s*upstream\s+\w+\s*\{([\s\S]*?)^\s*\}/m.exec(template);
   if (!block) throw new Error(`no upstream block in ${TEMPLATE_PATH}`);
   return block[1]!;

@@ -5,8 +5,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fillTemplate, startNginx } from '../../load/balancer/nginx.ts';
-import { balancerVariants, deferredCleanup, send, startUpstream, variantTitle } from './support.ts';
+import { fillTemplate, startNginx } from '../../load/infra/balancer/nginx.ts';
+import { balancerVariants, deferredCleanup, emptySlot, send, startUpstream, variantTitle } from './support.ts';
 
 describe('fillTemplate', () => {
   it('When filled with service names, then there is one server line per slot with passive failover and no placeholder is left', () => {
@@ -54,14 +54,38 @@ describe.skipIf(nginxVariant.skipReason !== undefined)(variantTitle(nginxVariant
     const balancer = await startNginx({ upstreams: [upstream.address], dir });
     defer(balancer.stop);
     expect((await send(balancer.url, { path: '/users/1' })).status).toBe(200);
+    expect((await send(balancer.url, { path: '/nowhere' })).status).toBe(404);
     expect(balancer.confPath).toBe(path.join(dir, 'nginx.conf'));
     expect(Number(readFileSync(path.join(dir, 'nginx.pid'), 'utf8'))).toBe(balancer.pid);
     await balancer.stop();
 
     expect(() => process.kill(balancer.pid, 0)).toThrow();
-    // access_log is buffered: stop() (nginx -s quit) flushes it.
-    expect(readFileSync(path.join(dir, 'logs', 'access.log'), 'utf8')).toContain(`"GET /users/1 HTTP/1.1" 200`);
+    // access_log is buffered: stop() (nginx -s quit) flushes it. A first-try 2xx is not logged (the cost of a
+    // line per request), what nginx answered itself is.
+    const accessLog = readFileSync(path.join(dir, 'logs', 'access.log'), 'utf8');
+    expect(accessLog).toContain(`"GET /nowhere HTTP/1.1" 404`);
+    expect(accessLog).not.toContain(`"GET /users/1 HTTP/1.1" 200`);
     expect(existsSync(path.join(dir, 'logs', 'error.log'))).toBe(true);
+  });
+
+  it('When a request is passed over an empty slot, then the access log keeps it with both statuses, and a first-try 200 is not logged', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'balancer-nginx-test-'));
+    defer(() => rm(dir, { recursive: true, force: true }));
+    const upstream = await startUpstream('a');
+    defer(upstream.close);
+    const empty = await emptySlot();
+
+    const balancer = await startNginx({ upstreams: [empty, upstream.address], dir });
+    defer(balancer.stop);
+    const replies = [await send(balancer.url, { path: '/users/7' }), await send(balancer.url, { path: '/users/7' })];
+    await balancer.stop();
+
+    expect(replies.map((r) => r.status)).toEqual([200, 200]);
+    const accessLog = readFileSync(path.join(dir, 'logs', 'access.log'), 'utf8').trim().split('\n');
+    // Round robin starts at the first slot: the first request was refused there and passed over; the second
+    // went to the live slot first (the empty one is out for fail_timeout) and is not logged.
+    expect(accessLog).toHaveLength(1);
+    expect(accessLog[0]).toContain(`upstream="${empty}, ${upstream.address}" upstream_status="502, 200"`);
   });
 
   it('When started without a dir, then stop() removes the temp prefix dir it made', async () => {

@@ -1,7 +1,7 @@
 // The balancer's routing: round-robin over the slots, only the public routes proxied, the apps' headers
 // passed through. The same tests run against nginx and the Node proxy.
 import { describe, expect, it } from 'vitest';
-import { balancerVariants, deferredCleanup, send, startUpstream, variantTitle } from './support.ts';
+import { balancerVariants, deferredCleanup, PATH_TRICKS, send, startUpstream, variantTitle } from './support.ts';
 
 describe.each(balancerVariants)('$kind balancer: routing', (variant) => {
   describe.skipIf(variant.skipReason !== undefined)(variantTitle(variant, 'through real HTTP to real upstream servers'), () => {
@@ -47,7 +47,7 @@ describe.each(balancerVariants)('$kind balancer: routing', (variant) => {
     it('When /admin/flags, /metrics or other non-public paths are requested, then the balancer answers 404 itself', async () => {
       const { a, b, balancer } = await arrange();
 
-      const paths = ['/admin/flags', '/metrics', '/', '/usersx', '/users/../admin/flags', '/users/%2e%2e/metrics', '/healthz/extra'];
+      const paths = ['/admin/flags', '/metrics', '/', '/usersx', '/admin;/flags', '/%61dmin/flags', '/healthz/extra'];
       const replies = [];
       for (const path of paths) replies.push(await send(balancer.url, { path }));
 
@@ -57,6 +57,19 @@ describe.each(balancerVariants)('$kind balancer: routing', (variant) => {
       }
       expect(a.requests).toEqual([]);
       expect(b.requests).toEqual([]);
+    });
+
+    it('When a path with dot segments or encoded slashes or dots is sent (it may normalize into a public route), then the balancer answers 400 itself and no upstream sees it', async () => {
+      const { a, b, balancer } = await arrange();
+
+      const replies = [];
+      for (const path of PATH_TRICKS) for (const method of ['GET', 'PUT']) replies.push({ path, method, reply: await send(balancer.url, { method, path, ...(method === 'PUT' ? { body: '{}' } : {}) }) });
+
+      for (const { path, method, reply } of replies) {
+        expect({ path, method, status: reply.status, body: reply.json() }).toEqual({ path, method, status: 400, body: { error: { code: 'invalid_path', message: 'dot segments, empty segments and encoded slashes or dots are not accepted', details: null } } });
+        expect(reply.headers['x-app-version'], path).toBeUndefined();
+      }
+      expect([...a.requests, ...b.requests].map((request) => request.url)).toEqual([]);
     });
 
     it("When an upstream answers, then its X-App-Version, X-Instance-Id and X-Read-Source pass through and X-Upstream-Addr names it", async () => {

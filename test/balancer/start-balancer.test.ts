@@ -1,7 +1,7 @@
 // startBalancer: which balancer runs. BALANCER=nginx|node only selects; a missing nginx is a one-line notice
 // and the Node proxy, or an error under REQUIRE_NGINX=1.
 import { describe, expect, it } from 'vitest';
-import { startBalancer } from '../../load/balancer/index.ts';
+import { startBalancer } from '../../load/infra/balancer/index.ts';
 import { balancerVariants, deferredCleanup, send, startUpstream, variantTitle } from './support.ts';
 
 describe('startBalancer', () => {

@@ -4,9 +4,9 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach } from 'vitest';
-import { findNginx, startNginx } from '../../load/balancer/nginx.ts';
-import { startNodeProxy } from '../../load/balancer/node-proxy.ts';
-import { freePort } from '../../load/balancer/ports.ts';
+import { findNginx, startNginx } from '../../load/infra/balancer/nginx.ts';
+import { startNodeProxy } from '../../load/infra/balancer/node-proxy.ts';
+import { freePort } from '../../load/infra/balancer/ports.ts';
 
 export interface SeenRequest {
   method: string;
@@ -105,6 +105,32 @@ export function send(baseUrl: string, { method = 'GET', path = '/', body }: { me
     req.end(body);
   });
 }
+
+/**
+ * Paths that a normalizing balancer matches as a public route (/users..., /healthz) while the raw path names a
+ * private one: forwarded as sent, the app routes them to /admin or /metrics (its 401/403 is a token-guessing
+ * oracle). A balancer must refuse each of them itself (400 invalid_path), never forward them.
+ */
+export const PATH_TRICKS = [
+  '/admin/../users/1',
+  '/admin/flags/../../users/1',
+  '/metrics/../healthz',
+  '/admin/%2e%2e/users/1',
+  '/admin/%2E%2E/healthz',
+  '/admin/.%2e/users/1',
+  '/admin/..%2fusers/1',
+  '/admin%2f..%2fusers/1',
+  '/admin%2F..%2Fusers',
+  '/admin/./../users/1',
+  '/./admin/../users/1',
+  '//admin/../users/1',
+  '/users/1/..',
+  '/users/./1',
+  '/users//1',
+  '/users/1%2f..%2f..%2fadmin%2fflags',
+  '/users/%2e%2e/metrics',
+  '/healthz/..',
+];
 
 /** Registers afterEach cleanup: `defer(fn)` runs fn after the test, last registered first, even when it failed. */
 export function deferredCleanup(): (fn: () => Promise<void>) => void {

@@ -1,17 +1,18 @@
-// Rollout step "contract" (the seed's "Decommission the old column ... after confirming no application reads
-// from it"), with real processes: db:contract refuses while a v1 process is alive, and after it stopped until a
+// Rollout step "contract" (the checklist's "Decommission the old column ... after confirming no application reads
+// from it"), with real processes: db:contract refuses while a v1 instance is alive, and after it stopped until a
 // dual-mode verify that started later is on record; then it drops name and email. v1 then refuses to start with
 // one line; v2 in new-only serves every read and write without the old columns; and `db:migrate:down` re-adds
 // them filled from profile_data, new-only rows included: even contract can be undone.
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { refuseDualWriteWithoutOldColumns } from '../../app-v2/schema-check.ts';
-import { writeFlags } from '../../shared/flags/store.ts';
+import { readFlagSet, writeFlags } from '../../shared/flags/store.ts';
 import { tableColumns } from '../../shared/migrations/columns.ts';
 import { databaseTargets, unique } from '../support/databases.ts';
 import type { TestDatabase } from '../support/databases.ts';
-import { inProcessApp, startInstanceProcess } from '../support/instances.ts';
-import type { InProcessApp, InstanceProcess } from '../support/instances.ts';
+import { instanceRegistry } from '../../shared/registry/instances.ts';
+import { inProcessApp } from '../support/instances.ts';
+import type { InProcessApp } from '../support/instances.ts';
 import { storedProfile, storedUser } from '../support/rows.ts';
 import { runScript } from '../support/scripts.ts';
 import { seedV1Users } from '../backfill/seed.ts';
@@ -21,26 +22,27 @@ const targets = await databaseTargets();
 
 describe.each(targets)('contract on $name', (target) => {
   let database: TestDatabase | undefined;
-  let v1: InstanceProcess | undefined;
   let v2: InProcessApp | undefined;
   afterEach(async () => {
-    await v1?.stop('SIGKILL');
     await v2?.close();
     await database?.drop();
-    database = v1 = v2 = undefined;
+    database = v2 = undefined;
   });
 
-  it.skipIf(target.skip)('When a v1 process is alive, then contract refuses; after it stopped and a dual verify passed, contract drops the old columns, v1 refuses to start, v2 serves new-only, and migrate:down restores the columns', async () => {
+  it.skipIf(target.skip)('When a v1 instance is alive, then contract refuses; after it stopped and a dual verify passed, contract drops the old columns, v1 refuses to start, v2 serves new-only, and migrate:down restores the columns', async () => {
     database = await target.create();
     const { db, url } = database;
     const seeded = await seedV1Users(db, 200);
     await walkTo(db, 'new-only');
     const v1Id = unique('v1');
-    v1 = await startInstanceProcess('v1', { DATABASE_URL: url, INSTANCE_ID: v1Id });
+    // A v1 without the stage guard (a build from before it): a guarded v1 refuses new-only at start
+    // (test/fences/stage-guard.test.ts), so the contract gate is the defence left against an unguarded one.
+    const registry = instanceRegistry(db);
+    const v1Row = await registry.register({ instanceId: v1Id, appVersion: 'v1', address: '127.0.0.1:1', pid: 1, heartbeatMs: 60_000 }, (await readFlagSet(db))!.version);
     const contract = () => runScript('cli/db-contract.ts', [], { DATABASE_URL: url });
 
     const whileV1Alive = await contract();
-    await v1.stop('SIGTERM');
+    await registry.markStopped(v1Row);
     const beforeVerify = await contract();
     await verify(db, 'dual');
     const contracted = await contract();
@@ -70,10 +72,10 @@ describe.each(targets)('contract on $name', (target) => {
     expect(beforeVerify.code).toBe(1);
     expect(beforeVerify.lines).toEqual([expect.stringMatching(/^db:contract: refused: no clean dual-mode verify on record since the last v1 stopped \(.*\): npm run verify -- --mode dual$/)]);
     expect(contracted.code, contracted.stderr).toBe(0);
-    expect(contracted.stdout).toContain('applied 007-contract');
+    expect(contracted.stdout).toContain('applied 099-contract');
     expect(columnsAfter.sort()).toEqual(['created_at', 'id', 'profile_data', 'updated_at']);
     expect(v1Start.code).toBe(1);
-    expect(v1Start.lines).toEqual(['v1 cannot start: the schema was contracted (007-contract dropped users.name and users.email); run v2, or npm run db:migrate:down to restore the old columns']);
+    expect(v1Start.lines).toEqual(['v1 cannot start: the schema was contracted (099-contract dropped users.name and users.email); run v2, or npm run db:migrate:down to restore the old columns']);
     expect(v2StartInNewOnly).toBeNull();
     expect(v2StartInDual).toBe('v2 cannot start: the schema was contracted (no users.name/email) but write-mode is dual; npm run db:migrate:down restores the columns');
     expect(served.readCreated.headers['x-read-source']).toBe('new');
@@ -82,7 +84,7 @@ describe.each(targets)('contract on $name', (target) => {
     expect(Object.keys(storedAfterContract[0]!).sort()).toEqual(['created_at', 'id', 'profile_data', 'updated_at']);
     expect(storedProfile(storedAfterContract[0]!.profile_data)).toEqual(served.created);
     expect(down.code, down.stderr).toBe(0);
-    expect(down.stdout).toContain('reverted 007-contract');
+    expect(down.stdout).toContain('reverted 099-contract');
     expect(await storedUser(db, served.id)).toMatchObject(served.created);
     expect(await storedUser(db, seeded.ids[0]!)).toMatchObject(served.updated);
     const rows = await db.select<{ id: number | string; name: string; email: string; profile_data: unknown }>('SELECT id, name, email, profile_data FROM users');

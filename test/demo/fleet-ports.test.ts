@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { freePorts, slotPortRange } from '../../load/demo/fleet.ts';
+import { freePorts, slotPortRange } from '../../load/run/fleet.ts';
 
 const listenOnZero = () =>
   new Promise<net.Server>((resolve) => {

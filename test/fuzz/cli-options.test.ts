@@ -139,7 +139,7 @@ describe('command-line option parsing, fuzzed in-process', () => {
 
   it('When `flags set` gets generated flag names and values (negative numbers included), then it accepts exactly the valid ones and refuses the others naming the flag, exit 2', async () => {
     const integerFlags: Record<string, [number, number]> = { 'read-new-percent': [0, 100], 'backfill-batch-size': [0, 100_000], 'backfill-sleep-ms': [0, 60_000] };
-    const booleanFlags = ['shadow-compare', 'backfill-pause'];
+    const booleanFlags = ['dual-read', 'backfill-pause'];
     const BOOLEAN_WORDS = ['true', 'false', 'on', 'off', '1', '0'];
     // '--' ends the options (POSIX): it is never a value, so it is not offered as one.
     const value = fc.oneof(integerText, fc.constantFrom(...BOOLEAN_WORDS, 'TRUE', ' On ', 'yes', 'dual', 'new-only')).filter((raw) => raw !== '--');
@@ -184,9 +184,9 @@ describe('command-line option parsing, fuzzed in-process', () => {
       backfill: ['--batch', '--reverse', '--restart', '--sleep-ms', '--max-lag-ms=5'],
       verify: ['--mode', 'dual', 'new-only', '--watch', '--interval-ms', '--report-only', '--chunk'],
       rollout: ['status', 'advance', 'rollback', '--json', '--percent', '--wait-timeout-ms'],
-      flags: ['get', 'set', 'read-new-percent', 'shadow-compare', 'write-mode', 'true'],
+      flags: ['get', 'set', 'read-new-percent', 'dual-read', 'write-mode', 'true'],
       status: ['--json'],
-      'db-migrate': ['up', 'down', '--to', '001-base', '005-rollout-log', '007-contract'],
+      'db-migrate': ['up', 'down', '--to', '001-base', '005-rollout-log', '099-contract'],
       'db-contract': ['--check'],
     };
     const token = (words: string[]) => fc.oneof(fc.constantFrom(...words), fc.constantFrom('--bogus', '-x', '-h', '--', '-', '--json=1', '-5', '-1.5', '--batch=-3'), integerText, argText);

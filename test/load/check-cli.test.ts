@@ -1,10 +1,10 @@
-// `tsx load/check.ts`: the verdict is the exit code (0 only with 0 anomalies) and a JSON file; a bad option is
+// `tsx load/proof/check.ts`: the verdict is the exit code (0 only with 0 anomalies) and a JSON file; a bad option is
 // one line naming it and exit 2.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HistoryRecorder } from '../../load/history.ts';
+import { HistoryRecorder } from '../../load/proof/history.ts';
 import { runScript } from '../support/scripts.ts';
 import { value } from './histories.ts';
 
@@ -31,7 +31,7 @@ describe('check CLI', () => {
     const history = await writeHistory('clean', 'u1-w2');
     const snapshots = path.join(dir, 'clean', 'snapshots.jsonl');
     fs.writeFileSync(snapshots, `${JSON.stringify({ step: 'load', takenAt: 100, v1MayBeAlive: true, rows: [{ id: 1, name: 'u1-w2', email: 'u1-w2@example.test', profileData: null }] })}\n`);
-    const result = await runScript('load/check.ts', ['--history', history, '--snapshots', snapshots], {});
+    const result = await runScript('load/proof/check.ts', ['--history', history, '--snapshots', snapshots], {});
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/PASS: 0 anomalies/);
     const verdict = JSON.parse(fs.readFileSync(path.join(dir, 'clean', 'verdict.json'), 'utf8'));
@@ -41,7 +41,7 @@ describe('check CLI', () => {
   it('When the history has a stale read, then it prints it, writes the verdict to --out and exits 1', async () => {
     const history = await writeHistory('stale', 'u1-w1');
     const out = path.join(dir, 'stale', 'out', 'verdict.json');
-    const result = await runScript('load/check.ts', ['--history', history, '--out', out], {});
+    const result = await runScript('load/proof/check.ts', ['--history', history, '--out', out], {});
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/FAIL: 1 anomalies/);
     expect(result.stdout).toMatch(/1 {2}stale reads/);
@@ -50,9 +50,9 @@ describe('check CLI', () => {
 
   it('When an option is unknown, missing or unreadable, then one line names it and the exit code is 2', async () => {
     const [unknown, missing, unreadable] = await Promise.all([
-      runScript('load/check.ts', ['--histroy', 'x'], {}),
-      runScript('load/check.ts', [], {}),
-      runScript('load/check.ts', ['--history', path.join(dir, 'nope.jsonl')], {}),
+      runScript('load/proof/check.ts', ['--histroy', 'x'], {}),
+      runScript('load/proof/check.ts', [], {}),
+      runScript('load/proof/check.ts', ['--history', path.join(dir, 'nope.jsonl')], {}),
     ]);
     for (const result of [unknown, missing, unreadable]) {
       expect(result.code).toBe(2);

@@ -5,15 +5,17 @@
 // that both answers are common.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bruteForceLinearizable } from '../../load/checker/brute-force.ts';
-import { check } from '../../load/checker/index.ts';
-import type { Op, Outcome, UserValue } from '../../load/history.ts';
+import { bruteForceLinearizable } from '../../load/proof/checker/brute-force.ts';
+import { check } from '../../load/proof/checker/index.ts';
+import type { Op, Outcome, UserValue } from '../../load/proof/history.ts';
+import { corruptedValue } from './histories.ts';
+import type { ValueCorruption } from './histories.ts';
 
 const USER = 1;
 const SEED: UserValue = { name: 'seed', email: 'seed@example.test' };
 const valueOf = (tag: string): UserValue => ({ name: tag, email: `${tag}@example.test` });
 
-type Corruption = { type: 'other' | 'absent' | 'mixed' | 'empty' | 'seed'; pick: number; pick2: number } | null;
+type Corruption = ValueCorruption | null;
 
 const interval = { start: fc.integer({ min: 0, max: 20 }), length: fc.integer({ min: 0, max: 8 }), at: fc.integer({ min: 0, max: 4 }) };
 const corruption: fc.Arbitrary<Corruption> = fc.oneof(
@@ -54,23 +56,7 @@ function build(generated: Generated): { ops: Op[]; initial: UserValue | null; fi
   effects.sort((a, b) => a.point - b.point);
   // A write and a read at the same point: the write first (either order is a legal execution).
   const valueAt = (point: number) => effects.filter((e) => e.point <= point).at(-1)?.value ?? initial;
-  const corrupt = (legal: UserValue | null, c: Corruption): UserValue | null => {
-    if (!c) return legal;
-    const a = written[c.pick % written.length]!;
-    const b = written[c.pick2 % written.length]!;
-    switch (c.type) {
-      case 'other':
-        return a;
-      case 'absent':
-        return null;
-      case 'mixed':
-        return { name: a.name, email: b.email };
-      case 'empty':
-        return { name: '', email: a.email };
-      case 'seed':
-        return SEED;
-    }
-  };
+  const corrupt = (legal: UserValue | null, c: Corruption): UserValue | null => corruptedValue(legal, c, written, SEED);
   generated.reads.forEach((generatedRead, i) => {
     const r = { ...generatedRead, start: scale(generatedRead.start), length: scale(generatedRead.length) };
     const end = r.start + r.length;

@@ -1,6 +1,7 @@
 // An in-memory implementation of the users HTTP contract for the generator tests, with faults on demand:
 // connections reset before a request is handled, PUTs applied and then reset (no answer), and reads served one
-// write behind (a stale replica). The checker must pass the first two and catch the third.
+// write behind (a stale replica), and reads that always fail. The checker must pass the first two and catch the
+// third; a runner must fail the fourth (its final read cannot run).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -11,6 +12,8 @@ export interface FakeFaults {
   resetAfterPutEvery?: number;
   /** Answer reads with the value before the latest write. */
   staleReads?: boolean;
+  /** Answer every read 503 (a fleet that cannot serve reads: a final read must fail, not pass unjudged). */
+  failReads?: boolean;
 }
 
 export interface FakeUsersServer {
@@ -51,6 +54,7 @@ export async function startFakeUsersServer(faults: FakeFaults = {}): Promise<Fak
       const versions = id === null ? undefined : users.get(id);
       if (!match || id === null) return send(404, { error: { code: 'route_not_found', message: 'no route', details: null } });
       if (!versions) return notFound();
+      if (faults.failReads && req.method === 'GET') return send(503, { error: { code: 'unavailable', message: 'reads are failing on purpose', details: null } });
       if (req.method === 'PUT') {
         const { name, email } = JSON.parse(body);
         versions.push({ name, email });

@@ -1,5 +1,5 @@
 // Hand-written histories for the checker tests: one line per operation, times in ms on the history's clock.
-import type { Op, Outcome, UserValue } from '../../load/history.ts';
+import type { Op, Outcome, UserValue } from '../../load/proof/history.ts';
 
 export const value = (tag: string): UserValue => ({ name: tag, email: `${tag}@example.test` });
 
@@ -27,4 +27,21 @@ export class HistoryBuilder {
     const shown = typeof returned === 'string' ? value(returned) : returned;
     return this.add({ f: 'read', userId, ...(shown ? { value: shown } : {}), invokeAt, completeAt, outcome: 'ok', status: shown ? 200 : 404, ...extra });
   }
+}
+
+/** How a generated read departs from a legal value: another write's value, none, mixed fields, an empty field, the initial value. */
+export type ValueCorruption = { type: 'other' | 'absent' | 'mixed' | 'empty' | 'seed'; pick: number; pick2: number };
+
+/** The value a corrupted read returns instead of `legal` (picked among `written`, or `seed`). */
+export function corruptedValue(legal: UserValue | null, c: ValueCorruption | null, written: UserValue[], seed: UserValue): UserValue | null {
+  if (!c) return legal;
+  if (c.type === 'absent') return null;
+  if (c.type === 'seed') return seed;
+  // The others are made of written values: with none written, the read stays legal.
+  if (written.length === 0) return legal;
+  const a = written[c.pick % written.length]!;
+  const b = written[c.pick2 % written.length]!;
+  if (c.type === 'other') return a;
+  if (c.type === 'mixed') return { name: a.name, email: b.email };
+  return { name: '', email: a.email };
 }

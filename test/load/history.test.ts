@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HistoryRecorder, outcomeOfNoResponse, outcomeOfStatus, parseHistory, readHistory } from '../../load/history.ts';
+import { HistoryRecorder, outcomeOfNoResponse, outcomeOfStatus, parseHistory, readHistory } from '../../load/proof/history.ts';
 import { value } from './histories.ts';
 
 const dirs: string[] = [];

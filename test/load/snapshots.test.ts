@@ -1,8 +1,9 @@
 // Snapshots at step boundaries: profile_data ahead of the old columns while v1 may serve is an anomaly; old
 // columns ahead of (or merely different from) profile_data is drift; a column value no write produced is garbage.
 import { describe, expect, it } from 'vitest';
-import { check } from '../../load/checker/index.ts';
-import type { Snapshot, SnapshotRow } from '../../load/checker/index.ts';
+import { check } from '../../load/proof/checker/index.ts';
+import type { Snapshot, SnapshotRow } from '../../load/proof/checker/index.ts';
+import { DRIFT_MEANING, formatVerdict } from '../../load/proof/checker/format.ts';
 import { HistoryBuilder, value } from './histories.ts';
 
 const row = (id: number, old: string | null, profileData: unknown): SnapshotRow => ({
@@ -26,6 +27,14 @@ function history() {
 }
 
 describe('new ahead of old vs drift', () => {
+  it('When the verdict counts drift, then it says beside the count why drift is not an anomaly (and says nothing when there is none)', () => {
+    const drifted = formatVerdict(check({ ops: history(), snapshots: [snapshot([row(1, 'u1-w1', json('u1-w2'))], { v1MayBeAlive: false, step: 'read-shift' })] }));
+    const clean = formatVerdict(check({ ops: history() }));
+    expect(drifted).toMatch(/ 1 {2}drift \(old columns differ from profile_data; not an anomaly\)\n {11}drift: rows whose two copies differed/);
+    for (const line of DRIFT_MEANING) expect(drifted).toContain(line);
+    expect(clean).not.toContain(DRIFT_MEANING[0]);
+  });
+
   it('When profile_data holds a write that began after the write in the old columns completed, while v1 may serve, then it is new ahead of old', () => {
     const verdict = check({ ops: history(), snapshots: [snapshot([row(1, 'u1-w1', json('u1-w2'))])] });
     expect(verdict.byKind).toMatchObject({ newAheadOfOld: 1, garbage: 0 });
@@ -90,9 +99,50 @@ describe('garbage in snapshots', () => {
     });
   }
 
-  it('When a row belongs to no user the history knows, then it is not judged but counted', () => {
-    const verdict = check({ ops: history(), snapshots: [snapshot([row(1, 'u1-w2', null), row(99, 'someone-else', null)])] });
+});
+
+describe('phantom rows: rows nobody wrote', () => {
+  /** A POST answered 201 with id 7. */
+  function created7() {
+    const h = new HistoryBuilder();
+    h.create(7, 'u7-w1', 0, 1);
+    return h;
+  }
+  const rows7and8 = [row(7, 'u7-w1', json('u7-w1')), row(8, 'u8-w1', json('u8-w1'))];
+
+  it('When a POST was answered 201 with id 7 and row 8 also appears in a snapshot, then row 8 is a phantom write', () => {
+    const verdict = check({ ops: created7().ops, snapshots: [snapshot(rows7and8, { step: 'dual-write' }), snapshot(rows7and8, { step: 'backfill', takenAt: 200 })] });
+
+    expect(verdict.byKind.phantom).toBe(1);
+    expect(verdict.anomalies).toBe(1);
+    expect(verdict.examples.phantom[0]).toMatchObject({ userId: 8, step: 'dual-write', reason: expect.stringMatching(/no operation/) });
+    expect(verdict.perStep['dual-write']!.byKind.phantom).toBe(1);
+  });
+
+  it('When row 8 shows up only in the final read, then it is a phantom write of the final step', () => {
+    const final = [{ userId: 7, value: value('u7-w1'), at: 10 }, { userId: 8, value: value('u8-w1'), at: 10 }];
+    const verdict = check({ ops: created7().ops, final });
+
+    expect(verdict.byKind.phantom).toBe(1);
+    expect(verdict.examples.phantom[0]).toMatchObject({ userId: 8, step: 'final' });
+  });
+
+  it('When an external write (outside the load client) made row 8, then the row is explained and nothing is flagged', () => {
+    const h = created7();
+    h.create(8, 'u8-w1', 2, 3, 'ok', { external: 'cross-version check', process: -1 });
+
+    const verdict = check({ ops: h.ops, snapshots: [snapshot(rows7and8)], final: [{ userId: 7, value: value('u7-w1'), at: 10 }, { userId: 8, value: value('u8-w1'), at: 10 }] });
+
     expect(verdict.anomalies).toBe(0);
-    expect(verdict.unattributedRows).toBe(1);
+    expect(verdict.users).toBe(2);
+  });
+
+  it('When an unanswered create wrote the value of an unknown row, then the row is the create\'s and not a phantom', () => {
+    const h = created7();
+    h.create(null, 'p3-w1', 2, null, 'info', { error: 'ECONNRESET' });
+
+    const verdict = check({ ops: h.ops, snapshots: [snapshot([row(7, 'u7-w1', json('u7-w1')), row(8, 'p3-w1', json('p3-w1'))])] });
+
+    expect(verdict.anomalies).toBe(0);
   });
 });

@@ -1,9 +1,10 @@
-// The dashboard server (load/dashboard/server.ts): its page and uPlot served locally (no CDN), nothing else
+// The dashboard server (load/observe/dashboard/server.ts): its page and uPlot served locally (no CDN), nothing else
 // from the file system, and Server-Sent Events that give a late browser everything so far, then each event.
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startDashboard } from '../../load/dashboard/server.ts';
-import type { Dashboard } from '../../load/dashboard/server.ts';
+import { startDashboard } from '../../load/observe/dashboard/server.ts';
+import type { Dashboard } from '../../load/observe/dashboard/server.ts';
+import { readEvents } from '../support/event-stream.ts';
 
 const opened: Dashboard[] = [];
 afterEach(async () => {
@@ -28,34 +29,6 @@ function rawGet(url: string, path: string): Promise<{ status: number; type: stri
       })
       .on('error', reject);
   });
-}
-
-/** Reads SSE events from /events until `count` have arrived. */
-async function readEvents(url: string, count: number, whileOpen: () => void = () => {}): Promise<{ event: string; data: unknown }[]> {
-  const response = await fetch(`${url}events`);
-  const reader = response.body!.getReader();
-  const events: { event: string; data: unknown }[] = [];
-  let buffer = '';
-  let sentOnce = false;
-  while (events.length < count) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += Buffer.from(value).toString('utf8');
-    let end;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const event = /^event: (.*)$/m.exec(block)?.[1];
-      const data = /^data: (.*)$/m.exec(block)?.[1];
-      if (event && data) events.push({ event, data: JSON.parse(data) });
-    }
-    if (events.length > 0 && !sentOnce) {
-      sentOnce = true;
-      whileOpen();
-    }
-  }
-  await reader.cancel();
-  return events;
 }
 
 describe('the dashboard server', () => {

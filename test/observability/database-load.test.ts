@@ -1,15 +1,15 @@
-// Database load beside the app metrics (load/demo/database-load.ts): Threads_running and InnoDB row lock waits
+// Database load beside the app metrics (load/observe/database-load.ts): Threads_running and InnoDB row lock waits
 // on MySQL/MariaDB, a replica's lag when one is given, and nothing (null) on SQLite.
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseLoadProbe } from '../../load/demo/database-load.ts';
+import { databaseLoadProbe } from '../../load/observe/database-load.ts';
 import { connectDatabase } from '../../shared/db/connection.ts';
 import type { Database } from '../../shared/db/connection.ts';
 import { usersRepository } from '../../shared/db/users-repository.ts';
 import { mysqlTarget, sqliteTarget, unique } from '../support/databases.ts';
 import type { TestDatabase } from '../support/databases.ts';
-import { privateMariadbUnavailable, startReplicaPair } from '../harness/private-mariadb.ts';
-import type { ReplicaPair } from '../harness/private-mariadb.ts';
+import { privateMariadbUnavailable, startReplicaPair } from '../../load/infra/private-mariadb.ts';
+import type { ReplicaPair } from '../../load/infra/private-mariadb.ts';
 import { waitFor } from '../support/instances.ts';
 
 const mysqlDb = await mysqlTarget();

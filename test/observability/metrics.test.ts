@@ -1,6 +1,6 @@
 // GET /metrics (shared/metrics.ts): after known traffic, each counter has moved by exactly that traffic, with
 // the version that served it on every series: requests and latency by route and status, dual-write time by
-// strategy, reads by source, shadow mismatches, fallbacks, the flags each instance has loaded, process metrics.
+// strategy, reads by source, dual-read mismatches, fallbacks, the flags each instance has loaded, process metrics.
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { databaseTargets, unique } from '../support/databases.ts';
@@ -56,28 +56,28 @@ describe.each(targets)('/metrics on $name', (target) => {
     expect(storedProfile(row!.profileRaw)).toEqual(updated);
   });
 
-  it.skipIf(target.skip)('When v1 changes a row behind v2, then shadow mismatches, fallbacks, reads by source and the flag gauges say so', async () => {
+  it.skipIf(target.skip)('When v1 changes a row behind v2, then dual-read mismatches, fallbacks, reads by source and the flag gauges say so', async () => {
     const user = (await request(apps.v2.app).post('/users').send(fields('metrics-drift')).expect(201)).body as { id: number };
     const byV1 = fields('metrics-by-v1');
     await request(apps.v1.app).put(`/users/${user.id}`).send(byV1).expect(200);
-    const version = await setFlags(apps.database.db, { 'shadow-compare': true, 'read-new-percent': 0 }, [apps.v2]);
+    const version = await setFlags(apps.database.db, { 'dual-read': true, 'read-new-percent': 0 }, [apps.v2]);
     const before = await scrape(apps.v2);
 
     expect((await request(apps.v2.app).get(`/users/${user.id}`).expect(200)).body).toMatchObject(byV1);
-    const shadowed = await scrape(apps.v2);
-    await setFlags(apps.database.db, { 'shadow-compare': false, 'read-new-percent': 100 }, [apps.v2]);
+    const compared = await scrape(apps.v2);
+    await setFlags(apps.database.db, { 'dual-read': false, 'read-new-percent': 100 }, [apps.v2]);
     const read = await request(apps.v2.app).get(`/users/${user.id}`).expect(200);
     const after = await scrape(apps.v2);
 
     expect(read.headers['x-read-source']).toBe('fallback');
     expect(read.body).toMatchObject(byV1);
-    expect(seriesValue(shadowed, 'shadow_mismatches_total', { reason: 'different' }) - seriesValue(before, 'shadow_mismatches_total', { reason: 'different' })).toBe(1);
-    expect(seriesValue(shadowed, 'feature_flag_value', { flag: 'shadow-compare' })).toBe(1);
-    expect(seriesValue(shadowed, 'feature_flag_set_version', { version: 'v2' })).toBe(version);
-    expect(seriesValue(after, 'read_fallbacks_total', { reason: 'different' }) - seriesValue(shadowed, 'read_fallbacks_total', { reason: 'different' })).toBe(1);
-    expect(seriesValue(after, 'user_reads_total', { source: 'fallback' }) - seriesValue(shadowed, 'user_reads_total', { source: 'fallback' })).toBe(1);
+    expect(seriesValue(compared, 'dual_read_mismatches_total', { reason: 'different' }) - seriesValue(before, 'dual_read_mismatches_total', { reason: 'different' })).toBe(1);
+    expect(seriesValue(compared, 'feature_flag_value', { flag: 'dual-read' })).toBe(1);
+    expect(seriesValue(compared, 'feature_flag_set_version', { version: 'v2' })).toBe(version);
+    expect(seriesValue(after, 'read_fallbacks_total', { reason: 'different' }) - seriesValue(compared, 'read_fallbacks_total', { reason: 'different' })).toBe(1);
+    expect(seriesValue(after, 'user_reads_total', { source: 'fallback' }) - seriesValue(compared, 'user_reads_total', { source: 'fallback' })).toBe(1);
     expect(seriesValue(after, 'feature_flag_value', { flag: 'read-new-percent', version: 'v2' })).toBe(100);
-    expect(seriesValue(after, 'feature_flag_value', { flag: 'shadow-compare' })).toBe(0);
+    expect(seriesValue(after, 'feature_flag_value', { flag: 'dual-read' })).toBe(0);
     // v1's write is what the database holds in the old columns; profile_data still has v2's older value.
     const row = await storedUser(apps.database.db, user.id);
     expect(row).toMatchObject(byV1);

@@ -1,11 +1,23 @@
 // The checker in session mode (reads from a replica with consistency tokens): a read is judged against its own
 // session (one load connection), and staleness that only real time across sessions shows is information.
 import { describe, expect, it } from 'vitest';
-import { check } from '../../load/checker/index.ts';
-import { HistoryBuilder } from '../load/histories.ts';
+import { check } from '../../load/proof/checker/index.ts';
+import { HistoryBuilder, value } from '../load/histories.ts';
 
 const S = { process: 1 };
 const T = { process: 2 };
+const U = { process: 3 };
+const seeded = [{ userId: 1, value: value('u1-seed') }];
+
+/** The history: two overlapping writes X (T) and Y (U), then session S reads X, then Y. */
+function overlappingWritesSeenInOrder() {
+  const h = new HistoryBuilder();
+  h.write(1, 'X', 0, 10, 'ok', T);
+  h.write(1, 'Y', 1, 9, 'ok', U);
+  h.read(1, 'X', 11, 12, S);
+  h.read(1, 'Y', 13, 14, S);
+  return h;
+}
 
 describe('checker, consistency session', () => {
   it('When a session reads an older value after its own newer write completed, then it is a stale read (read-your-writes broken)', () => {
@@ -104,5 +116,94 @@ describe('checker, consistency session', () => {
 
     expect(verdict.byKind.lost).toBe(1);
     expect(verdict.anomalies).toBe(1);
+  });
+
+  describe('a session going back in time when writes overlap', () => {
+    it('When a session read X then Y (overlapping writes) and the final read returns X, then the final read is an anomaly', () => {
+      const h = overlappingWritesSeenInOrder();
+      const final = [{ userId: 1, value: value('X'), at: 100 }];
+
+      const verdict = check({ ops: h.ops, initial: seeded, final, consistency: 'session' });
+
+      expect(check({ ops: h.ops, initial: seeded, final }).anomalies).toBe(2);
+      expect(verdict.anomalies).toBe(1);
+      expect(verdict.byKind.nonMonotonic).toBe(1);
+      expect(verdict.examples.nonMonotonic[0]!.ops[0]).toMatchObject({ f: 'final read', step: 'final' });
+      expect(verdict.perStep.final!.anomalies).toBe(1);
+    });
+
+    it('When a session read X then Y and the final read returns Y, then nothing is anomalous (the writes overlapped)', () => {
+      const h = overlappingWritesSeenInOrder();
+      const final = [{ userId: 1, value: value('Y'), at: 100 }];
+
+      expect(check({ ops: h.ops, initial: seeded, final, consistency: 'session' }).anomalies).toBe(0);
+    });
+
+    it('When a session reads X, then Y, then X again, then the third read is non-monotonic', () => {
+      const h = overlappingWritesSeenInOrder();
+      const back = h.read(1, 'X', 15, 16, S);
+
+      const verdict = check({ ops: h.ops, initial: seeded, consistency: 'session' });
+
+      expect(verdict.anomalies).toBe(1);
+      expect(verdict.examples.nonMonotonic[0]!.ops[0]!.opId).toBe(back.id);
+    });
+
+    it('When two sessions see two overlapping writes in opposite orders, then one of them is non-monotonic (there is one primary order)', () => {
+      const h = new HistoryBuilder();
+      h.write(1, 'X', 0, 10, 'ok', T);
+      h.write(1, 'Y', 1, 9, 'ok', U);
+      h.read(1, 'X', 11, 12, S);
+      h.read(1, 'Y', 13, 14, S);
+      h.read(1, 'Y', 11, 12, { process: 4 });
+      h.read(1, 'X', 13, 14, { process: 4 });
+
+      const verdict = check({ ops: h.ops, initial: seeded, consistency: 'session' });
+
+      expect(verdict.anomalies).toBe(1);
+      expect(verdict.byKind.nonMonotonic).toBe(1);
+    });
+
+    it('When a session wrote X, read the overlapping Y, then read X again, then the last read is non-monotonic', () => {
+      const h = new HistoryBuilder();
+      h.write(1, 'X', 0, 10, 'ok', S);
+      h.write(1, 'Y', 1, 9, 'ok', T);
+      h.read(1, 'Y', 11, 12, S);
+      const back = h.read(1, 'X', 13, 14, S);
+
+      const verdict = check({ ops: h.ops, initial: seeded, consistency: 'session' });
+
+      expect(verdict.anomalies).toBe(1);
+      expect(verdict.examples.nonMonotonic[0]!.ops[0]!.opId).toBe(back.id);
+    });
+
+    it('When a read of another session shows X was in effect before Y began, then a session reading Y then X goes back in time', () => {
+      const h = new HistoryBuilder();
+      h.write(1, 'X', 0, 30, 'ok', T);
+      h.read(1, 'X', 2, 3, U);
+      h.write(1, 'Y', 5, 6, 'ok', U);
+      h.read(1, 'Y', 10, 11, S);
+      const back = h.read(1, 'X', 12, 13, S);
+
+      const verdict = check({ ops: h.ops, initial: seeded, consistency: 'session' });
+
+      expect(verdict.anomalies).toBe(1);
+      expect(verdict.examples.nonMonotonic[0]!.ops[0]!.opId).toBe(back.id);
+    });
+  });
+
+  it('When an external write (outside the load client) shares a connection number with a session, then it is no write of that session', () => {
+    const h = new HistoryBuilder();
+    h.create(1, 'u1-w1', 0, 1, 'ok', T);
+    h.write(1, 'u1-external', 2, 3, 'ok', { process: S.process, external: 'cross-version check' });
+    const late = h.read(1, 'u1-w1', 4, 5, S);
+
+    const verdict = check({ ops: h.ops, consistency: 'session' });
+
+    expect(verdict.anomalies).toBe(0);
+    expect(verdict.crossSession!.examples.map((e) => e.ops[0]!.opId)).toEqual([late.id]);
+    // Without the mark it is the session's own write, and the read breaks read-your-writes.
+    const own = h.ops.map((op) => ({ ...op, external: undefined }));
+    expect(check({ ops: own, consistency: 'session' }).byKind.stale).toBe(1);
   });
 });

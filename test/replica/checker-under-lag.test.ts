@@ -5,11 +5,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startNodeProxy } from '../../load/balancer/node-proxy.ts';
-import { check } from '../../load/checker/index.ts';
-import type { Verdict } from '../../load/checker/index.ts';
-import { readFinalValues, runLoad } from '../../load/generator.ts';
-import { HistoryRecorder } from '../../load/history.ts';
+import { startNodeProxy } from '../../load/infra/balancer/node-proxy.ts';
+import { check } from '../../load/proof/checker/index.ts';
+import type { Verdict } from '../../load/proof/checker/index.ts';
+import { readFinalValues, runLoad } from '../../load/proof/generator.ts';
+import { HistoryRecorder } from '../../load/proof/history.ts';
 import type { Flags } from '../../shared/flags/index.ts';
 import { replicaApp, replicaUnavailable, startReplicaSetup, title } from './support.ts';
 import type { ReplicaSetup } from './support.ts';
@@ -85,7 +85,7 @@ describe.skipIf(replicaUnavailable !== null)(title('checker on replica reads und
     expect(verdict.versionsSeen).toEqual(['v1', 'v2']);
     expect(verdict.failedRequests).toBe(0);
     expect(verdict.finalReadChecked).toBe(true);
-    expect(verdict.examples).toEqual({ stale: [], nonMonotonic: [], garbage: [], lost: [], newAheadOfOld: [] });
+    expect(verdict.examples).toEqual({ stale: [], nonMonotonic: [], garbage: [], lost: [], newAheadOfOld: [], phantom: [] });
     expect(verdict.anomalies).toBe(0);
     expect(verdict.crossSession).toBeDefined();
   }, 60_000);

@@ -93,7 +93,7 @@ describe.each(targets)('rollout transitions on $name', (target) => {
     expect((afterStop as { reasons: string[] }).reasons[0]).toMatch(/is older than the last v1 \(gone .*\): a v1 may have written after it; npm run verify$/);
     expect(afterVerify).toMatchObject({ outcome: 'completed', to: { label: 'live' } });
     expect(status.code).toBe(1);
-    expect(status.stdout).toMatch(/^ALARM: v1 instance late-v1-\w+ \(pid 777777, 127\.0\.0\.1:7\) registered at .* after reads began trusting profile_data/m);
+    expect(status.stdout).toMatch(/^ALARM: v1 instance late-v1-\w+ \(pid 777777, 127\.0\.0\.1:7\) seen at .* \(registered .*\), after reads began trusting profile_data/m);
     expect(newOnly).toMatchObject({ outcome: 'refused', to: { label: 'new-only' } });
     expect(await stageLabel(db)).toBe('live');
   }, 60_000);
@@ -102,18 +102,18 @@ describe.each(targets)('rollout transitions on $name', (target) => {
     database = await target.create();
     const { db } = database;
     const judged = (await storedFlagSet(db))!.version;
-    const other = await writeFlags(db, { 'shadow-compare': true }, 'test: the other operator');
+    const other = await writeFlags(db, { 'dual-read': true }, 'test: the other operator');
 
-    const stale = writeFlags(db, { 'read-new-percent': 0, 'shadow-compare': false }, 'test: the late one', { expectVersion: judged });
+    const stale = writeFlags(db, { 'read-new-percent': 0, 'dual-read': false }, 'test: the late one', { expectVersion: judged });
 
     await expect(stale).rejects.toBeInstanceOf(FlagSetMoved);
     await expect(stale).rejects.toThrow(`the flag set moved from version ${judged} to ${other}`);
     const stored = (await storedFlagSet(db))!;
     expect(stored.version).toBe(other);
-    expect(stored.values['shadow-compare']).toBe(true);
-    const fresh = await writeFlags(db, { 'shadow-compare': false }, 'test: re-judged', { expectVersion: other });
+    expect(stored.values['dual-read']).toBe(true);
+    const fresh = await writeFlags(db, { 'dual-read': false }, 'test: re-judged', { expectVersion: other });
     expect(fresh).toBe(other + 1);
-    expect((await storedFlagSet(db))!.values['shadow-compare']).toBe(false);
+    expect((await storedFlagSet(db))!.values['dual-read']).toBe(false);
   });
 
   it.skipIf(target.skip)('When `flags set` or the admin API tries a stage flag or raises the read shift before the backfill, then it is refused and nothing changes; lowering it is allowed', async () => {

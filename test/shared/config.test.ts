@@ -53,6 +53,10 @@ describe('loadConfig', () => {
     { version: 'v2', env: { HEARTBEAT_MS: '5' }, variable: 'HEARTBEAT_MS' },
     { version: 'v2', env: { FLAG_POLL_MS: '5000' }, variable: 'FLAG_POLL_MS' },
     { version: 'v2', env: { FAULT_INJECT: 'crash-always' }, variable: 'FAULT_INJECT' },
+    // The test-only slowed v2 (app-v2/slow-requests.ts): never half-configured, never on v1.
+    { version: 'v2', env: { FAULT_SLOW_MS: '20' }, variable: 'FAULT_SLOW_MS' },
+    { version: 'v2', env: { FAULT_INJECT: 'slow-requests', FAULT_SLOW_MS: '0' }, variable: 'FAULT_SLOW_MS' },
+    { version: 'v1', env: { FAULT_INJECT: 'slow-requests' }, variable: 'FAULT_INJECT' },
     { version: 'v2', env: { INSTANCE_ID: 'has spaces' }, variable: 'INSTANCE_ID' },
     { version: 'v1', env: { REPAIR_ON_READ: '1' }, variable: 'REPAIR_ON_READ' },
   ];

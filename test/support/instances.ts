@@ -58,5 +58,5 @@ export async function inProcessApp(version: AppVersion, db: Database, env: Recor
   return { app, flags, close: () => flags.close() };
 }
 
-export { startInstanceProcess, waitFor } from '../../load/instances.ts';
-export type { InstanceProcess } from '../../load/instances.ts';
+export { startInstanceProcess, waitFor } from '../../load/infra/instance-process.ts';
+export type { InstanceProcess } from '../../load/infra/instance-process.ts';

@@ -60,6 +60,12 @@ export class RawConnection {
     );
   }
 
+  /** Resolves once the server closed the connection: with the bytes it sent first (empty: closed unanswered). */
+  async closed({ timeoutMs = 5000 } = {}): Promise<string> {
+    await waitFor(() => (this.closedAt === null ? undefined : true), { timeoutMs, intervalMs: 10, what: 'the server to close the connection' });
+    return this.buffer.toString('latin1');
+  }
+
   destroy(): void {
     this.socket.destroy();
   }

@@ -1,9 +1,20 @@
 // Command-line tools and entry points as separate processes, started as `npx tsx <script>` starts them
 // (node --import tsx: the same loader, without npx's start-up cost), with a deadline.
 import { spawn } from 'node:child_process';
+import type { ChildProcessByStdio, SpawnOptions, SpawnOptionsWithStdioTuple, StdioNull, StdioPipe } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+/**
+ * `node --import tsx <script> ...args` started from the project root, as the npm scripts start it, stdout and stderr
+ * piped: the one way every test starts one of the project's TypeScript entry points as a process.
+ */
+export function spawnTsx(script: string, args: string[], options: Omit<SpawnOptions, 'stdio'> = {}): ChildProcessByStdio<null, Readable, Readable> {
+  const piped: SpawnOptionsWithStdioTuple<StdioNull, StdioPipe, StdioPipe> = { cwd: ROOT, ...options, stdio: ['ignore', 'pipe', 'pipe'] };
+  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script), ...args], piped);
+}
 
 export interface ScriptResult {
   code: number | null;
@@ -26,10 +37,9 @@ export interface RunningScript {
  * nothing from the test runner's own environment can change what the script sees.
  */
 export function startScript(script: string, args: string[], env: Record<string, string>, { timeoutMs = 20_000 } = {}): RunningScript {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script), ...args], {
+  const child = spawnTsx(script, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';

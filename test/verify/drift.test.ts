@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackfill } from '../../shared/backfill/backfill.ts';
 import { fixedControls } from '../../shared/backfill/controls.ts';
 import { silentProgress } from '../../shared/backfill/progress.ts';
-import { differingFields, parseProfileData } from '../../shared/schema-mapping.ts';
+import { mapping } from '../../shared/schema-mapping.ts';
 import { verifyResults } from '../../shared/verify/results.ts';
 import { runVerify } from '../../shared/verify/verify.ts';
 import { databaseTargets, unique } from '../support/databases.ts';
@@ -80,8 +80,8 @@ describe.each(targets)('verify on $name', (target) => {
     const { sample } = await runVerify(database.db, { mode: 'dual', sampleSize: 100, owner: 'test' });
 
     for (const row of rows) {
-      const profile = parseProfileData(row.profile_data);
-      const byCode = row.profile_data === null ? 'missing' : profile === null ? 'invalid' : differingFields(profile, row).length > 0 ? 'different' : 'clean';
+      const profile = mapping.readNew(row.profile_data);
+      const byCode = row.profile_data === null ? 'missing' : profile === null ? 'invalid' : mapping.differingFields(profile, mapping.fieldsOf(row)!).length > 0 ? 'different' : 'clean';
       expect(sample.find((s) => s.id === Number(row.id))?.reason ?? 'clean', `row ${JSON.stringify(row)}`).toBe(byCode);
     }
   });

@@ -17,9 +17,6 @@ import type { ReplicationDialect } from './dialect.ts';
 import { mariadbReplication } from './mariadb.ts';
 import { mysqlReplication } from './mysql.ts';
 
-export const CONSISTENCY_TOKEN_HEADER = 'X-Consistency-Token';
-/** Which server answered a read: replica or primary (only when a replica is configured). */
-export const READ_FROM_HEADER = 'X-Read-From';
 export const DEFAULT_REPLICA_WAIT_MS = 250;
 const REPLICA_SKIP_MS = 1000;
 

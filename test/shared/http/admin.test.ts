@@ -59,7 +59,7 @@ describe.each(targets)('admin API on $name', (target) => {
     const send = (app: InProcessApp, headers: Record<string, string>) => {
       const req = method === 'GET' ? request(app.app).get('/admin/flags') : request(app.app).put('/admin/flags');
       req.set(headers);
-      return method === 'GET' ? req : req.send({ 'shadow-compare': true });
+      return method === 'GET' ? req : req.send({ 'dual-read': true });
     };
 
     it.skipIf(target.skip)(`When ${method} /admin/flags has no token, then 401 and nothing changes`, async () => {
@@ -100,8 +100,8 @@ describe.each(targets)('admin API on $name', (target) => {
     { label: 'a percentage over 100', body: { 'read-new-percent': 101 }, flag: 'read-new-percent' },
     { label: 'a negative percentage', body: { 'read-new-percent': -1 }, flag: 'read-new-percent' },
     { label: 'a percentage given as a string', body: { 'read-new-percent': '50' }, flag: 'read-new-percent' },
-    { label: 'a boolean given as a number', body: { 'shadow-compare': 1 }, flag: 'shadow-compare' },
-    { label: 'a valid flag next to a bad one', body: { 'read-new-percent': 5, 'shadow-compare': 'yes' }, flag: 'shadow-compare' },
+    { label: 'a boolean given as a number', body: { 'dual-read': 1 }, flag: 'dual-read' },
+    { label: 'a valid flag next to a bad one', body: { 'read-new-percent': 5, 'dual-read': 'yes' }, flag: 'dual-read' },
   ];
   for (const { label, body, flag } of refusals) {
     it.skipIf(target.skip)(`When PUT /admin/flags has ${label}, then 400 naming ${flag} and nothing changes`, async () => {

@@ -1,16 +1,16 @@
-// An instance listens before its app is built (with PORT=0 the port names the instance), so a request can
-// arrive in between: a health poll started with the process, or a balancer probing the slot. It must wait for
-// the app and be answered, never crash the process (found by the workshop guide's `until curl ... /healthz`).
-// The window is short (the flags' first load): the client polls every few milliseconds from the moment the
-// process starts, so the first connection the server accepts lands in it, or right after it.
-import { spawn } from 'node:child_process';
+// An instance's public port accepts connections only once the instance is ready (registered, flags loaded:
+// docs/fences.md), so a client polling from the moment the process starts (the workshop guide's
+// `until curl ... /healthz`, a balancer probing the slot) sees "connection refused" until then and a 200 on
+// the first connection accepted, never a reset or a crash. The client polls every few milliseconds from the
+// moment the process starts, so the first connection the server accepts is the earliest one it could.
 import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../../../load/balancer/ports.ts';
+import { freePort } from '../../../load/infra/balancer/ports.ts';
 import { databaseTargets } from '../../support/databases.ts';
 import type { TestDatabase } from '../../support/databases.ts';
+import { spawnTsx } from '../../support/scripts.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const targets = await databaseTargets();
@@ -41,10 +41,9 @@ describe.each(targets)('start-up on $name', (target) => {
     database = await target.create();
     const port = await freePort();
     let output = '';
-    child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'app-v2/server.ts')], {
+    child = spawnTsx('app-v2/server.ts', [], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATABASE_URL: database.url, PORT: String(port), LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -1,0 +1,51 @@
+// How a comparison becomes a figure: the per-round paired ratio of one measure (throughput, p99, CPU per answered
+// request), its median, spread and verdict against the goal (report.ts judges), and the baseline and candidate as
+// a reader sees them. Every HTTP part builds its rows with these.
+import { medianOf, pairedRatio } from './compare.ts';
+import type { LoadRun } from './http-load.ts';
+import { judged } from './report.ts';
+import type { Figure, Goal } from './report.ts';
+
+export const fmt = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : '-');
+export const mb = (value: number | null) => (value === null ? 'not readable (/proc)' : `${value.toFixed(0)} MB`);
+export const atLeast = (value: number): Goal => ({ atLeast: value, unit: 'x' });
+export const atMost = (value: number): Goal => ({ atMost: value, unit: 'x' });
+export const rounded = (values: number[]) => values.map((r) => Number(r.toFixed(3)));
+
+/** Which two contenders of a comparison, and how the table names them. */
+export interface Pair {
+  runs: Record<string, LoadRun[]>;
+  contenders: [baseline: string, candidate: string];
+  labels: [baseline: string, candidate: string];
+}
+
+/** A paired ratio per round (candidate/baseline of `pick`), its median, spread and verdict. */
+function pairedFigure(key: string, figure: string, { runs, contenders: [baseline, candidate], labels }: Pair, pick: (run: LoadRun) => number, show: (value: number) => string, goal: Goal | null): Figure {
+  const ratio = pairedRatio(runs[baseline]!, runs[candidate]!, pick);
+  return {
+    key,
+    figure,
+    baseline: `${labels[0]} ${show(medianOf(runs[baseline]!, pick))}`,
+    candidate: `${labels[1]} ${show(medianOf(runs[candidate]!, pick))}`,
+    ratio: Number.isFinite(ratio.median) ? ratio.median : null,
+    ...judged(ratio.perRound, goal),
+    detail: { perRound: rounded(ratio.perRound) },
+  };
+}
+
+export function throughputFigure(key: string, figure: string, pair: Pair, goal: number | null): Figure {
+  return pairedFigure(key, figure, pair, (run) => run.rps, (v) => `${fmt(v)} req/s`, goal === null ? null : atLeast(goal));
+}
+
+export function p99Figure(key: string, figure: string, pair: Pair, goal: number | null): Figure {
+  return pairedFigure(key, figure, pair, (run) => run.p99, (v) => `p99 ${fmt(v, 1)} ms`, goal === null ? null : atMost(goal));
+}
+
+/**
+ * CPU time of the serving processes per answered request, candidate vs baseline: what the code costs, whatever
+ * else the machine runs. The goal is the throughput goal's counterpart (>= 0.95x -> <= 1.05x). A run without a
+ * CPU reading (no /proc) is NaN: the figure is unmeasured, so inconclusive.
+ */
+export function cpuFigure(key: string, figure: string, pair: Pair, goal: number | null): Figure {
+  return pairedFigure(key, figure, pair, (run) => run.cpuMsPerRequest ?? Number.NaN, (v) => `${fmt(v, 3)} ms/req`, goal === null ? null : atMost(goal));
+}

@@ -1,0 +1,70 @@
+// make bench, part `memory`: peak resident memory of one v2 under the GET/PUT mix, compiled once with
+// tsconfig.build.json and run with plain `node` (as the container image runs it), with V8's default heap and with
+// a heap cap. Goal: <= 120 MB in every round (each round's own peak is judged); no compiled build or no /proc:
+// inconclusive, never a silent pass.
+import { alternate } from '../compare.ts';
+import type { BenchPart, HttpContext } from '../context.ts';
+import { httpPlan, loadOn } from '../context.ts';
+import { mb, rounded, throughputFigure } from '../figures.ts';
+import { sampleResidentMemory } from '../http-load.ts';
+import type { LoadRun } from '../http-load.ts';
+import { judged } from '../report.ts';
+
+// V8 grows its heap lazily under allocation pressure: the live set of an instance is ~30 MB, the rest is garbage
+// not yet collected. These caps make it collect sooner (measured here: ~99 MB peak instead of ~145).
+export const HEAP_CAP = ['--max-old-space-size=48', '--max-semi-space-size=2'];
+
+export const memoryPart: BenchPart<HttpContext> = {
+  name: 'memory',
+  what: () => `resident memory of one v2 under GET/PUT load: compiled (as the image runs it), default V8 heap vs ${HEAP_CAP.join(' ')}`,
+  plannedSeconds: (options) => httpPlan(options, 2) + 30,
+  async measure(context) {
+    const { fixture, writeIds, slowV2, options, log } = context;
+    const built = await context.compiled();
+    let runs: Record<string, LoadRun[]> = { plain: [], capped: [] };
+    const peaks: { compiledPeakMb: number | null; compiledCappedPeakMb: number | null } = { compiledPeakMb: null, compiledCappedPeakMb: null };
+    if ('dist' in built) {
+      const [plain, capped] = await Promise.all([
+        fixture.start('v2', slowV2, { dist: built.dist, nodeArgs: [] }),
+        fixture.start('v2', slowV2, { dist: built.dist, nodeArgs: HEAP_CAP }),
+      ]);
+      const plainMemory = sampleResidentMemory([plain.pid]);
+      const cappedMemory = sampleResidentMemory([capped.pid]);
+      runs = await alternate(
+        'memory',
+        [
+          { name: 'plain', measure: loadOn(context, plain, 'mix', writeIds) },
+          { name: 'capped', measure: loadOn(context, capped, 'mix', writeIds) },
+        ],
+        { repeat: options.repeat, seconds: options.seconds, log },
+      );
+      peaks.compiledPeakMb = plainMemory.stop();
+      peaks.compiledCappedPeakMb = cappedMemory.stop();
+      await Promise.all([plain.stop(), capped.stop()]);
+    }
+    context.raw.memory = { heapCap: HEAP_CAP, runs, ...peaks, ...('skipped' in built ? { skipped: built.skipped } : {}) };
+    // Judged on each round's peak (unmeasured rounds, or no build at all: inconclusive, never a silent pass).
+    const plainPeaks = runs.plain!.map((r) => r.peakRssMb ?? Number.NaN);
+    return [
+      {
+        key: 'rssMb',
+        figure: 'resident memory, peak, of one v2 under GET/PUT load: compiled JS, plain `node` (as the image runs it)',
+        baseline: '-',
+        candidate: mb(peaks.compiledPeakMb),
+        ratio: peaks.compiledPeakMb,
+        ...judged(plainPeaks, { atMost: 120, unit: ' MB' }),
+        detail: { perRoundPeakMb: rounded(plainPeaks), wholeRunPeakMb: peaks.compiledPeakMb },
+      },
+      ...('dist' in built
+        ? [
+            throughputFigure(
+              'rssCappedVsPlain',
+              `the same with \`${HEAP_CAP.join(' ')}\`: throughput vs plain (peak ${mb(peaks.compiledCappedPeakMb)})`,
+              { runs, contenders: ['plain', 'capped'], labels: ['plain', 'capped'] },
+              null,
+            ),
+          ]
+        : []),
+    ];
+  },
+};

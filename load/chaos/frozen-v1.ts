@@ -1,0 +1,138 @@
+// Fault: a v1 paused by the scheduler (SIGSTOP: a frozen container, a paused VM) in read-shift, while the
+// operator takes the rollout to live without it (the registry stopped counting it, so the live gate passes),
+// then resumed (SIGCONT) with the load still on. Before the fences this v1 answered the requests that waited for
+// it, acknowledged writes v2 no longer read, and no alarm fired (issue #15, finding 2).
+// Promises (docs/fences.md):
+// - On resume it serves nothing: its lease ran out while it was frozen, so the requests that waited for it are
+//   refused before they reach the database (a GET or PUT closed unanswered, which nginx re-sends to a v2; a
+//   POST answered 503 lease_lost), and its port closes.
+// - Its next heartbeat raises the alarm (`rollout status`: a v1 seen after live), and the stage guard stops it:
+//   exit 3 with the guard line.
+// - The alarm's recovery (rollback to read-shift, backfill, verify, advance) ends in a clean live: no alarm.
+// - The budget: the requests in flight at the freeze and those the balancer handed the frozen v1 until it
+//   resumed may fail (nginx cannot tell a frozen process from a slow one: each such request waits, at most one
+//   per load connection at a time); none invoked after the SIGCONT. 0 anomalies, 0 lost acknowledged writes.
+import { migrateUp } from '../../shared/migrations/runner.ts';
+import { ALIVE_HEARTBEATS } from '../../shared/registry/instances.ts';
+import { STAGE_GUARD_EXIT_CODE } from '../../shared/rollout/stage-guard.ts';
+import { rolloutStatus } from '../../shared/rollout/status.ts';
+import { transition } from '../../shared/rollout/transitions.ts';
+import { waitFor } from '../infra/instance-process.ts';
+import { ChaosRun, guarded } from './harness.ts';
+import type { ChaosOptions, Scenario } from './harness.ts';
+
+const FROZEN_SLOT = 'v1-a';
+const HEARTBEAT_MS = 1000;
+const LEASE_MS = ALIVE_HEARTBEATS * HEARTBEAT_MS;
+const ACTOR = 'chaos frozen-v1';
+
+const repair = (run: ChaosRun) => run.backfillThenVerify(ACTOR);
+
+export const frozenV1: Scenario = {
+  name: 'frozen-v1',
+  proves: 'a v1 frozen (SIGSTOP) across the live gate and resumed serves nothing, raises the alarm and exits 3; the alarm\'s recovery ends clean; no request invoked after the resume fails, 0 anomalies',
+  async run(options: ChaosOptions) {
+    const run = await ChaosRun.setup('frozen-v1', options, {
+      layout: [
+        { name: FROZEN_SLOT, version: 'v1' },
+        { name: 'v2-a', version: 'v2' },
+        { name: 'v2-b', version: 'v2' },
+      ],
+      env: { HEARTBEAT_MS: String(HEARTBEAT_MS), FLAG_POLL_MS: '100' },
+    });
+    const dwellMs = options.short ? 1500 : 6000;
+    try {
+      return await guarded(
+      run,
+      { failedRequests: 0, rule: 'requests in flight at the freeze or handed to the frozen v1' },
+      async () => {
+        await migrateUp(run.db);
+        await Promise.all(run.fleet.slots.map((slot) => run.start(slot.name)));
+        const frozen = run.fleet.slot(FROZEN_SLOT).instance!;
+        await run.startBalancer();
+        run.step = 'dual-write';
+        run.startLoad();
+        await run.servedBy(FROZEN_SLOT);
+        await run.dwell(dwellMs);
+
+        run.step = 'read-shift';
+        await repair(run);
+        const shift = await transition(run.db, 'advance', { actor: ACTOR, waitTimeoutMs: 30_000, percent: 100 });
+        run.expect(shift.outcome === 'completed' && shift.to.label === 'read-shift 100%', `advance to read-shift 100%: ${JSON.stringify(shift)}`);
+        await run.servedBy(FROZEN_SLOT);
+        await run.dwell(dwellMs);
+        await run.snapshot('read-shift', true);
+
+        run.step = 'frozen';
+        const pendingAtFreeze = run.recorder.pending().length;
+        const freezeAt = run.recorder.now();
+        process.kill(frozen.pid, 'SIGSTOP');
+        const goneAt = await waitFor(async () => ((await run.registry.list({ recent: 0 })).alive.some((row) => row.instanceId === FROZEN_SLOT) ? undefined : true), {
+          timeoutMs: LEASE_MS + 10_000,
+          intervalMs: 50,
+          what: `the registry to drop the frozen ${FROZEN_SLOT}`,
+        }).then(() => run.recorder.now());
+        // The live gate wants a clean verify that started after the last v1 was seen: the frozen one's last writes included.
+        const verify = await repair(run);
+        const live = await transition(run.db, 'advance', { actor: ACTOR, waitTimeoutMs: 30_000 });
+        run.log(`${FROZEN_SLOT} frozen; the registry dropped it after ${Math.round(goneAt - freezeAt)} ms; verify ${verify.drift} drift; advance: ${live.outcome}${live.outcome === 'completed' ? ` to ${live.to.label}` : ''}`);
+        run.expect(live.outcome === 'completed' && live.to.label === 'live', `advance to live while ${FROZEN_SLOT} is frozen: ${JSON.stringify(live)}`);
+
+        run.step = 'resumed';
+        const contAt = run.recorder.now();
+        const handedWhileFrozen = pendingAtFreeze + run.recorder.ops.filter((op) => op.invokeAt >= freezeAt && op.invokeAt < contAt).length;
+        process.kill(frozen.pid, 'SIGCONT');
+        const exit = await Promise.race([frozen.exited, waitFor(() => undefined, { timeoutMs: 20_000, what: 'never' }).catch(() => null)]);
+        const exitAt = run.recorder.now();
+        const lines = frozen.output().split('\n').filter((line) => line.startsWith('v1 cannot serve stage'));
+        run.log(`${FROZEN_SLOT} resumed after ${Math.round(contAt - freezeAt)} ms frozen: ${exit ? `exit ${exit.code}` : 'still running 20 s later'}${lines[0] ? `: ${lines[0]}` : ''}`);
+        run.expect(exit?.code === STAGE_GUARD_EXIT_CODE, `the resumed ${FROZEN_SLOT} did not exit ${STAGE_GUARD_EXIT_CODE} (${JSON.stringify(exit)})`);
+        run.expect(lines.some((line) => line.startsWith('v1 cannot serve stage live ') && line.includes('npm run rollout -- rollback')), `the resumed ${FROZEN_SLOT} did not print the guard line`);
+        const servedAfterResume = run.recorder.ops.filter((op) => op.instance === FROZEN_SLOT && op.outcome === 'ok' && op.invokeAt >= freezeAt);
+        run.expect(servedAfterResume.length === 0, `${FROZEN_SLOT} answered ${servedAfterResume.length} requests invoked after it froze (e.g. ${JSON.stringify(servedAfterResume.slice(0, 3).map((op) => ({ f: op.f, step: op.step })))})`);
+
+        const alarmed = await rolloutStatus(run.db);
+        run.log(`rollout status after the resume: ${alarmed.stage.label}; ${alarmed.alarms.length} alarm(s)${alarmed.alarms[0] ? `: ${alarmed.alarms[0].slice(0, 120)}...` : ''}`);
+        run.expect(alarmed.alarms.some((line) => line.includes(`v1 instance ${FROZEN_SLOT} `)), `no alarm names ${FROZEN_SLOT} after it heartbeated in live`);
+        await run.dwell(dwellMs);
+        await run.snapshot('resumed', false);
+
+        run.step = 'recovery';
+        // The alarm's recovery: roll back to read-shift, backfill, verify, advance again.
+        const back = await transition(run.db, 'rollback', { actor: ACTOR, waitTimeoutMs: 30_000 });
+        run.expect(back.outcome === 'completed' && back.to.label === 'read-shift 100%', `rollback to read-shift: ${JSON.stringify(back)}`);
+        const recoveryVerify = await repair(run);
+        const again = await transition(run.db, 'advance', { actor: ACTOR, waitTimeoutMs: 30_000 });
+        run.expect(again.outcome === 'completed' && again.to.label === 'live', `advance to live again: ${JSON.stringify(again)}`);
+        await run.dwell(dwellMs);
+        const status = await rolloutStatus(run.db);
+        run.log(`recovery: rollback ${back.outcome}, verify ${recoveryVerify.drift} drift, advance ${again.outcome}; rollout ${status.stage.label}, ${status.alarms.length} alarm(s)`);
+        run.expect(status.stage.name === 'live' && status.alarms.length === 0, `the rollout is not clean: ${status.stage.label}, ${status.alarms.join(' ')}`);
+
+        const failed = run.recorder.ops.filter((op) => op.outcome !== 'ok' && !run.recorder.pending().includes(op));
+        const failedAfter = failed.filter((op) => op.invokeAt >= contAt);
+        run.log(`${failed.length} failed requests, ${failedAfter.length} of them invoked after the SIGCONT`);
+        run.expect(failedAfter.length === 0, `${failedAfter.length} requests invoked after the SIGCONT failed (e.g. ${JSON.stringify(failedAfter.slice(0, 3).map((op) => ({ f: op.f, status: op.status, error: op.error, instance: op.instance, msAfterCont: Math.round(op.invokeAt - contAt) })))})`);
+        await run.snapshot('recovered', false);
+        run.facts.frozenMs = Math.round(contAt - freezeAt);
+        run.facts.registryGoneAfterMs = Math.round(goneAt - freezeAt);
+        run.facts.exit = exit;
+        run.facts.exitAfterResumeMs = Math.round(exitAt - contAt);
+        run.facts.alarms = alarmed.alarms.length;
+        run.facts.servedAfterFreeze = servedAfterResume.length;
+        run.facts.handedWhileFrozen = handedWhileFrozen;
+        run.facts.failedAfterResume = failedAfter.length;
+        run.facts.failed = failed.map((op) => ({ f: op.f, status: op.status ?? null, error: op.error ?? null, instance: op.instance ?? null, msAfterFreeze: Math.round(op.invokeAt - freezeAt) }));
+        run.facts.finalStage = status.stage.label;
+        run.facts.finalAlarms = status.alarms.length;
+        return { failedRequests: handedWhileFrozen, rule: `the ${handedWhileFrozen} requests in flight at the freeze or invoked while ${FROZEN_SLOT} was frozen (any instance; only those handed to it can fail); none after the SIGCONT` };
+      },
+      { v1MayBeAlive: true },
+    );
+    } finally {
+      // Aborted while frozen: a stopped process would not act on the teardown's SIGTERM.
+      const child = run.fleet.slot(FROZEN_SLOT).instance?.child;
+      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGCONT');
+    }
+  },
+};

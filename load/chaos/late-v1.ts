@@ -1,0 +1,87 @@
+// Fault: a v1 deployed by mistake after reads moved (a stale image, a rollback of the wrong service): started
+// once the rollout is in live, and again in new-only, into a slot the balancer already lists. Promise: the
+// stage guard refuses it each time (one line naming the stage and the way back, exit 3) before it registers or
+// takes a connection, so the rollout stays clean: no registry row, no alarm, no request failed because of it
+// (nginx passes over the refused slot), 0 anomalies. See docs/fences.md. The only failures allowed are the
+// v2s' own clean lease refusals (503 lease_lost, answered before the database), which a starved machine can
+// cause: on a 2-core machine at load 20, a v2 missed its 3 s lease for a moment and refused 3 requests.
+import { migrateUp } from '../../shared/migrations/runner.ts';
+import { STAGE_GUARD_EXIT_CODE } from '../../shared/rollout/stage-guard.ts';
+import { rolloutStatus } from '../../shared/rollout/status.ts';
+import { transition } from '../../shared/rollout/transitions.ts';
+import { ChaosRun, guarded } from './harness.ts';
+import type { ChaosOptions, Scenario } from './harness.ts';
+
+const LATE_SLOT = 'v1-late';
+
+/** Starts the late v1 in its slot; resolves with its exit code and output when it refuses, or null if it listened. */
+async function startLate(run: ChaosRun): Promise<{ code: number | null; output: string } | null> {
+  try {
+    await run.start(LATE_SLOT);
+    return null;
+  } catch (err) {
+    const match = /exited with (\d+|null) before listening:\n([\s\S]*)$/.exec((err as Error).message);
+    if (!match) throw err;
+    return { code: match[1] === 'null' ? null : Number(match[1]), output: match[2]!.trim() };
+  }
+}
+
+export const lateV1: Scenario = {
+  name: 'late-v1',
+  proves: 'a v1 started after live, and after new-only, refuses with exit 3 before it registers: no alarm, 0 failed requests, 0 anomalies',
+  async run(options: ChaosOptions) {
+    const run = await ChaosRun.setup('late-v1', options, {
+      layout: [
+        { name: 'v2-a', version: 'v2' },
+        { name: 'v2-b', version: 'v2' },
+        { name: LATE_SLOT, version: 'v1' },
+      ],
+    });
+    const dwellMs = options.short ? 1000 : 5000;
+    return guarded(run, { failedRequests: 0, rule: 'a refused instance never takes a connection' }, async () => {
+      const failures = () => run.recorder.ops.filter((op) => op.outcome !== 'ok' && !run.recorder.pending().includes(op));
+      const leaseRefusal = (op: { status?: number; error?: string }) => op.status === 503 && op.error === 'lease_lost';
+      await migrateUp(run.db);
+      await Promise.all([run.start('v2-a'), run.start('v2-b')]);
+      await run.startBalancer();
+      run.step = 'dual-write';
+      run.startLoad();
+      await run.servedBy('v2-a');
+      await run.dwell(dwellMs);
+
+      run.step = 'to-live';
+      await run.backfillThenVerify('chaos late-v1');
+      const steps = [{ percent: 100 }, {}, {}];
+      const refusals: Record<string, unknown> = {};
+      for (const [i, stage] of (['read-shift 100%', 'live', 'new-only'] as const).entries()) {
+        const result = await transition(run.db, 'advance', { actor: 'chaos late-v1', waitTimeoutMs: 30_000, ...steps[i] });
+        run.expect(result.outcome === 'completed' && result.to.label === stage, `advance to ${stage}: ${JSON.stringify(result)}`);
+        if (stage === 'read-shift 100%') continue;
+        run.step = `v1-in-${stage}`;
+        const refused = await startLate(run);
+        refusals[stage] = refused;
+        run.log(`v1 started in ${stage}: ${refused ? `exit ${refused.code}: ${refused.output}` : 'it listened'}`);
+        run.expect(refused?.code === STAGE_GUARD_EXIT_CODE, `the v1 started in ${stage} did not exit ${STAGE_GUARD_EXIT_CODE} (${refused ? `exit ${refused.code}` : 'it listened'})`);
+        run.expect(refused !== null && refused.output.startsWith(`v1 cannot serve stage ${stage} `) && refused.output.includes('npm run rollout -- rollback'), `the v1 started in ${stage} did not print the guard line: ${refused?.output}`);
+        await run.dwell(dwellMs);
+        await run.snapshot(`v1-in-${stage}`, false);
+      }
+
+      const status = await rolloutStatus(run.db);
+      const lateRows = (await run.registry.list({ recent: 100 })).gone.filter((row) => row.instanceId === LATE_SLOT);
+      run.log(`rollout status: ${status.stage.label}, alarms: ${status.alarms.length}; registry rows for ${LATE_SLOT}: ${lateRows.length}`);
+      run.expect(status.stage.name === 'new-only', `the rollout is at ${status.stage.label}, not new-only`);
+      run.expect(status.alarms.length === 0, `alarms raised: ${status.alarms.join(' ')}`);
+      run.expect(lateRows.length === 0, `${LATE_SLOT} registered ${lateRows.length} times`);
+      const failed = failures();
+      const other = failed.filter((op) => !leaseRefusal(op));
+      run.log(`${failed.length} failed requests: ${failed.length - other.length} clean lease refusals (503 lease_lost), ${other.length} other`);
+      run.expect(other.length === 0, `${other.length} requests failed other than by a clean lease refusal (e.g. ${JSON.stringify(other.slice(0, 3).map((op) => ({ status: op.status, error: op.error })))})`);
+      run.facts.leaseRefusals = failed.length - other.length;
+      run.facts.refusals = refusals;
+      run.facts.finalStage = status.stage.label;
+      run.facts.alarms = status.alarms.length;
+      return { failedRequests: failed.length - other.length, rule: 'none caused by the late v1; only the v2s\' own clean lease refusals (503 lease_lost) on a starved machine' };
+    });
+  },
+};

@@ -1,0 +1,311 @@
+// Anomalies as they happen, for the live dashboard and the report's timeline. check() over the whole history
+// costs ~400 ms at 30k operations on this machine (and blocks the event loop the load generator runs in), so it
+// cannot run every second, and neither can check() over every touched user's whole history: that too grows with
+// the history, and slowed the load it watches (p99 drifting up through a demo run). Each look judges, per user,
+// only a window of operations whose size does not depend on the history's length; the last look (finish) judges
+// the whole history once, with the final read and the snapshots, so the report's verdict and timeline are check()'s.
+//
+// The window (linearizable mode). register.ts: a history is linearizable iff no read is garbage and no two value
+// clusters (a write and the reads that returned its value) precede each other, where X precedes Y when some member
+// of X finishes before some member of Y starts. A look adds or completes operations, so every pair that
+// contradicts now but did not at the last look has a touched cluster T (one with a member invoked or answered
+// since) and another U with T preceding U: some member of U started after minFinish(T). So the window is every
+// touched cluster plus every cluster with a member invoked after the earliest minFinish of the touched ones (with
+// all of their members): it holds both clusters of every new contradicting pair, and check() of a sub-history
+// flags a read for every pair in it (and only for real pairs: a pair in the window is a pair in the history). A
+// garbage read is judged with its own (touched) cluster. Pairs that contradicted at an earlier look were reported
+// then, and a finding is never withdrawn before the last look. So nothing is missed; which read of a pair a look
+// blames may differ from check()'s choice over the whole history, and the last look settles it.
+// In a correct run a touched cluster's value was in effect moments ago, so the window is the last moments of the
+// user's history: constant work per operation (test/observability/live-checker.test.ts counts it at 1k and 100k
+// operations). A read of the value before the load (minFinish -Infinity), a stale read far back, or session mode
+// (whose violations are cycles through any number of clusters, sessions.ts) judges the user's whole history.
+//
+// Bounded (keepPerUser, the sandbox: a whole workshop under load): a user's oldest operations are forgotten at a
+// clean cut, where every operation before it had ended before any after it began and the value in effect is
+// certain (the last effective write began after every earlier one had ended); that value becomes the user's
+// initial value, what the kept operations are judged against. Anomalies already found stay. What is lost: a read of
+// a value older than the cut is reported as garbage (a value the kept history never wrote), not as stale.
+import { ANOMALY_KINDS, check } from '../proof/checker/index.ts';
+import type { AnomalyExample, AnomalyKind, Snapshot, Verdict } from '../proof/checker/index.ts';
+import { EXAMPLES_PER_KIND } from '../proof/checker/types.ts';
+import { ABSENT, valueKey } from '../proof/checker/values.ts';
+import type { FinalRead, HistoryRecorder, Op, UserValue } from '../proof/history.ts';
+import type { TimedAnomaly } from './report/report.ts';
+
+
+/** One value's cluster: its write and the reads that returned it (register.ts), with the earliest finish among them. */
+interface Cluster {
+  members: Set<Op>;
+  minFinish: number;
+}
+
+interface UserHistory {
+  /** Every operation of the user (since the last cut, with keepPerUser), in invocation order. */
+  ops: Op[];
+  clusters: Map<string, Cluster>;
+  /** Clusters with a member invoked or answered since the last look. */
+  touched: Set<string>;
+}
+
+/** The clusters an operation is a member of, as check() counts members: an answered read, an effective write, a PUT answered 404 (a read of "absent"). */
+function clusterKeys(op: Op): string[] {
+  if (op.f === 'read') return op.outcome === 'ok' && op.completeAt !== null ? [valueKey(op.value)] : [];
+  const keys = op.value && op.outcome !== 'fail' ? [valueKey(op.value)] : [];
+  if (op.outcome === 'fail' && op.f === 'write' && op.status === 404 && op.completeAt !== null) keys.push(ABSENT);
+  return keys;
+}
+
+/** When a member finished; a write of unknown outcome (or still pending) never did. */
+function finishOf(op: Op): number {
+  if (op.completeAt === null) return Infinity;
+  return op.f === 'read' || op.outcome === 'ok' || op.status === 404 ? op.completeAt : Infinity;
+}
+
+const BATCH_USERS = 400;
+
+export class LiveChecker {
+  private readonly users = new Map<number, UserHistory>();
+  /** Per user, every anomaly found so far, by kind and anomalous operation. */
+  private readonly findings = new Map<number, Map<string, AnomalyExample>>();
+  private readonly undecided = new Set<Op>();
+  private readonly unassigned = new Set<Op>();
+  private readonly dirty = new Set<number>();
+  private readonly initial = new Map<number, UserValue>();
+  private indexed = 0;
+  private initialSeen = 0;
+  /** Duration of the last update(), for the dashboard (and to see the cost stays small). */
+  lastMs = 0;
+  /** Operations handed to check() by the last update(): the work of a look, independent of the machine's speed. */
+  lastOpsJudged = 0;
+
+  constructor(
+    /** `dropped`: operations that left the front of `ops` (HistoryRecorder's keepOps). */
+    private readonly recorder: Pick<HistoryRecorder, 'ops' | 'initial' | 'pending'> & { dropped?: number },
+    private readonly consistency?: 'session',
+    /** Keep about this many of each user's most recent operations (the header says how); default all. */
+    private readonly keepPerUser = Infinity,
+  ) {}
+
+  /** Operations held now, over every user (bounded by keepPerUser). */
+  heldOps(): number {
+    let held = 0;
+    for (const user of this.users.values()) held += user.ops.length;
+    return held;
+  }
+
+  /** Judges the window of every user touched since the last call. */
+  update(): void {
+    const started = performance.now();
+    this.lastOpsJudged = 0;
+    this.collect();
+    const users = [...this.dirty];
+    this.dirty.clear();
+    const windows = new Map(users.map((userId) => [userId, this.window(userId)]));
+    for (let i = 0; i < users.length; i += BATCH_USERS) {
+      const batch = users.slice(i, i + BATCH_USERS);
+      this.recordExamples(this.judge(batch, batch.flatMap((userId) => windows.get(userId)!)));
+    }
+    for (const userId of users) {
+      const user = this.users.get(userId);
+      if (user && user.ops.length > this.keepPerUser * 1.5) this.forgetOldest(userId, user);
+    }
+    this.lastMs = performance.now() - started;
+  }
+
+  /**
+   * Judges every user's whole history once more, with the final read and the snapshots (what only the end can
+   * show: lost writes, new ahead of old, phantom rows): the findings become exactly check()'s.
+   */
+  finish({ final, snapshots }: { final: FinalRead[]; snapshots: Snapshot[] }): void {
+    this.lastOpsJudged = 0;
+    this.collect();
+    this.dirty.clear();
+    this.findings.clear();
+    const users = [...new Set([...this.users.keys(), ...this.initial.keys()])];
+    for (let i = 0; i < users.length; i += BATCH_USERS) {
+      const batch = users.slice(i, i + BATCH_USERS);
+      const inBatch = new Set(batch);
+      const ops = batch.flatMap((userId) => this.users.get(userId)?.ops ?? []);
+      this.recordExamples(
+        this.judge(batch, ops, {
+          final: final.filter((read) => inBatch.has(read.userId)),
+          snapshots: snapshots.map((snapshot) => ({ ...snapshot, rows: snapshot.rows.filter((row) => inBatch.has(row.id)) })),
+        }),
+      );
+    }
+    this.judgeOrphanRows(final, snapshots);
+  }
+
+  private known(id: number): boolean {
+    return this.users.has(id) || this.initial.has(id);
+  }
+
+  /**
+   * Rows no answered operation names: a create that never got its answer (a crash mid-request) may have made
+   * one, half-made, and a row nothing explains is a phantom. check() attributes such a row to the unanswered
+   * create that wrote its value; judged together.
+   */
+  private judgeOrphanRows(final: FinalRead[], snapshots: Snapshot[]): void {
+    const orphanFinal = final.filter((read) => !this.known(read.userId));
+    const orphans = snapshots.map((snapshot) => ({ ...snapshot, rows: snapshot.rows.filter((row) => !this.known(row.id)) }));
+    if (orphanFinal.length === 0 && orphans.every((snapshot) => snapshot.rows.length === 0)) return;
+    const verdict = check({ ops: [...this.unassigned], final: orphanFinal, snapshots: orphans, ...(this.consistency ? { consistency: this.consistency } : {}) }, { examplesPerKind: Infinity });
+    this.recordExamples(verdict);
+  }
+
+  byKind(): Record<AnomalyKind, number> {
+    const counts = Object.fromEntries(ANOMALY_KINDS.map((kind) => [kind, 0])) as Record<AnomalyKind, number>;
+    for (const user of this.findings.values()) for (const example of user.values()) counts[example.kind]++;
+    return counts;
+  }
+
+  /** Every anomaly found (at most EXAMPLES_PER_KIND per user and kind, the first ones), oldest first. */
+  timeline(): TimedAnomaly[] {
+    const all: TimedAnomaly[] = [];
+    for (const user of this.findings.values()) {
+      const timed = [...user.values()].map((example) => {
+        const anomalous = example.ops[0];
+        return { kind: example.kind, at: anomalous?.completeAt ?? anomalous?.invokeAt ?? 0, step: example.step, userId: example.userId, message: example.message };
+      });
+      const listed = Object.fromEntries(ANOMALY_KINDS.map((kind) => [kind, 0])) as Record<AnomalyKind, number>;
+      for (const anomaly of timed.sort((a, b) => a.at - b.at)) if (listed[anomaly.kind]++ < EXAMPLES_PER_KIND) all.push(anomaly);
+    }
+    return all.sort((a, b) => a.at - b.at);
+  }
+
+  private collect(): void {
+    const { ops, initial } = this.recorder;
+    for (; this.initialSeen < initial.length; this.initialSeen++) this.initial.set(initial[this.initialSeen]!.userId, initial[this.initialSeen]!.value);
+    const dropped = this.recorder.dropped ?? 0;
+    // Operations that left the recorder's ring before a look are not judged live (a ring far larger than a
+    // second of load never lets that happen).
+    this.indexed = Math.max(this.indexed, dropped);
+    for (; this.indexed < dropped + ops.length; this.indexed++) {
+      const op = ops[this.indexed - dropped]!;
+      this.undecided.add(op);
+      this.assign(op);
+    }
+    const pending = new Set(this.recorder.pending().map((op) => op.id));
+    for (const op of this.undecided) {
+      if (pending.has(op.id)) continue;
+      this.undecided.delete(op);
+      // A create learns its user when it is answered.
+      if (this.unassigned.has(op)) this.assign(op);
+      else if (op.userId !== null) this.place(this.users.get(op.userId)!, op);
+    }
+  }
+
+  private assign(op: Op): void {
+    if (op.userId === null) {
+      this.unassigned.add(op);
+      return;
+    }
+    this.unassigned.delete(op);
+    let user = this.users.get(op.userId);
+    if (!user) {
+      user = { ops: [], clusters: new Map(), touched: new Set() };
+      this.users.set(op.userId, user);
+    }
+    // In invocation order: only a create, assigned when answered, can come in late.
+    let at = user.ops.length;
+    while (at > 0 && user.ops[at - 1]!.invokeAt > op.invokeAt) at--;
+    user.ops.splice(at, 0, op);
+    this.place(user, op);
+    this.dirty.add(op.userId);
+  }
+
+  /** Files an operation (new, or just answered) in its clusters and marks them touched. */
+  private place(user: UserHistory, op: Op): void {
+    this.dirty.add(op.userId!);
+    for (const key of clusterKeys(op)) {
+      let cluster = user.clusters.get(key);
+      if (!cluster) {
+        cluster = { members: new Set(), minFinish: Infinity };
+        user.clusters.set(key, cluster);
+      }
+      cluster.members.add(op);
+      cluster.minFinish = Math.min(cluster.minFinish, finishOf(op));
+      user.touched.add(key);
+    }
+  }
+
+  /** Forgets a user's oldest operations, up to the last clean cut that keeps at least keepPerUser (see the header). */
+  private forgetOldest(userId: number, user: UserHistory): void {
+    const { ops } = user;
+    let ended = -Infinity;
+    let writesEnded = -Infinity;
+    let last: Op | null = null;
+    let certain = true;
+    let cut = 0;
+    let cutValue: Op | null = null;
+    for (let i = 0; i < ops.length - this.keepPerUser; i++) {
+      const op = ops[i]!;
+      // Still pending, or a write that may take effect at any time later: no cut at or after it.
+      if (this.undecided.has(op) || (op.f !== 'read' && op.outcome === 'info')) break;
+      ended = Math.max(ended, op.completeAt ?? Infinity);
+      if (op.f !== 'read' && op.outcome === 'ok') {
+        certain = op.invokeAt > writesEnded;
+        last = op;
+        writesEnded = Math.max(writesEnded, op.completeAt ?? Infinity);
+      }
+      if (certain && ended < ops[i + 1]!.invokeAt) {
+        cut = i + 1;
+        cutValue = last;
+      }
+    }
+    if (cut === 0) return;
+    if (cutValue?.value) this.initial.set(userId, cutValue.value);
+    user.ops = ops.slice(cut);
+    const touched = new Set(user.touched);
+    user.clusters = new Map();
+    user.touched = new Set();
+    for (const op of user.ops) this.place(user, op);
+    user.touched = new Set([...touched].filter((key) => user.clusters.has(key)));
+    // Judged already: placing the kept operations again is no news.
+    this.dirty.delete(userId);
+  }
+
+  /** The operations a look judges for one user (the header says why they suffice). */
+  private window(userId: number): Op[] {
+    const user = this.users.get(userId);
+    if (!user) return [];
+    const initialKey = valueKey(this.initial.get(userId));
+    let since = Infinity;
+    for (const key of user.touched) since = Math.min(since, key === initialKey ? -Infinity : user.clusters.get(key)!.minFinish);
+    const keys = new Set(user.touched);
+    user.touched.clear();
+    // Every operation invoked after `since`: the whole history, without looking at each one.
+    if (this.consistency || since < user.ops[0]!.invokeAt) return user.ops;
+    for (let i = user.ops.length - 1; i >= 0 && user.ops[i]!.invokeAt > since; i--) for (const key of clusterKeys(user.ops[i]!)) keys.add(key);
+    const window = new Set<Op>();
+    for (const key of keys) for (const op of user.clusters.get(key)?.members ?? []) window.add(op);
+    return [...window];
+  }
+
+  private judge(users: number[], ops: Op[], end?: { final: FinalRead[]; snapshots: Snapshot[] }): Verdict {
+    this.lastOpsJudged += ops.length;
+    const initial = users.flatMap((userId) => {
+      const value = this.initial.get(userId);
+      return value ? [{ userId, value }] : [];
+    });
+    return check(
+      { ops: ops.sort((a, b) => a.id - b.id), initial, ...(this.consistency ? { consistency: this.consistency } : {}), ...(end ?? {}) },
+      { examplesPerKind: Infinity },
+    );
+  }
+
+  /** Files each example of a verdict under its user, once per kind and anomalous operation. */
+  private recordExamples(verdict: Verdict): void {
+    for (const kind of ANOMALY_KINDS) {
+      for (const example of verdict.examples[kind]) {
+        let found = this.findings.get(example.userId);
+        if (!found) {
+          found = new Map();
+          this.findings.set(example.userId, found);
+        }
+        found.set(`${kind} ${example.ops[0]?.opId ?? example.message}`, example);
+      }
+    }
+  }
+}

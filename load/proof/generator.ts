@@ -1,0 +1,428 @@
+// The load generator: autocannon drives creates, updates and reads through the balancer while the rollout
+// runs, and every request becomes an operation in the history (every answer checked, none sampled), with the
+// version and instance that served it. Most users belong to one connection; a shared fraction is written by
+// every connection, so that writes to one row race across versions. The hot-key workload (hotKeys) sends a share
+// of every connection's operations to a handful of users, so that many writes to one row are in flight at once:
+// what tears a dual-write that is not one atomic statement. Every write carries a unique value (a counter in name
+// and email), which is what lets the checker judge the history exactly.
+// Bounded in time (duration), in count (maxRequests), and stoppable (an AbortSignal); 127.0.0.1 only.
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import autocannon from 'autocannon';
+import { CONSISTENCY_TOKEN_HEADER } from '../../shared/http/headers.ts';
+import { historyValue, outcomeOfNoResponse, outcomeOfStatus } from './history.ts';
+import { mapping } from '../../shared/schema-mapping.ts';
+import type { Completion, FinalRead, HistoryRecorder, Op, OpKind, UserValue } from './history.ts';
+
+export interface OperationMix {
+  create: number;
+  write: number;
+  read: number;
+}
+
+export interface LoadOptions {
+  /** The balancer or one instance: http://127.0.0.1:PORT. */
+  url: string;
+  recorder: HistoryRecorder;
+  /** Concurrent connections, one operation at a time each (a connection is a history process). Default 8. */
+  connections?: number;
+  /** Upper bound on the run, also when a signal is given. Default 10. */
+  durationSeconds?: number;
+  /** Upper bound on requests. Default 500,000. */
+  maxRequests?: number;
+  /** Stops the load when aborted: no new requests, the ones in flight are answered (or time out). */
+  signal?: AbortSignal;
+  /** Relative weights. Default { create: 1, write: 7, read: 12 }. */
+  mix?: Partial<OperationMix>;
+  /** Users that exist before the load (record their values with recorder.recordInitial): loaded like the rest. */
+  existingUsers?: number[];
+  /** Fraction of users (and of operations) that every connection shares. Default 0.2. */
+  sharedUsers?: number;
+  /**
+   * The hot-key workload: `share` of every connection's operations (writes and reads, by the mix) go to `users`
+   * users, the first existing ones (else the first created), so that every connection writes them concurrently.
+   * Default none.
+   */
+  hotKeys?: HotKeys;
+  /** Creates stop (and become writes) once this many users exist. Default 2000. */
+  maxUsers?: number;
+  /** A request with no answer by then is given up: a read failed, a write's outcome is unknown. Default 5. */
+  timeoutSeconds?: number;
+  /** Retry a GET or PUT once when its connection was reset or closed before any answer. Default true. */
+  retryOnReset?: boolean;
+  /** Called once a second, and once at the end. */
+  onProgress?: (progress: LoadProgress) => void;
+  random?: () => number;
+}
+
+export interface HotKeys {
+  users: number;
+  /** Fraction of operations, from 0 to 1. */
+  share: number;
+}
+
+export interface LoadProgress {
+  elapsedMs: number;
+  requests: number;
+  ok: number;
+  failed: number;
+  unknown: number;
+  retries: number;
+  perSecond: number;
+  users: number;
+  step: string;
+}
+
+export interface LoadSummary extends LoadProgress {
+  sharedUsers: number;
+  /** The hot-key workload's users. */
+  hotUsers: number[];
+  stoppedBy: 'duration' | 'signal' | 'maxRequests';
+}
+
+/** The header an app answers writes with when it reads from a replica (the client sends the last one back). */
+const CONSISTENCY_TOKEN_HEADER_LOWER = CONSISTENCY_TOKEN_HEADER.toLowerCase();
+
+const DEFAULT_MIX: OperationMix = { create: 1, write: 7, read: 12 };
+
+/** Failures after which nothing (or nothing that matters) reached the server twice: safe to send a GET or PUT again. */
+const RETRYABLE = new Set(['ECONNRESET', 'EPIPE', 'connection closed']);
+
+interface Connection {
+  process: number;
+  ownUsers: number[];
+  inFlight: Op | null;
+  lastError: NodeJS.ErrnoException | null;
+  retry: { f: 'write' | 'read'; userId: number; of: number } | null;
+  /**
+   * The last X-Consistency-Token answered to this connection, sent with each of its requests: with a read
+   * replica, a session (one connection) reads its own writes whatever instance or version serves it.
+   */
+  token: string | null;
+  /** Closes the connection for good (autocannon's Client.destroy, not in its type definitions). */
+  close: () => void;
+  closed: boolean;
+}
+
+function header(headers: Record<string, unknown> | undefined, name: string): string | undefined {
+  if (!headers) return undefined;
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() === name) return Array.isArray(value) ? String(value[0]) : String(value);
+  }
+  return undefined;
+}
+
+export function loadTarget(url: string): { origin: string; basePath: string } {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'http:' || parsed.hostname !== '127.0.0.1') throw new Error(`load target must be http://127.0.0.1:PORT, got ${url}`);
+  return { origin: parsed.origin, basePath: parsed.pathname.replace(/\/+$/, '') };
+}
+
+/**
+ * The shape of every name and email the load writes (nextValue in runLoad): a read that returns a name or an email
+ * of another shape, not the user's seeded value either, saw a write made by someone else (the sandbox's writes by
+ * hand, load/workshop/external-writes.ts). A torn value (the name of one write, the email of another) keeps it.
+ */
+export const LOAD_VALUE_SHAPE = { name: /^[uc]\d+-w\d+$/, email: /^[uc]\d+-w\d+@r[0-9a-f]{6}\.example\.test$/ } as const;
+
+export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
+  const { recorder, connections = 8, durationSeconds = 10, maxRequests = 500_000, signal, sharedUsers = 0.2, maxUsers = 2000, timeoutSeconds = 5, retryOnReset = true, onProgress, random = Math.random } = options;
+  const { origin, basePath } = loadTarget(options.url);
+  const mix = { ...DEFAULT_MIX, ...options.mix };
+  const mixTotal = mix.create + mix.write + mix.read;
+  if (!(mixTotal > 0) || Object.values(mix).some((w) => w < 0)) throw new Error(`mix: weights must be >= 0 and not all 0, got ${JSON.stringify(mix)}`);
+  if (!(sharedUsers >= 0 && sharedUsers <= 1)) throw new Error(`sharedUsers: a fraction from 0 to 1, got ${sharedUsers}`);
+  const hotKeys = options.hotKeys ?? { users: 0, share: 0 };
+  if (!(Number.isInteger(hotKeys.users) && hotKeys.users >= 0 && hotKeys.share >= 0 && hotKeys.share <= 1)) {
+    throw new Error(`hotKeys: users a whole number >= 0 and share a fraction from 0 to 1, got ${JSON.stringify(options.hotKeys)}`);
+  }
+
+  // A tag per run keeps this run's values apart from rows an earlier run left in the same database.
+  const runTag = randomBytes(3).toString('hex');
+  let writeCounter = 0;
+  const sharedPool: number[] = [];
+  const ownPools: number[][] = Array.from({ length: connections }, () => []);
+  const existingUsers = options.existingUsers ?? [];
+  const hotPool = existingUsers.slice(0, hotKeys.users);
+  existingUsers.slice(hotPool.length).forEach((userId, i) => (random() < sharedUsers ? sharedPool : ownPools[i % connections]!).push(userId));
+  let users = existingUsers.length;
+  const counts = { requests: 0, ok: 0, failed: 0, unknown: 0, retries: 0 };
+  const connectionsList: Connection[] = [];
+
+  // The shape LOAD_VALUE_SHAPE describes: keep them in step.
+  const nextValue = (userId: number | null, process: number): UserValue => {
+    const tag = `${userId === null ? `c${process}` : `u${userId}`}-w${++writeCounter}`;
+    return historyValue(mapping.sampleFields(tag, `r${runTag}.example.test`));
+  };
+
+  const complete = (connection: Connection, completion: Completion) => {
+    const op = connection.inFlight!;
+    connection.inFlight = null;
+    recorder.complete(op, completion);
+    counts[completion.outcome === 'ok' ? 'ok' : completion.outcome === 'fail' ? 'failed' : 'unknown']++;
+  };
+
+  /** The operation before this one never got an answer: its connection failed, closed or timed out. */
+  const settleUnanswered = (connection: Connection) => {
+    const op = connection.inFlight;
+    if (!op) return;
+    // autocannon reports a socket error before it sets up the next request, but its timeout only after: a
+    // request that waited (nearly) the whole timeout timed out; otherwise the server closed the connection.
+    const elapsedMs = recorder.now() - op.invokeAt;
+    const code = connection.lastError?.code ?? (elapsedMs >= timeoutSeconds * 900 ? 'timeout' : 'connection closed');
+    connection.lastError = null;
+    complete(connection, { outcome: outcomeOfNoResponse(op.f, { sent: code !== 'ECONNREFUSED' }), error: code });
+    // A retry is its own operation, and the unanswered original stays as it is: a failed read (a read has no
+    // effect), or a write of unknown outcome (it may still land, even after the retry). A retried PUT writes a
+    // fresh value: resending the same one would give the register two writes of one value, which could reappear
+    // after being overwritten, and no single operation spanning both attempts could describe that. The checker
+    // is exact only when every write is unique. (A POST is never retried: a second create is a second user.)
+    if (retryOnReset && op.f !== 'create' && op.retryOf === undefined && op.userId !== null && RETRYABLE.has(code)) {
+      connection.retry = { f: op.f as 'write' | 'read', userId: op.userId, of: op.id };
+    }
+  };
+
+  const chooseNext = (connection: Connection): { f: OpKind; userId: number | null } => {
+    const roll = random() * mixTotal;
+    const kind: OpKind = roll < mix.create ? 'create' : roll < mix.create + mix.write ? 'write' : 'read';
+    const pool =
+      hotPool.length > 0 && random() < hotKeys.share
+        ? hotPool
+        : (random() < sharedUsers && sharedPool.length > 0) || connection.ownUsers.length === 0
+          ? sharedPool
+          : connection.ownUsers;
+    if (pool.length === 0 || (kind === 'create' && users < maxUsers)) return { f: 'create', userId: null };
+    return { f: kind === 'create' ? 'write' : kind, userId: pool[Math.floor(random() * pool.length)]! };
+  };
+
+  // Stopping drains: no new operation is sent, and each connection closes once its last one is answered (or
+  // times out), so that stopping the load does not itself leave requests without an answer.
+  let draining = false;
+  const closeConnection = (connection: Connection) => {
+    if (connection.closed) return;
+    connection.closed = true;
+    connection.close();
+  };
+
+  const setupRequest = (connection: Connection, request: autocannon.Request): autocannon.Request => {
+    settleUnanswered(connection);
+    if (draining || connection.closed) {
+      // autocannon writes whatever is returned here, but to the connection just destroyed: nothing is sent.
+      closeConnection(connection);
+      return request;
+    }
+    const retry = connection.retry;
+    connection.retry = null;
+    const next = retry ?? chooseNext(connection);
+    const value = next.f === 'read' ? undefined : nextValue(next.userId, connection.process);
+    const op = recorder.invoke({ process: connection.process, f: next.f, userId: next.userId, ...(value ? { value } : {}), ...(retry ? { retryOf: retry.of } : {}) });
+    connection.inFlight = op;
+    counts.requests++;
+    if (retry) counts.retries++;
+    const path = next.userId === null ? `${basePath}${mapping.route}` : `${basePath}${mapping.route}/${next.userId}`;
+    const method = next.f === 'create' ? 'POST' : next.f === 'write' ? 'PUT' : 'GET';
+    return {
+      ...request,
+      method,
+      path,
+      headers: { ...(value ? { 'content-type': 'application/json' } : {}), ...(connection.token ? { [CONSISTENCY_TOKEN_HEADER]: connection.token } : {}) },
+      body: value ? JSON.stringify(value) : undefined,
+    };
+  };
+
+  const onResponse = (connection: Connection, status: number, body: string, headers: Record<string, unknown> | undefined) => {
+    const op = connection.inFlight;
+    if (!op) return;
+    connection.lastError = null;
+    connection.token = header(headers, CONSISTENCY_TOKEN_HEADER_LOWER) ?? connection.token;
+    let json: Record<string, unknown> | null = null;
+    try {
+      json = JSON.parse(body) as Record<string, unknown>;
+    } catch {
+      json = null;
+    }
+    const errorCode = (json?.error as { code?: string } | undefined)?.code;
+    const completion: Completion = {
+      outcome: outcomeOfStatus(op.f, status, errorCode),
+      status,
+      version: header(headers, 'x-app-version'),
+      instance: header(headers, 'x-instance-id'),
+      readSource: header(headers, 'x-read-source'),
+    };
+    if (status >= 400) completion.error = errorCode ?? `HTTP ${status}`;
+    if (op.f === 'create' && completion.outcome === 'ok') {
+      if (typeof json?.id === 'number') {
+        completion.userId = json.id;
+        users++;
+        if (hotPool.length < hotKeys.users) hotPool.push(json.id);
+        else if (random() < sharedUsers) sharedPool.push(json.id);
+        else connection.ownUsers.push(json.id);
+      } else {
+        // Created, but we cannot tell which row: its value may still be found in the final read.
+        completion.outcome = 'info';
+        completion.error = 'answer without an id';
+      }
+    }
+    // Exactly what came back, even a broken body: judging it is the checker's job.
+    if (op.f === 'read' && completion.outcome === 'ok' && status === 200) completion.value = { name: json?.name as string, email: json?.email as string };
+    complete(connection, completion);
+    if (draining) closeConnection(connection);
+  };
+
+  const startedAt = performance.now();
+  const progress = (): LoadProgress => {
+    const elapsedMs = performance.now() - startedAt;
+    return { elapsedMs, ...counts, perSecond: elapsedMs > 0 ? (counts.requests * 1000) / elapsedMs : 0, users, step: recorder.currentStep };
+  };
+
+  let instance: autocannon.Instance | undefined;
+  let backstop: NodeJS.Timeout | undefined;
+  const drain = () => {
+    if (draining) return;
+    draining = true;
+    for (const connection of connectionsList) if (!connection.inFlight) closeConnection(connection);
+    backstop = setTimeout(() => instance?.stop(), (timeoutSeconds + 1) * 1000);
+  };
+  const run = new Promise<void>((resolve, reject) => {
+    instance = autocannon(
+      {
+        url: origin,
+        connections,
+        // Only a backstop: the load drains at durationSeconds (below).
+        duration: durationSeconds + timeoutSeconds + 2,
+        maxOverallRequests: Math.max(maxRequests, connections),
+        timeout: timeoutSeconds,
+        pipelining: 1,
+        sampleInt: 250,
+        // Replaced per connection in setupClient; never sent.
+        requests: [{ method: 'GET', path: `${basePath}${mapping.route}/1` }],
+        // autocannon resets `context` after each pass through `requests`, so with one request per pass it keeps
+        // nothing between requests: each connection's state lives in the closures given to it here instead.
+        setupClient: (client) => {
+          const connection: Connection = {
+            process: connectionsList.length,
+            ownUsers: ownPools[connectionsList.length] ?? [],
+            inFlight: null,
+            lastError: null,
+            retry: null,
+            token: null,
+            close: () => (client as unknown as { destroy(): void }).destroy(),
+            closed: false,
+          };
+          connectionsList.push(connection);
+          (client as unknown as NodeJS.EventEmitter).on('connError', (err: NodeJS.ErrnoException) => {
+            connection.lastError = err;
+          });
+          client.setRequests([
+            {
+              setupRequest: (request) => setupRequest(connection, request),
+              onResponse: (status, body, _context, headers) => onResponse(connection, status, body, headers as Record<string, unknown> | undefined),
+            },
+          ]);
+        },
+      },
+      (err) => (err ? reject(err) : resolve()),
+    );
+  });
+  if (signal?.aborted) drain();
+  signal?.addEventListener('abort', drain, { once: true });
+  const deadline = setTimeout(drain, durationSeconds * 1000);
+  const ticker = onProgress ? setInterval(() => onProgress(progress()), 1000) : undefined;
+  try {
+    await run;
+  } finally {
+    signal?.removeEventListener('abort', drain);
+    clearTimeout(deadline);
+    clearTimeout(backstop);
+    if (ticker) clearInterval(ticker);
+  }
+  const stoppedBy = signal?.aborted ? 'signal' : counts.requests >= maxRequests ? 'maxRequests' : 'duration';
+  // Requests still in flight when the backstop stopped autocannon were dropped with their connections.
+  for (const connection of connectionsList) {
+    if (connection.inFlight) {
+      connection.lastError = null;
+      complete(connection, { outcome: outcomeOfNoResponse(connection.inFlight.f, { sent: true }), error: 'abandoned when the load stopped' });
+    }
+  }
+  const summary: LoadSummary = { ...progress(), sharedUsers: sharedPool.length, hotUsers: [...hotPool], stoppedBy };
+  onProgress?.(summary);
+  return summary;
+}
+
+/** One status line, gh-ost style: progress, rate, and where the rollout is. */
+export function formatProgress(p: LoadProgress, durationSeconds?: number): string {
+  const eta = durationSeconds ? `, ${Math.max(0, durationSeconds - p.elapsedMs / 1000).toFixed(0)} s left at most` : '';
+  return `load [${p.step}] ${(p.elapsedMs / 1000).toFixed(1)} s: ${p.requests} requests (${p.perSecond.toFixed(0)}/s), ${p.ok} ok, ${p.failed} failed, ${p.unknown} unknown, ${p.retries} retries, ${p.users} users${eta}`;
+}
+
+interface HttpAnswer {
+  status: number;
+  json: Record<string, unknown> | null;
+  headers: http.IncomingHttpHeaders;
+}
+
+function get(agent: http.Agent, url: string, timeoutMs: number): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(url, { agent, timeout: timeoutMs }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('error', reject);
+      response.on('end', () => {
+        let json: Record<string, unknown> | null = null;
+        try {
+          json = JSON.parse(body) as Record<string, unknown>;
+        } catch {
+          json = null;
+        }
+        resolve({ status: response.statusCode ?? 0, json, headers: response.headers });
+      });
+    });
+    request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    request.on('error', reject);
+  });
+}
+
+/**
+ * The final read: every user's value through the HTTP contract, after the load stopped. A 404 is "no such user";
+ * any other failure is retried, then thrown (a final read must be complete to judge lost writes). Its connections
+ * are closed at the end: an idle keep-alive connection left open would hold up an instance's drain.
+ */
+export async function readFinalValues(url: string, userIds: number[], { clock = () => performance.now(), concurrency = 8, attempts = 3, timeoutMs = 5000 } = {}): Promise<FinalRead[]> {
+  const { origin, basePath } = loadTarget(url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const reads: FinalRead[] = [];
+  let next = 0;
+  const readOne = async (userId: number): Promise<FinalRead> => {
+    let lastError = '';
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        const { status, json, headers } = await get(agent, `${origin}${basePath}${mapping.route}/${userId}`, timeoutMs);
+        const served = {
+          ...(headers['x-app-version'] ? { version: String(headers['x-app-version']) } : {}),
+          ...(headers['x-instance-id'] ? { instance: String(headers['x-instance-id']) } : {}),
+          ...(headers['x-read-source'] ? { readSource: String(headers['x-read-source']) } : {}),
+        };
+        if (status === 200) return { userId, value: { name: json?.name as string, email: json?.email as string }, at: clock(), ...served };
+        if (status === 404 && (json?.error as { code?: string } | undefined)?.code === 'not_found') return { userId, value: null, at: clock(), ...served };
+        lastError = `HTTP ${status}`;
+      } catch (err) {
+        lastError = (err as Error).message;
+      }
+    }
+    throw new Error(`final read of user ${userId} failed ${attempts} times: ${lastError}`);
+  };
+  const worker = async () => {
+    while (next < userIds.length) {
+      const userId = userIds[next++]!;
+      reads.push(await readOne(userId));
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, userIds.length) }, worker));
+  } finally {
+    agent.destroy();
+  }
+  return reads.sort((a, b) => a.userId - b.userId);
+}

@@ -1,0 +1,395 @@
+// The Jepsen-style history of a load run: every request is an operation that is invoked, then completes
+// ok, fail (it definitely had no effect) or info (its outcome is unknown: it may take effect at any time after
+// its invocation, or never). The load generator records it, the checker (load/proof/checker/) judges it.
+// One clock for the whole process (performance.now(), ms as a float): the orchestrator stamps database
+// snapshots with the same recorder so that the checker can compare them with the operations.
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+export type OpKind = 'create' | 'write' | 'read';
+export type Outcome = 'ok' | 'fail' | 'info';
+
+export interface UserValue {
+  name: string;
+  email: string;
+}
+
+/** The history process of requests made outside the load client (not one of its connections). */
+export const EXTERNAL_PROCESS = -1;
+
+/** A row's or an answer's fields as the history records them; throws when a field is not a string. */
+export function historyValue(fields: Readonly<Record<string, unknown>>): UserValue {
+  const { name, email } = fields;
+  if (typeof name !== 'string' || typeof email !== 'string') throw new Error(`the history records name and email as strings, got ${JSON.stringify(fields)}`);
+  return { name, email };
+}
+
+export interface Op {
+  id: number;
+  /** The load connection (a session): one operation at a time. */
+  process: number;
+  f: OpKind;
+  /** Known once a create is answered; null for a create whose answer never came. */
+  userId: number | null;
+  /** The written value (create, write), or the returned value of an ok read (absent: 404, no such user). */
+  value?: UserValue;
+  invokeAt: number;
+  /** null while pending and for info operations: they have no end. */
+  completeAt: number | null;
+  outcome: Outcome;
+  status?: number;
+  error?: string;
+  version?: string;
+  instance?: string;
+  readSource?: string;
+  /** The rollout step the operation was invoked in. */
+  step: string;
+  /** 1 on a client retry of an earlier operation (retryOf) that got no response. */
+  retries?: number;
+  retryOf?: number;
+  /**
+   * Set on a write made outside the load client (the demo's cross-version check, a sandbox user's curl): who
+   * made it. It explains the rows it touched; the checker judges reads against it like any other write, but
+   * does not count it as a load session.
+   */
+  external?: string;
+}
+
+/** A user that existed before the load, with its value (a write that completed before every operation). */
+export interface InitialValue {
+  userId: number;
+  value: UserValue;
+}
+
+/** The value of one user after the load: a read that begins after every operation ended. null = no such user. */
+export interface FinalRead {
+  userId: number;
+  value: UserValue | null;
+  at: number;
+  version?: string;
+  instance?: string;
+  readSource?: string;
+}
+
+export interface RecordedHistory {
+  ops: Op[];
+  initial: InitialValue[];
+  /** Empty when no final read was taken. */
+  final: FinalRead[];
+  /** Rollout steps in the order they began, with the time each began. */
+  steps: Array<{ step: string; at: number }>;
+}
+
+export interface Completion {
+  outcome: Outcome;
+  status?: number;
+  userId?: number;
+  value?: UserValue;
+  error?: string;
+  version?: string;
+  instance?: string;
+  readSource?: string;
+}
+
+/**
+ * What an HTTP answer says about the effect of an operation. 2xx: ok. A 404 for a read is an ok observation
+ * ("no such user"). Any other 4xx: refused, no effect. 5xx: a read had no effect anyway (fail); a write may have
+ * been applied before the error (info).
+ */
+export function outcomeOfStatus(f: OpKind, status: number, errorCode?: string): Outcome {
+  if (status >= 200 && status < 300) return 'ok';
+  if (f === 'read' && status === 404 && (errorCode === undefined || errorCode === 'not_found')) return 'ok';
+  if (status >= 500) return f === 'read' ? 'fail' : 'info';
+  return 'fail';
+}
+
+/**
+ * What a missing answer says. A connection refused before anything was sent: no effect (fail). A reset, a close
+ * or a timeout after the request was sent: a read had no effect (fail), a write may have (info).
+ */
+export function outcomeOfNoResponse(f: OpKind, { sent }: { sent: boolean }): Outcome {
+  return f === 'read' || !sent ? 'fail' : 'info';
+}
+
+export function defaultHistoryFile(): string {
+  return path.join(path.resolve(process.env.RESULTS_DIR || 'results'), 'history.jsonl');
+}
+
+export interface HistoryRecorderOptions {
+  /** JSONL file the events are appended to as they happen; null keeps the history in memory only. */
+  file?: string | null;
+  step?: string;
+  clock?: () => number;
+  /**
+   * Keep only about this many of the most recent operations in `ops` (a ring; the file has every one): the
+   * sandbox runs for a whole workshop. Default: every operation (a demo's report counts them all at the end).
+   */
+  keepOps?: number;
+  /** Called as each operation completes, before anything can judge it (the sandbox spots writes made by hand). */
+  onComplete?: (op: Op) => void;
+}
+
+/**
+ * Records operations as they happen, in memory and as JSONL events (invoke, complete, initial, final, step):
+ * a run that dies half-way still leaves a history whose pending writes read back as info.
+ */
+export class HistoryRecorder {
+  /** The operations in invocation order; with keepOps, only the most recent (`dropped` came before them). */
+  readonly ops: Op[] = [];
+  /** How many operations left the front of `ops` (keepOps): ops[i] is the (dropped + i)-th operation recorded. */
+  dropped = 0;
+  readonly initial: InitialValue[] = [];
+  readonly final: FinalRead[] = [];
+  readonly steps: Array<{ step: string; at: number }> = [];
+  readonly file: string | null;
+  private step: string;
+  private nextId = 1;
+  private readonly pendingOps = new Map<number, Op>();
+  private readonly stream: fs.WriteStream | null;
+  private readonly clock: () => number;
+  private readonly keepOps: number;
+  private readonly onComplete: ((op: Op) => void) | undefined;
+
+  constructor({ file = defaultHistoryFile(), step = 'load', clock = () => performance.now(), keepOps = Infinity, onComplete }: HistoryRecorderOptions = {}) {
+    this.file = file;
+    this.clock = clock;
+    this.keepOps = keepOps;
+    this.onComplete = onComplete;
+    if (file) fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.stream = file ? fs.createWriteStream(file, { flags: 'w' }) : null;
+    this.step = step;
+    this.markStep(step);
+  }
+
+  now(): number {
+    return this.clock();
+  }
+
+  /** The rollout step every later invocation belongs to. */
+  get currentStep(): string {
+    return this.step;
+  }
+
+  set currentStep(step: string) {
+    if (step === this.step) return;
+    this.step = step;
+    this.markStep(step);
+  }
+
+  invoke(request: { process: number; f: OpKind; userId: number | null; value?: UserValue; retryOf?: number; external?: string }): Op {
+    const op: Op = {
+      id: this.nextId++,
+      process: request.process,
+      f: request.f,
+      userId: request.userId,
+      ...(request.value ? { value: request.value } : {}),
+      invokeAt: this.clock(),
+      completeAt: null,
+      outcome: 'info',
+      step: this.step,
+      ...(request.retryOf !== undefined ? { retries: 1, retryOf: request.retryOf } : {}),
+      ...(request.external !== undefined ? { external: request.external } : {}),
+    };
+    this.push(op);
+    this.pendingOps.set(op.id, op);
+    this.write({ type: 'invoke', id: op.id, process: op.process, f: op.f, userId: op.userId, value: op.value, at: op.invokeAt, step: op.step, retryOf: op.retryOf, external: op.external });
+    return op;
+  }
+
+  /** Every operation recorded so far, including those no longer in `ops`. */
+  get recorded(): number {
+    return this.dropped + this.ops.length;
+  }
+
+  /**
+   * A write made outside the load that nobody recorded as it happened (a curl or an SQL statement by hand in the
+   * sandbox), known from a read that returned its value: it took effect after `since` and before `by` (that read's
+   * completion). Recorded as an acknowledged write over that interval, marked external: the checker may place it
+   * anywhere in it, so the reads of its value are explained, and no other read is.
+   */
+  recordInferredWrite({ userId, value, external, since, by }: { userId: number; value: UserValue; external: string; since: number; by: number }): Op {
+    const op: Op = { id: this.nextId++, process: EXTERNAL_PROCESS, f: 'write', userId, value, invokeAt: since, completeAt: by, outcome: 'ok', step: this.step, external };
+    this.push(op);
+    this.write({ type: 'invoke', id: op.id, process: op.process, f: op.f, userId, value, at: since, step: op.step, external });
+    this.write({ type: 'complete', id: op.id, outcome: 'ok', at: by, userId });
+    return op;
+  }
+
+  private push(op: Op): void {
+    this.ops.push(op);
+    // Trimmed in chunks (a quarter of the ring at a time), so that keeping the ring costs O(1) per operation.
+    if (this.ops.length > this.keepOps * 1.25) {
+      const drop = this.ops.length - this.keepOps;
+      this.ops.splice(0, drop);
+      this.dropped += drop;
+    }
+  }
+
+  complete(op: Op, completion: Completion): Op {
+    if (!this.pendingOps.delete(op.id)) throw new Error(`operation ${op.id} is not pending`);
+    op.outcome = completion.outcome;
+    op.completeAt = completion.outcome === 'info' ? null : this.clock();
+    if (completion.userId !== undefined) op.userId = completion.userId;
+    if (op.f === 'read') {
+      if (completion.value) op.value = completion.value;
+      else delete op.value;
+    }
+    for (const key of ['status', 'error', 'version', 'instance', 'readSource'] as const) {
+      if (completion[key] !== undefined) (op as unknown as Record<string, unknown>)[key] = completion[key];
+    }
+    this.write({
+      type: 'complete',
+      id: op.id,
+      outcome: op.outcome,
+      at: op.completeAt,
+      userId: op.userId,
+      value: op.f === 'read' ? op.value : undefined,
+      status: op.status,
+      error: op.error,
+      version: op.version,
+      instance: op.instance,
+      readSource: op.readSource,
+    });
+    this.onComplete?.(op);
+    return op;
+  }
+
+  pending(): Op[] {
+    return [...this.pendingOps.values()];
+  }
+
+  recordInitial(users: InitialValue[]): void {
+    for (const user of users) {
+      this.initial.push(user);
+      this.write({ type: 'initial', userId: user.userId, value: user.value });
+    }
+  }
+
+  recordFinal(reads: FinalRead[]): void {
+    for (const read of reads) {
+      this.final.push(read);
+      this.write({ type: 'final', ...read });
+    }
+  }
+
+  /** Every user id the history knows: seeded, created (and answered), or named by an operation (in `ops`). */
+  userIds(): number[] {
+    const ids = new Set<number>(this.initial.map((u) => u.userId));
+    for (const op of this.ops) if (op.userId !== null) ids.add(op.userId);
+    return [...ids].sort((a, b) => a - b);
+  }
+
+  history(): RecordedHistory {
+    return { ops: this.ops, initial: this.initial, final: this.final, steps: this.steps };
+  }
+
+  /** Operations still pending are abandoned: a read had no effect (fail), a write may have (info). */
+  async close(): Promise<void> {
+    for (const op of this.pending()) {
+      this.complete(op, { outcome: outcomeOfNoResponse(op.f, { sent: true }), error: 'abandoned when the load stopped' });
+    }
+    if (!this.stream) return;
+    await new Promise<void>((resolve, reject) => {
+      this.stream!.once('error', reject);
+      this.stream!.end(resolve);
+    });
+  }
+
+  private markStep(step: string): void {
+    const at = this.clock();
+    this.steps.push({ step, at });
+    this.write({ type: 'step', step, at });
+  }
+
+  private write(event: Record<string, unknown>): void {
+    this.stream?.write(`${JSON.stringify(event)}\n`);
+  }
+}
+
+export class HistoryFormatError extends Error {
+  override name = 'HistoryFormatError';
+}
+
+/** Reads a JSONL history back. An invocation without a completion is a write of unknown outcome, or a failed read. */
+export function parseHistory(text: string): RecordedHistory {
+  const history: RecordedHistory = { ops: [], initial: [], final: [], steps: [] };
+  const byId = new Map<number, Op>();
+  const completed = new Set<number>();
+  const lines = text.split('\n');
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index]!.trim();
+    if (!line) continue;
+    let event: Record<string, unknown>;
+    try {
+      event = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      throw new HistoryFormatError(`line ${index + 1}: not JSON`);
+    }
+    const fail = (what: string): never => {
+      throw new HistoryFormatError(`line ${index + 1}: ${what}`);
+    };
+    switch (event.type) {
+      case 'invoke': {
+        const op: Op = {
+          id: event.id as number,
+          process: event.process as number,
+          f: event.f as OpKind,
+          userId: (event.userId as number | null) ?? null,
+          ...(event.value ? { value: event.value as UserValue } : {}),
+          invokeAt: event.at as number,
+          completeAt: null,
+          outcome: 'info',
+          step: (event.step as string) ?? 'load',
+          ...(typeof event.retryOf === 'number' ? { retries: 1, retryOf: event.retryOf } : {}),
+          ...(typeof event.external === 'string' ? { external: event.external } : {}),
+        };
+        if (typeof op.id !== 'number' || typeof op.invokeAt !== 'number' || !['create', 'write', 'read'].includes(op.f)) fail('invalid invoke event');
+        if (byId.has(op.id)) fail(`operation ${op.id} invoked twice`);
+        byId.set(op.id, op);
+        history.ops.push(op);
+        break;
+      }
+      case 'complete': {
+        const op = byId.get(event.id as number) ?? fail(`completion of unknown operation ${String(event.id)}`);
+        if (!['ok', 'fail', 'info'].includes(event.outcome as string)) fail('invalid outcome');
+        completed.add(op.id);
+        op.outcome = event.outcome as Outcome;
+        op.completeAt = op.outcome === 'info' ? null : (event.at as number);
+        if (op.outcome !== 'info' && typeof op.completeAt !== 'number') fail('completion without a time');
+        if (typeof event.userId === 'number') op.userId = event.userId;
+        if (op.f === 'read' && event.value) op.value = event.value as UserValue;
+        for (const key of ['status', 'error', 'version', 'instance', 'readSource'] as const) {
+          if (event[key] !== undefined) (op as unknown as Record<string, unknown>)[key] = event[key];
+        }
+        break;
+      }
+      case 'initial':
+        history.initial.push({ userId: event.userId as number, value: event.value as UserValue });
+        break;
+      case 'final':
+        history.final.push({
+          userId: event.userId as number,
+          value: (event.value as UserValue | null) ?? null,
+          at: event.at as number,
+          ...(event.version ? { version: event.version as string } : {}),
+          ...(event.instance ? { instance: event.instance as string } : {}),
+          ...(event.readSource ? { readSource: event.readSource as string } : {}),
+        });
+        break;
+      case 'step':
+        history.steps.push({ step: event.step as string, at: event.at as number });
+        break;
+      default:
+        fail(`unknown event type ${JSON.stringify(event.type)}`);
+    }
+  }
+  for (const op of history.ops) {
+    if (!completed.has(op.id)) op.outcome = outcomeOfNoResponse(op.f, { sent: true });
+  }
+  return history;
+}
+
+export function readHistory(file: string): RecordedHistory {
+  return parseHistory(fs.readFileSync(file, 'utf8'));
+}

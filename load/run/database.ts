@@ -1,0 +1,100 @@
+// A fresh database for every demo run: a SQLite file under RESULTS_DIR, or a MySQL/MariaDB database of its
+// own (created at start, dropped at the end unless KEEP_DB=1), so runs never see each other's rows. On
+// MySQL/MariaDB the run also gets its own least-privilege accounts (load/run/accounts.ts): the migrator, one
+// account per version, and the CLI account, dropped with the database (KEEP_DB=1 keeps them too).
+// DB=mysql-replica starts its own MariaDB primary and GTID replica (load/infra/private-mariadb.ts) on
+// loopback ports under a temp dir, independent of any server already running, and stops both at the end.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import mysql from 'mysql2/promise';
+import { startReplicaPair } from '../infra/private-mariadb.ts';
+import { createRunAccounts } from './accounts.ts';
+import type { ReplicaPair } from '../infra/private-mariadb.ts';
+import { dropDatabase, ownDatabase } from '../infra/cleanup.ts';
+
+/** Who connects: the migrations, each version's instances, the command-line tools and the demo's own reads. */
+export type DemoRole = 'migrator' | 'v1' | 'v2' | 'cli';
+
+export interface DemoDatabase {
+  kind: 'sqlite' | 'mysql';
+  /** The administrator's URL of the run's database (SQLite: the file). */
+  url: string;
+  /** DATABASE_URL for each role: its own account on DB=mysql; `url` elsewhere (SQLite, the private replica pair). */
+  urls: Record<DemoRole, string>;
+  /** After each migration step: v1's table rights on the tables that exist now (a no-op without accounts). */
+  grantExisting(): Promise<void>;
+  /** DB=mysql-replica: the replica's URL (DATABASE_REPLICA_URL) and the pair, to inject lag. */
+  replicaUrl?: string;
+  pair?: ReplicaPair;
+  /** For the final screen. */
+  describe: string;
+  drop(): Promise<void>;
+}
+
+const sameUrl = (url: string): Record<DemoRole, string> => ({ migrator: url, v1: url, v2: url, cli: url });
+
+export async function freshDatabase(kind: string, resultsDir: string, mysqlUrl: string): Promise<DemoDatabase> {
+  if (kind === 'sqlite') {
+    const dir = path.join(resultsDir, 'demo-data');
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, 'demo.sqlite');
+    const url = `sqlite:${file}`;
+    return { kind: 'sqlite', url, urls: sameUrl(url), grantExisting: async () => {}, describe: `SQLite file ${path.relative(process.cwd(), file)}`, drop: async () => {} };
+  }
+  if (kind === 'mysql') {
+    const hex = randomBytes(4).toString('hex');
+    const name = `dwdr_demo_${hex}`;
+    const admin = await mysql.createConnection({ uri: mysqlUrl, connectTimeout: 3000 }).catch((err: Error) => {
+      throw new Error(`cannot reach MySQL at MYSQL_URL=${mysqlUrl}: ${err.message}`);
+    });
+    // Owned by the run from before it exists: an interrupt (or, after a kill -9, the reaper) drops it.
+    const release = ownDatabase(mysqlUrl, name);
+    await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+    await admin.end();
+    const accounts = await createRunAccounts(mysqlUrl, name, hex);
+    const url = `${mysqlUrl.replace(/\/?$/, '/')}${name}`;
+    return {
+      kind: 'mysql',
+      url,
+      urls: { migrator: accounts.url('migrator'), v1: accounts.url('app_v1'), v2: accounts.url('app_v2'), cli: accounts.url('cli') },
+      grantExisting: async () => void (await accounts.grantExisting()),
+      describe: `MySQL database ${name} at ${mysqlUrl}, accounts ${accounts.prefix}*`,
+      async drop() {
+        if (process.env.KEEP_DB !== '1') {
+          await dropDatabase(mysqlUrl, name);
+          await accounts.drop();
+        }
+        release();
+      },
+    };
+  }
+  if (kind === 'mysql-replica') {
+    const pair = await startReplicaPair();
+    const name = 'dwdr_demo';
+    try {
+      const admin = await pair.primary.connect();
+      await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+      await admin.end();
+      // The CREATE DATABASE replicates too: wait for it before anything connects to the replica.
+      if (!(await pair.waitForGtid(await pair.primaryGtidPos(), 30))) throw new Error('the replica did not catch up with CREATE DATABASE within 30 s');
+    } catch (err) {
+      await pair.stop();
+      throw err;
+    }
+    // The private pair is the demo's own throwaway server: it runs as its administrator.
+    const url = `${pair.primary.url}${name}`;
+    return {
+      kind: 'mysql',
+      url,
+      urls: sameUrl(url),
+      grantExisting: async () => {},
+      replicaUrl: `${pair.replica.url}${name}`,
+      pair,
+      describe: `private MariaDB primary :${pair.primary.port} with GTID replica :${pair.replica.port}`,
+      drop: () => pair.stop(),
+    };
+  }
+  throw new Error(`DB must be sqlite, mysql or mysql-replica (got ${JSON.stringify(kind)})`);
+}

@@ -1,0 +1,78 @@
+// Writes made by hand in the sandbox: an attendee's curl to the balancer, or an UPDATE in the database. Nobody
+// records them as they happen, so a read of their value would look like a value nobody wrote (garbage) to the
+// checker. The sandbox watches every read as it completes (before the live checker can judge it): a value whose
+// name or email the load never writes (LOAD_VALUE_SHAPE) and that is not the user's seeded value was written by
+// someone else. It is recorded in the history as an external write (HistoryRecorder.recordInferredWrite: some time
+// between the sandbox's start and that read), listed on the dashboard and in the terminal, and the anomalies found
+// after it are shown next to it, as they are next to the controls' actions. What it teaches: a write by hand is a
+// writer the rollout does not know about. An UPDATE of the old columns alone skips v2's dual-write, and the drift
+// it leaves is what verify reports and verified reads fall back on.
+import { LOAD_VALUE_SHAPE } from '../proof/generator.ts';
+import type { HistoryRecorder, Op, UserValue } from '../proof/history.ts';
+
+export const BY_HAND = 'by hand (curl or SQL)';
+
+export interface ExternalWriteRecord {
+  /** Seconds since the sandbox started (the charts' clock): when a read first returned the value. */
+  at: number;
+  /** On the history's clock. */
+  atMs: number;
+  userId: number;
+  value: UserValue;
+  /** The read that saw it, and the external write recorded for it (history.jsonl). */
+  readId: number;
+  writeId: number;
+  title: string;
+}
+
+export class ExternalWrites {
+  readonly seen: ExternalWriteRecord[] = [];
+  private readonly seeded = new Map<number, UserValue>();
+  /** Values already recorded, per user: each is recorded once. */
+  private readonly recorded = new Map<number, Set<string>>();
+
+  constructor(
+    private readonly recorder: HistoryRecorder,
+    private readonly secondsAt: (at: number) => number,
+    private readonly onSeen: (record: ExternalWriteRecord) => void = () => {},
+  ) {}
+
+  /** The users' values before the load (the seeded rows): not the load's shape, not by hand either. */
+  seed(users: readonly { userId: number; value: UserValue }[]): void {
+    for (const user of users) this.seeded.set(user.userId, user.value);
+  }
+
+  /** For HistoryRecorder's onComplete: called as each operation completes. */
+  observe(op: Op): void {
+    if (op.f !== 'read' || op.outcome !== 'ok' || !op.value || op.userId === null || op.completeAt === null || op.external) return;
+    if (!this.byHand(op.userId, op.value)) return;
+    const key = JSON.stringify([op.value.name, op.value.email]);
+    let values = this.recorded.get(op.userId);
+    if (!values) this.recorded.set(op.userId, (values = new Set()));
+    if (values.has(key)) return;
+    values.add(key);
+    const write = this.recorder.recordInferredWrite({ userId: op.userId, value: op.value, external: BY_HAND, since: this.recorder.steps[0]?.at ?? 0, by: op.completeAt });
+    const record: ExternalWriteRecord = {
+      at: this.secondsAt(op.completeAt),
+      atMs: op.completeAt,
+      userId: op.userId,
+      value: op.value,
+      readId: op.id,
+      writeId: write.id,
+      title: `a write by hand on user ${op.userId} (${Object.entries(op.value).map(([field, v]) => `${field} ${JSON.stringify(v)}`).join(', ')})`,
+    };
+    this.seen.push(record);
+    this.onSeen(record);
+  }
+
+  /** Whether a value's name or email came from neither the load nor the seed. */
+  byHand(userId: number, value: UserValue): boolean {
+    const seeded = this.seeded.get(userId);
+    const fields = Object.keys(LOAD_VALUE_SHAPE) as (keyof typeof LOAD_VALUE_SHAPE)[];
+    return fields.some((field) => !(LOAD_VALUE_SHAPE[field].test(value[field]) || seeded?.[field] === value[field]));
+  }
+}
+
+export function describeExternalWrite(record: ExternalWriteRecord): string {
+  return `external write seen @${record.at}s: ${record.title}: not made by the sandbox's load; recorded in the history as external (write #${record.writeId}), so its reads are not anomalies`;
+}

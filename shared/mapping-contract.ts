@@ -1,0 +1,154 @@
+// What a schema mapping is: the one typed description of a migration that every part of the rollout derives from
+// (the entity's table, route and key; the old columns with their types and validation; the new column; the
+// transform both ways, in code and as SQL per dialect). A mapping is written once, in examples/ (one file each,
+// listed in examples/index.ts), with defineMapping, which checks it against this contract at compile time.
+// shared/schema-mapping.ts picks the active one (MAPPING, default `users`). docs/template.md lists what a mapping
+// must guarantee.
+import type { Dialect } from './db/dialect.ts';
+
+/** What an entity is through its old columns: one string per old column, keyed by column name. */
+export type Fields = Readonly<Record<string, string>>;
+
+/** An old column: its SQL types (without NULL-ability: the migrations add it) and the validation both versions share. */
+export interface OldColumn<Column extends string = string> {
+  name: Column;
+  /** MySQL/MariaDB type, e.g. `VARCHAR(100)`; the collation is taken from the table (the migrations read it). */
+  mysqlType: string;
+  /** SQLite type, e.g. `TEXT`. */
+  sqliteType: string;
+  /** Most Unicode code points a value may have (what VARCHAR(n) in utf8mb4 counts). */
+  maxChars: number;
+  /** Extra format check on top of the shared text rules. */
+  format?: 'email-address';
+}
+
+/** A mapping as its author writes it, typed on its own column names and its own shape of the new column. */
+export interface MappingSpec<Column extends string, Profile> {
+  /** The name MAPPING selects, e.g. `users`. */
+  id: string;
+  /** One entity, in messages: `user`. */
+  entity: string;
+  table: string;
+  /** The HTTP collection path: `/users` (POST creates, GET/PUT `/users/:key`). */
+  route: string;
+  /** The integer primary key (backfill and verify walk key ranges of it). */
+  keyColumn: string;
+  oldColumns: readonly OldColumn<Column>[];
+  /** JSON on MySQL/MariaDB, TEXT on SQLite. */
+  newColumn: string;
+  /** A valid, distinct value for seeds and load (unique per tag); by default the tag, or tag@domain for an email column. */
+  sample?(tag: string, domain: string): Record<Column, string>;
+  /** Old -> new in code: what dual-write stores. */
+  toNew(fields: Readonly<Record<Column, string>>): Profile;
+  /** New -> old in code: dual-read, new-only reads, the way back. toOld(toNew(x)) must equal x byte for byte. */
+  toOld(profile: Profile): Record<Column, string>;
+  /** Accepts a parsed JSON value as the new column's shape, or null (missing key, wrong type...). */
+  parseNew(value: unknown): Profile | null;
+  /** Old -> new in SQL, from the row's own old columns (`old(column)` gives each one's expression). */
+  newFromOldSql(dialect: Dialect, old: (column: Column) => string): string;
+  /** The SQL condition "the new column holds a value parseNew accepts". */
+  newValidSql(dialect: Dialect, newColumn: string): string;
+  /** New -> old in SQL: each old column's value from the new column (NULL when not valid). */
+  oldFromNewSql(dialect: Dialect, newColumn: string): Record<Column, string>;
+}
+
+/** A mapping as the rollout uses it: the same facts with the author's types erased, plus what is derived from them. */
+export interface SchemaMapping {
+  readonly id: string;
+  readonly entity: string;
+  readonly table: string;
+  readonly route: string;
+  readonly keyColumn: string;
+  readonly oldColumns: readonly OldColumn[];
+  /** The old columns' names, in order. */
+  readonly oldColumnNames: readonly string[];
+  readonly newColumn: string;
+  /** A valid value for seeds and generated load, distinct for each tag (tag: letters, digits, '-'). */
+  sampleFields(tag: string, domain: string): Fields;
+  /** Old -> new: the value stored in the new column, as JSON text. */
+  newJson(fields: Fields): string;
+  /** Old -> new: the value itself (for reports and tests). */
+  toNew(fields: Fields): unknown;
+  /**
+   * New -> old from what the driver returns (a string on MariaDB and SQLite, an object on MySQL 8): the old
+   * columns' values the new column stands for, or null when it is NULL, malformed or of the wrong shape.
+   */
+  readNew(raw: unknown): Fields | null;
+  /** The old columns of a row read with them (every value a string), or null when a column is missing. */
+  fieldsOf(row: Readonly<Record<string, unknown>>): Fields | null;
+  /** The old columns whose values differ, compared in code byte for byte (never through a collation). */
+  differingFields(a: Fields, b: Fields): string[];
+  /** Old -> new in SQL; `old` names each old column's expression (default: the column itself; a trigger passes `NEW.<column>`). */
+  newFromOldSql(dialect: Dialect, old?: (column: string) => string): string;
+  /** "The new column is valid" in SQL; `newColumnRef` is how the statement names the new column (default: the column). */
+  newValidSql(dialect: Dialect, newColumnRef?: string): string;
+  /** New -> old in SQL, one expression per old column (NULL unless valid); `newColumnRef` as above (e.g. `NEW.profile_data`). */
+  oldFromNewSql(dialect: Dialect, newColumnRef?: string): Record<string, string>;
+}
+
+/** Checks a mapping against the contract (types and the names SQL will use) and erases its own types. */
+export function defineMapping<Column extends string, Profile>(spec: MappingSpec<Column, Profile>): SchemaMapping {
+  const names = spec.oldColumns.map((column) => column.name);
+  for (const identifier of [spec.table, spec.keyColumn, spec.newColumn, ...names]) {
+    // Every name is spliced into SQL: only plain identifiers, never anything to quote.
+    if (!/^[a-z_][a-z0-9_]*$/.test(identifier)) throw new Error(`mapping ${spec.id}: ${JSON.stringify(identifier)} is not a plain lower-case SQL identifier`);
+  }
+  if (!/^\/[a-z0-9_-]+$/.test(spec.route)) throw new Error(`mapping ${spec.id}: route ${JSON.stringify(spec.route)} must look like /things`);
+  const pick = (source: Readonly<Record<string, unknown>>): Record<Column, string> | null => {
+    const out = {} as Record<Column, string>;
+    for (const name of names) {
+      const value = source[name];
+      if (typeof value !== 'string') return null;
+      out[name] = value;
+    }
+    return out;
+  };
+  const toNew = (fields: Fields) => {
+    const picked = pick(fields);
+    if (!picked) throw new Error(`mapping ${spec.id}: fields must hold ${names.join(', ')} as strings`);
+    return spec.toNew(picked);
+  };
+  return {
+    id: spec.id,
+    entity: spec.entity,
+    table: spec.table,
+    route: spec.route,
+    keyColumn: spec.keyColumn,
+    oldColumns: spec.oldColumns,
+    oldColumnNames: names,
+    newColumn: spec.newColumn,
+    sampleFields: (tag, domain) =>
+      spec.sample?.(tag, domain) ?? Object.fromEntries(spec.oldColumns.map((column) => [column.name, column.format === 'email-address' ? `${tag}@${domain}` : tag])),
+    toNew,
+    newJson: (fields) => JSON.stringify(toNew(fields)),
+    readNew(raw) {
+      let value: unknown = raw;
+      if (typeof raw === 'string') {
+        try {
+          value = JSON.parse(raw);
+        } catch {
+          return null;
+        }
+      }
+      const profile = spec.parseNew(value);
+      return profile === null ? null : spec.toOld(profile);
+    },
+    fieldsOf: (row) => pick(row),
+    differingFields: (a, b) => names.filter((name) => a[name] !== b[name]),
+    newFromOldSql: (dialect, old = (column) => column) => spec.newFromOldSql(dialect, old),
+    newValidSql: (dialect, newColumnRef = spec.newColumn) => spec.newValidSql(dialect, newColumnRef),
+    oldFromNewSql: (dialect, newColumnRef = spec.newColumn) => spec.oldFromNewSql(dialect, newColumnRef),
+  };
+}
+
+/** A JSON object with exactly the given keys, each a string: the shape most mappings' parseNew accepts. */
+export function stringFields<Key extends string>(value: unknown, keys: readonly Key[]): Record<Key, string> | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const out = {} as Record<Key, string>;
+  for (const key of keys) {
+    const field = (value as Record<string, unknown>)[key];
+    if (typeof field !== 'string') return null;
+    out[key] = field;
+  }
+  return out;
+}

@@ -1,0 +1,126 @@
+// Sync in the database: the "up" and "down" triggers on users (pgroll's method, on MariaDB/MySQL and SQLite).
+// - up (copy forward): a write that changes the old columns and not profile_data sets profile_data from them;
+// - down (copy back): a write that changes profile_data and not the old columns sets the old columns from it;
+// - a write that changes both (v2's dual-write) is left alone, and so is a row already in sync.
+// Inserts the same way: "changes" means "sets" (non-NULL). One module, used twice: SYNC=trigger installs both
+// directions in the expand phase, and under SYNC=app the rollout installs only "up" at live, as a fence for a
+// v1 write still in flight in an instance that froze past its stage guard (docs/sync-strategies.md).
+//
+// Change detection compares bytes (dialect.bytesDiffer: CAST(... AS BINARY) on MariaDB/MySQL, SQLite's BINARY
+// comparison), so a case-only or trailing-space change counts under a _ci or PAD SPACE collation.
+// MariaDB/MySQL: BEFORE triggers assigning NEW.… (no second write, no recursion possible: a trigger cannot
+// update its own table there). SQLite cannot assign NEW, so AFTER triggers issue an UPDATE of the same row;
+// that UPDATE would fire the other direction's trigger, so each trigger acts only while the row is out of sync
+// (the other side does not already hold the value): the UPDATE it issues brings the row in sync, and nothing
+// fires after it, whether recursive_triggers is on or off.
+//
+// Install and drop are online: each CREATE/DROP TRIGGER runs through runOnlineDdl (a 2 s metadata-lock wait on
+// MariaDB/MySQL, retried; BEGIN IMMEDIATE on SQLite), since CREATE TRIGGER takes an exclusive metadata lock on
+// the table and would otherwise queue every write behind a long transaction for lock_wait_timeout (one day).
+// Both are idempotent (IF NOT EXISTS / IF EXISTS): an interrupted install or drop simply runs again.
+import type { Database } from '../db/connection.ts';
+import type { Dialect } from '../db/dialect.ts';
+import { runOnlineDdl } from '../migrations/online-ddl.ts';
+import { mapping } from '../schema-mapping.ts';
+
+const { table: TABLE, newColumn: NEW_COLUMN, oldColumnNames: OLD_COLUMNS, keyColumn: KEY_COLUMN } = mapping;
+
+export const SYNC_DIRECTIONS = ['up', 'down'] as const;
+export type SyncDirection = (typeof SYNC_DIRECTIONS)[number];
+const EVENTS = ['insert', 'update'] as const;
+type TriggerEvent = (typeof EVENTS)[number];
+
+export function syncTriggerName(direction: SyncDirection, event: TriggerEvent): string {
+  return `${TABLE}_sync_${direction}_${event}`;
+}
+
+/** Installed: every trigger of the direction exists; partial: some (an interrupted install or drop: run it again). */
+export type TriggerPresence = 'installed' | 'absent' | 'partial';
+
+/** The CREATE TRIGGER statements of one direction, for this dialect. */
+export function syncTriggerStatements(dialect: Dialect, direction: SyncDirection): string[] {
+  return EVENTS.map((event) => (dialect.name === 'sqlite' ? sqliteTrigger(dialect, direction, event) : mysqlTrigger(dialect, direction, event)));
+}
+
+export async function installSyncTriggers(db: Database, directions: readonly SyncDirection[], { log = () => {} }: { log?: (line: string) => void } = {}): Promise<void> {
+  for (const direction of directions) {
+    for (const [i, sql] of syncTriggerStatements(db.dialect, direction).entries()) {
+      log(`  CREATE TRIGGER ${syncTriggerName(direction, EVENTS[i]!)} (${direction}: ${DIRECTION_MEANING[direction]})`);
+      await runOnlineDdl(db, sql, { log });
+    }
+  }
+}
+
+export async function dropSyncTriggers(db: Database, directions: readonly SyncDirection[], { log = () => {} }: { log?: (line: string) => void } = {}): Promise<void> {
+  for (const direction of directions) {
+    for (const event of EVENTS) {
+      log(`  DROP TRIGGER ${syncTriggerName(direction, event)}`);
+      await runOnlineDdl(db, `DROP TRIGGER IF EXISTS ${syncTriggerName(direction, event)}`, { log });
+    }
+  }
+}
+
+/** Which directions the database holds right now, read from its catalog (a fact, never a remembered setting). */
+export async function syncTriggerPresence(db: Database): Promise<Record<SyncDirection, TriggerPresence>> {
+  const rows =
+    db.dialect.name === 'sqlite'
+      ? await db.select<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = $1", [TABLE])
+      : await db.select<{ name: string }>('SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() AND EVENT_OBJECT_TABLE = $1', [TABLE]);
+  const present = new Set(rows.map((row) => row.name));
+  const presence = (direction: SyncDirection): TriggerPresence => {
+    const count = EVENTS.filter((event) => present.has(syncTriggerName(direction, event))).length;
+    return count === EVENTS.length ? 'installed' : count === 0 ? 'absent' : 'partial';
+  };
+  return { up: presence('up'), down: presence('down') };
+}
+
+const DIRECTION_MEANING: Record<SyncDirection, string> = {
+  up: `a write of ${OLD_COLUMNS.join('/')} alone sets ${NEW_COLUMN}`,
+  down: `a write of ${NEW_COLUMN} alone sets ${OLD_COLUMNS.join('/')}`,
+};
+
+/** The conditions of one trigger, over NEW/OLD (`row` is how the trigger names the written row: `NEW`). */
+function conditions(dialect: Dialect, direction: SyncDirection, event: TriggerEvent) {
+  const at = (column: string) => `NEW.${column}`;
+  const differs = dialect.bytesDiffer;
+  const oldWritten =
+    event === 'insert' ? OLD_COLUMNS.map((c) => `${at(c)} IS NOT NULL`).join(' OR ') : OLD_COLUMNS.map((c) => differs(at(c), `OLD.${c}`)).join(' OR ');
+  const newWritten = event === 'insert' ? `${at(NEW_COLUMN)} IS NOT NULL` : differs(at(NEW_COLUMN), `OLD.${NEW_COLUMN}`);
+  const fromProfile = mapping.oldFromNewSql(dialect, at(NEW_COLUMN));
+  // The row already in sync: profile_data holds exactly the old columns (byte for byte). The recursion guard.
+  const outOfSync = OLD_COLUMNS.map((c) => differs(fromProfile[c]!, at(c))).join(' OR ');
+  if (direction === 'up') {
+    // Copy forward only whole values: a row whose old columns are NULL (written in new-only) has nothing to copy.
+    const complete = OLD_COLUMNS.map((c) => `${at(c)} IS NOT NULL`).join(' AND ');
+    return `(${oldWritten}) AND NOT (${newWritten}) AND ${complete} AND (${outOfSync})`;
+  }
+  // Copy back only a profile_data the app can read (every field a JSON string): never NULLs from a cleared one
+  // (the `sequential` strategy's first statement sets profile_data to NULL with the old columns).
+  const readable = OLD_COLUMNS.map((c) => `${fromProfile[c]} IS NOT NULL`).join(' AND ');
+  return `(${newWritten}) AND NOT (${oldWritten}) AND ${readable} AND (${outOfSync})`;
+}
+
+function mysqlTrigger(dialect: Dialect, direction: SyncDirection, event: TriggerEvent): string {
+  const assignments =
+    direction === 'up'
+      ? // The mapping's old -> new SQL names the row's own columns; in a BEFORE trigger they are NEW's.
+        `NEW.${NEW_COLUMN} = ${mapping.newFromOldSql(dialect, (column) => `NEW.${column}`)}`
+      : Object.entries(mapping.oldFromNewSql(dialect, `NEW.${NEW_COLUMN}`))
+          .map(([column, value]) => `NEW.${column} = ${value}`)
+          .join(', ');
+  return `CREATE TRIGGER IF NOT EXISTS ${syncTriggerName(direction, event)} BEFORE ${event.toUpperCase()} ON ${TABLE} FOR EACH ROW
+    IF ${conditions(dialect, direction, event)} THEN SET ${assignments}; END IF`;
+}
+
+function sqliteTrigger(dialect: Dialect, direction: SyncDirection, event: TriggerEvent): string {
+  const set =
+    direction === 'up'
+      ? `${NEW_COLUMN} = ${mapping.newFromOldSql(dialect)}`
+      : Object.entries(mapping.oldFromNewSql(dialect, NEW_COLUMN))
+          .map(([column, value]) => `${column} = ${value}`)
+          .join(', ');
+  const on = event === 'insert' ? 'INSERT' : `UPDATE OF ${[...OLD_COLUMNS, NEW_COLUMN].join(', ')}`;
+  return `CREATE TRIGGER IF NOT EXISTS ${syncTriggerName(direction, event)} AFTER ${on} ON ${TABLE} FOR EACH ROW
+    WHEN ${conditions(dialect, direction, event)}
+    BEGIN UPDATE ${TABLE} SET ${set} WHERE ${KEY_COLUMN} = NEW.${KEY_COLUMN}; END`;
+}

@@ -1,0 +1,68 @@
+// The bench's verdict rules, on constructed spreads: a goal is met only when every round met it, missed only when
+// no round met it, and anything else (including nothing measured) is inconclusive, which make bench never
+// reports as a pass.
+import { describe, expect, it } from 'vitest';
+import { DEMO_FLAT_STEPS, demoP99Drift, formatTable, judge, judged, spreadOf } from '../../load/bench/report.ts';
+import type { Figure } from '../../load/bench/report.ts';
+
+describe('bench verdicts', () => {
+  it('When every round of an at-least goal is at or above it, then pass; when every round is below, then fail; when the spread straddles it, then inconclusive', () => {
+    const goal = { atLeast: 0.95, unit: 'x' } as const;
+    expect(judge([0.95, 1.2], goal)).toBe('pass');
+    expect(judge([0.5, 0.94], goal)).toBe('fail');
+    expect(judge([0.9, 1.1], goal)).toBe('inconclusive');
+  });
+
+  it('When every round of an at-most goal is at or below it, then pass; when every round is above, then fail; when the spread straddles it, then inconclusive', () => {
+    const goal = { atMost: 1.1, unit: 'x' } as const;
+    expect(judge([0.8, 1.1], goal)).toBe('pass');
+    expect(judge([1.11, 3], goal)).toBe('fail');
+    expect(judge([1.0, 1.2], goal)).toBe('inconclusive');
+    expect(judge([130, 131], { atMost: 120, unit: ' MB' })).toBe('fail');
+  });
+
+  it('When a figure was not measured (no rounds, or a round without a number), then it is inconclusive, never a pass', () => {
+    expect(spreadOf([])).toBeNull();
+    expect(spreadOf([1, Number.NaN])).toBeNull();
+    expect(judge(null, { atLeast: 0.95, unit: 'x' })).toBe('inconclusive');
+    expect(judged([], { atMost: 120, unit: ' MB' })).toEqual({ spread: null, goal: '<= 120 MB', verdict: 'inconclusive' });
+  });
+
+  it('When a figure has no goal, then it has no verdict but keeps its spread', () => {
+    expect(judged([0.6, 0.5, 0.7], null)).toEqual({ spread: [0.5, 0.7], goal: '-', verdict: null });
+  });
+
+  it('When the table is printed, then each row shows its spread and verdict, and an unmeasured figure says so', () => {
+    const row = (key: string, perRound: number[], goal: Parameters<typeof judged>[1]): Figure => ({ key, figure: key, baseline: '-', candidate: '-', ratio: perRound[0] ?? null, ...judged(perRound, goal) });
+    const table = formatTable([row('straddles', [0.9, 1.1], { atLeast: 0.95, unit: 'x' }), row('memory', [], { atMost: 120, unit: ' MB' }), row('slow', [0.1, 0.2], { atLeast: 0.95, unit: 'x' })]);
+    expect(table).toMatch(/\| straddles +\| - +\| - +\| 0\.90x +\| 0\.90x–1\.10x +\| >= 0\.95x +\| inconclusive +\|/);
+    expect(table).toMatch(/\| memory +\| - +\| - +\| - +\| not measured +\| <= 120 MB +\| inconclusive +\|/);
+    expect(table).toMatch(/\| slow .*\| FAIL +\|/);
+  });
+
+  it('When the p99 drift figure names its steps, then each is a step the demo labels in its summary (from the step files), step 4 included', () => {
+    expect(DEMO_FLAT_STEPS).toEqual(['2-dual-write', '3-cross-version', '4-dual-read', '7-verify', '8-read-shift', '9-live', '10-new-only']);
+  });
+
+  it("When a demo summary has every step without churn or backfill, then each one's p99 is judged against step 2's; when one is missing (an anti-pattern run), then nothing is", () => {
+    const steps = [
+      { step: '0-base', p99: 500 },
+      { step: '2-dual-write', p99: 50 },
+      { step: '3-cross-version', p99: 55 },
+      { step: '4-dual-read', p99: 50 },
+      { step: '5-retire-v1', p99: 400 },
+      { step: '6-backfill', p99: 300 },
+      { step: '7-verify', p99: 60 },
+      { step: '8-read-shift', p99: 75 },
+      { step: '9-live', p99: 100 },
+      { step: '10-new-only', p99: 45 },
+    ];
+
+    const drift = demoP99Drift(steps)!;
+
+    expect(drift).toEqual({ '3-cross-version': 1.1, '4-dual-read': 1, '7-verify': 1.2, '8-read-shift': 1.5, '9-live': 2, '10-new-only': 0.9 });
+    expect(judged([Math.max(...Object.values(drift))], { atMost: 1.3, unit: 'x' }).verdict).toBe('fail');
+    expect(demoP99Drift(steps.filter((s) => s.step !== '9-live'))).toBeNull();
+    expect(demoP99Drift(steps.map((s) => (s.step === '2-dual-write' ? { ...s, p99: null } : s)))).toBeNull();
+  });
+});

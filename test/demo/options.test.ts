@@ -1,0 +1,26 @@
+// Bad input to make demo: a clear line naming the variable, exit 2, and nothing started or written (no results
+// folder content, no database).
+import fs from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runScript } from '../load/run-script.ts';
+
+const folders: string[] = [];
+afterAll(() => {
+  for (const folder of folders) fs.rmSync(folder, { recursive: true, force: true });
+});
+
+describe('make demo options', () => {
+  it.each([
+    ['DEMO_SEED_USERS', 'many', /DEMO_SEED_USERS must be a whole number from 1 to 1000000 \(got "many"\)/],
+    ['DEMO_SEED_USERS', '0', /DEMO_SEED_USERS must be a whole number/],
+    ['DEMO_STEP_SECONDS', '0.2', /DEMO_STEP_SECONDS must be a number from 1 to 120/],
+    ['SCENARIO', 'prefer-old-read', /SCENARIO must be rollout or one of/],
+  ])('When the demo is started with %s=%s, then it names the variable, exits 2 and writes nothing', async (variable, value, message) => {
+    const run = await runScript('load/rollout/demo.ts', [], { DB: 'sqlite', [variable]: value });
+    folders.push(run.resultsDir);
+
+    expect(run.output).toMatch(message);
+    expect(run.code, run.output).toBe(2);
+    expect(fs.readdirSync(run.resultsDir)).toEqual([]);
+  }, 60_000);
+});

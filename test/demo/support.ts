@@ -1,0 +1,98 @@
+// Running `make demo` (load/rollout/demo.ts) as a process inside a test: on MySQL/MariaDB behind the balancer, short
+// steps, results in a temp dir; resolves with its exit code, everything it printed and its demo-summary.json.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'vitest';
+import { spawnTsx } from '../support/scripts.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+export interface DemoRun {
+  code: number | null;
+  output: string;
+  summary: {
+    passed: boolean;
+    anomalies: number;
+    byKind: Record<string, number>;
+    failedRequests: number;
+    versionsSeen: string[];
+    steps: { step: string; byVersion: Record<string, number>; anomalies: number; requests: number }[];
+    /** step -> kind -> count, only where anomalies were found; "final" holds the final read's and snapshot's. */
+    anomaliesByStep: Record<string, Record<string, number>>;
+  };
+}
+
+export function runDemo(env: Record<string, string>): Promise<DemoRun> {
+  const resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dwdr-demo-'));
+  return new Promise((resolve) => {
+    const child = spawnTsx('load/rollout/demo.ts', [], {
+      cwd: ROOT,
+      env: { ...process.env, DB: 'mysql', RESULTS_DIR: resultsDir, DEMO_STEP_SECONDS: '1', DEMO_SEED_USERS: '100', ...env },
+    });
+    let output = '';
+    child.stdout.on('data', (c) => (output += c));
+    child.stderr.on('data', (c) => (output += c));
+    child.on('close', (code) => {
+      const file = path.join(resultsDir, 'demo-summary.json');
+      const summary = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : null;
+      fs.rmSync(resultsDir, { recursive: true, force: true });
+      resolve({ code, output, summary });
+    });
+  });
+}
+
+/** The anti-pattern runs' steps, in order (steps 0-5, then the final read and snapshot). */
+const STEP_ORDER = ['0-base', '1-expand', '2-dual-write', '3-cross-version', '4-dual-read', '5-retire-v1', 'final'];
+
+type Windows = Record<string, [earliest: string, latest: string]>;
+export interface ExpectedKinds {
+  kinds: Windows;
+  mayAlso?: Windows;
+}
+
+/**
+ * Per anti-pattern: every kind it must produce, with the window of steps it first appears in, and (mayAlso) a
+ * kind it produces only when the load happens to do something: no other kind may appear.
+ */
+export const ANTI_PATTERN_KINDS: Record<string, ExpectedKinds> = {
+  // v2's creates leave the old columns empty (v1 reads them: garbage) and its updates reach only profile_data
+  // (the step's snapshot: new ahead of old; v1 and v2 read the old value: stale; never seen by the end: lost).
+  'new-only-write': { kinds: { garbage: ['2-dual-write', '3-cross-version'], newAheadOfOld: ['2-dual-write', '3-cross-version'], stale: ['2-dual-write', '4-dual-read'], lost: ['final', 'final'] } },
+  // Each anti-pattern v2 dies after its 5th update, answered, with only profile_data written: the snapshot the
+  // demo takes as the instance exits shows it. Timing widens the window: when that update hit a hot key and another
+  // instance rewrote the row first (a fresh-clone CI run), the evidence is gone and the next v2 to crash (up to
+  // step 5) shows it. A read of that user before anyone writes it again is stale (a later write hides it).
+  'new-first-crash': { kinds: { newAheadOfOld: ['2-dual-write', '5-retire-v1'] }, mayAlso: { stale: ['2-dual-write', '5-retire-v1'] } },
+  // The cross-version check itself reads through v2 the value v1 replaced (if the load did not first).
+  'prefer-new-read': { kinds: { stale: ['2-dual-write', '3-cross-version'], nonMonotonic: ['2-dual-write', '5-retire-v1'], lost: ['final', 'final'] } },
+  // v2 reads profile_data only: seeded users it has not written look missing (404: garbage) from its first read.
+  'early-read-shift': { kinds: { garbage: ['2-dual-write', '3-cross-version'], stale: ['2-dual-write', '3-cross-version'], nonMonotonic: ['2-dual-write', '5-retire-v1'], lost: ['final', 'final'] } },
+  // Each v2 serves what it cached; the final read through them too.
+  'cached-old-read': { kinds: { stale: ['2-dual-write', '4-dual-read'], nonMonotonic: ['2-dual-write', '4-dual-read'], lost: ['final', 'final'] } },
+};
+
+/** The first step (in STEP_ORDER) with an anomaly of this kind. */
+function firstStepOf(byStep: Record<string, Record<string, number>>, kind: string): string | undefined {
+  return STEP_ORDER.find((step) => (byStep[step]?.[kind] ?? 0) > 0);
+}
+
+/**
+ * An anti-pattern demo must report exactly its kinds, each first seen within its window of steps, and exit
+ * non-zero. A window is one step where the scenario decides it (the snapshot at the end of the step v2 starts in,
+ * the cross-version check, the final read), and wider where timing decides it (which load request reads a
+ * damaged row first).
+ */
+export function expectCaught(run: DemoRun, { kinds, mayAlso = {} }: ExpectedKinds): void {
+  expect(run.summary, run.output).not.toBeNull();
+  expect(run.code).not.toBe(0);
+  const found = Object.keys(run.summary.byKind).filter((kind) => run.summary.byKind[kind]! > 0);
+  const byStep = JSON.stringify(run.summary.anomaliesByStep);
+  expect(found.filter((kind) => !(kind in mayAlso)).sort(), byStep).toEqual(Object.keys(kinds).sort());
+  for (const kind of found) {
+    const [earliest, latest] = kinds[kind] ?? mayAlso[kind]!;
+    const first = STEP_ORDER.indexOf(firstStepOf(run.summary.anomaliesByStep, kind)!);
+    expect(first, `${kind} first seen outside ${earliest}..${latest}: ${byStep}`).toBeGreaterThanOrEqual(STEP_ORDER.indexOf(earliest));
+    expect(first, `${kind} first seen outside ${earliest}..${latest}: ${byStep}`).toBeLessThanOrEqual(STEP_ORDER.indexOf(latest));
+  }
+}

@@ -1,0 +1,182 @@
+// The pausable TCP proxy the cut-off-v2 chaos scenario puts between one instance and the primary: it forwards,
+// holds (nothing passes, nothing is lost, everything goes through on resume), cuts (every connection ends at
+// once, new ones too), and closes. Against a real echo server, and against MariaDB with a table of the test's own.
+import net from 'node:net';
+import mysql from 'mysql2/promise';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startPausableProxy } from '../../load/infra/pausable-proxy.ts';
+import type { PausableProxy } from '../../load/infra/pausable-proxy.ts';
+import { mysqlTarget, unique } from '../support/databases.ts';
+import type { TestDatabase } from '../support/databases.ts';
+import { waitFor } from '../support/instances.ts';
+
+/** An echo server: what the proxy forwards comes back, so both directions are checked at once. */
+async function echoServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    socket.pipe(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+class Client {
+  received = '';
+  closed = false;
+  constructor(readonly socket: net.Socket) {
+    socket.on('data', (chunk: Buffer) => (this.received += chunk.toString()));
+    socket.on('close', () => (this.closed = true));
+    socket.on('error', () => {});
+  }
+  static connect(port: number): Promise<Client> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ port, host: '127.0.0.1' }, () => resolve(new Client(socket)));
+      socket.once('error', reject);
+    });
+  }
+}
+
+const pollFor = <T>(fn: () => T | undefined, what: string) => waitFor(async () => fn(), { timeoutMs: 5000, intervalMs: 10, what });
+/** Long enough for a forwarded byte to come back on loopback many times over. */
+const QUIET_MS = 300;
+const quiet = () => new Promise((resolve) => setTimeout(resolve, QUIET_MS));
+
+describe('pausable proxy', () => {
+  let proxy: PausableProxy | undefined;
+  let echo: Awaited<ReturnType<typeof echoServer>> | undefined;
+  const clients: Client[] = [];
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.socket.destroy();
+    await proxy?.close();
+    await echo?.close();
+    proxy = echo = undefined;
+  });
+  const start = async () => {
+    echo = await echoServer();
+    proxy = await startPausableProxy({ targetHost: '127.0.0.1', targetPort: echo.port });
+    return proxy;
+  };
+  const connect = async (port: number) => {
+    const client = await Client.connect(port);
+    clients.push(client);
+    return client;
+  };
+
+  it('When it forwards, then bytes go both ways unchanged', async () => {
+    const { port } = await start();
+    const client = await connect(port);
+
+    client.socket.write('hello');
+
+    await pollFor(() => (client.received === 'hello' ? true : undefined), 'the echo');
+    expect(proxy!.connections).toBe(1);
+  });
+
+  it('When it holds, then nothing passes on open or new connections, and on resume everything held arrives in order', async () => {
+    const { port } = await start();
+    const open = await connect(port);
+    open.socket.write('before ');
+    await pollFor(() => (open.received === 'before ' ? true : undefined), 'the echo before the hold');
+
+    proxy!.pause('hold');
+    open.socket.write('during');
+    const late = await connect(port);
+    late.socket.write('new while held');
+    await quiet();
+    const whileHeld = { open: open.received, late: late.received, openClosed: open.closed, lateClosed: late.closed };
+    proxy!.resume();
+
+    expect(whileHeld).toEqual({ open: 'before ', late: '', openClosed: false, lateClosed: false });
+    await pollFor(() => (open.received === 'before during' && late.received === 'new while held' ? true : undefined), 'the held bytes after resume');
+  });
+
+  it('When it cuts, then open connections end at once and new ones are closed as they arrive; after resume it forwards again', async () => {
+    const { port } = await start();
+    const open = await connect(port);
+
+    proxy!.pause('cut');
+    await pollFor(() => (open.closed ? true : undefined), 'the open connection to end');
+    const refused = await connect(port);
+    await pollFor(() => (refused.closed ? true : undefined), 'the new connection to end');
+    proxy!.resume();
+    const after = await connect(port);
+    after.socket.write('back');
+
+    expect(proxy!.paused).toBeNull();
+    await pollFor(() => (after.received === 'back' ? true : undefined), 'the echo after resume');
+  });
+
+  it('When it closes, then every connection ends and the port refuses', async () => {
+    const { port } = await start();
+    const open = await connect(port);
+
+    await proxy!.close();
+    proxy = undefined;
+
+    await pollFor(() => (open.closed ? true : undefined), 'the open connection to end');
+    await expect(Client.connect(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+});
+
+const mysqlDb = await mysqlTarget();
+
+describe.skipIf(mysqlDb.skip)('pausable proxy in front of MariaDB', () => {
+  let database: TestDatabase | undefined;
+  let proxy: PausableProxy | undefined;
+  let connection: mysql.Connection | undefined;
+  afterEach(async () => {
+    connection?.destroy();
+    await proxy?.close();
+    await database?.drop();
+    database = proxy = connection = undefined;
+  });
+
+  const through = async () => {
+    database = await mysqlDb.create({ migrateTo: null });
+    await database.db.run('CREATE TABLE notes (id INT PRIMARY KEY, note VARCHAR(64) NOT NULL)');
+    const url = new URL(database.url);
+    proxy = await startPausableProxy({ targetHost: url.hostname, targetPort: Number(url.port || 3306) });
+    url.port = String(proxy.port);
+    connection = await mysql.createConnection({ uri: url.toString() });
+    connection.on('error', () => {});
+    return connection;
+  };
+  const notes = async () => database!.db.select<{ id: number; note: string }>('SELECT id, note FROM notes ORDER BY id');
+
+  it('When a write is sent while it holds, then it reaches the database only after resume', async () => {
+    const client = await through();
+    const note = unique('held');
+
+    proxy!.pause('hold');
+    const write = client.query('INSERT INTO notes VALUES (1, ?)', [note]);
+    await quiet();
+    const whileHeld = await notes();
+    proxy!.resume();
+    await write;
+
+    expect(whileHeld).toEqual([]);
+    expect(await notes()).toEqual([{ id: 1, note }]);
+  });
+
+  it('When it cuts, then the client\'s next query fails at once and nothing is written', async () => {
+    const client = await through();
+
+    proxy!.pause('cut');
+    const failure = await client.query('INSERT INTO notes VALUES (2, ?)', [unique('cut')]).then(
+      () => null,
+      (err: { code?: string; fatal?: boolean }) => err,
+    );
+
+    expect(failure).toMatchObject({ fatal: true });
+    expect(await notes()).toEqual([]);
+  });
+});
