@@ -25,10 +25,21 @@ export class Lease {
   renew(sentAt: number): void {
     if (this.revoked || sentAt < this.lapsedAt) return;
     this.until = Math.max(this.until, sentAt + this.windowMs);
-    clearTimeout(this.expiry);
-    this.expiry = setTimeout(() => this.isHeld(), Math.max(0, this.until - performance.now()) + 1);
-    this.expiry.unref();
+    this.armExpiry();
     this.isHeld();
+  }
+
+  /**
+   * A timer for the end of the window. Node runs a timer on its loop clock, in whole milliseconds, so it can fire
+   * a fraction of a millisecond before `until` on this clock: then it looks again instead of leaving the lease
+   * "held" until some request happens to ask (the public port would stay open past the window).
+   */
+  private armExpiry(): void {
+    clearTimeout(this.expiry);
+    this.expiry = setTimeout(() => {
+      if (this.isHeld()) this.armExpiry();
+    }, Math.ceil(Math.max(0, this.until - performance.now())) + 1);
+    this.expiry.unref();
   }
 
   /**
