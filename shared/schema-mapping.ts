@@ -21,5 +21,24 @@ export function mappingNamed(name: string | undefined): SchemaMapping {
   return found;
 }
 
-/** The active mapping, read once when the process starts. */
-export const mapping: SchemaMapping = mappingNamed(process.env.MAPPING);
+/**
+ * The active mapping, read once when the process starts. A MAPPING that names none is a typo, not a crash: one line
+ * naming MAPPING and the choices, exit 2 (as a bad command-line flag), before any entry point has touched anything.
+ */
+export const mapping: SchemaMapping = activeMapping();
+
+function activeMapping(): SchemaMapping {
+  try {
+    return mappingNamed(process.env.MAPPING);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+}
+
+/** The mapping's columns as messages, help texts and metric descriptions name them (`profile_data`, `name/email`). */
+export const columns = {
+  new: mapping.newColumn,
+  old: mapping.oldColumnNames.join('/'),
+  oldAnd: mapping.oldColumnNames.length <= 1 ? mapping.oldColumnNames.join('') : `${mapping.oldColumnNames.slice(0, -1).join(', ')} and ${mapping.oldColumnNames.at(-1)}`,
+};

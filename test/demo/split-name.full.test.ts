@@ -20,11 +20,4 @@ describe('make demo MAPPING=split-name', () => {
   it('When the rollout runs with the split-name mapping on SQLite, then it ends with 0 anomalies, 0 failed requests and exit 0', () => expectPassed('sqlite'), 600_000);
 
   it.skipIf(mysql.skip !== null)('When the rollout runs with the split-name mapping on MySQL/MariaDB, then it ends with 0 anomalies, 0 failed requests and exit 0', () => expectPassed('mysql'), 600_000);
-
-  it('When MAPPING names no mapping, then the demo stops at once naming MAPPING and the choices', async () => {
-    const run = await runDemo({ MAPPING: 'no-such-mapping', DB: 'sqlite' });
-
-    expect(run.code).not.toBe(0);
-    expect(run.output).toMatch(/MAPPING: no mapping named "no-such-mapping"; choose one of users, split-name/);
-  }, 60_000);
 });
