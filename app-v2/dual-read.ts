@@ -19,7 +19,7 @@ import type { User, UsersRepository } from '../shared/db/users-repository.ts';
 import type { Flags } from '../shared/flags/index.ts';
 import type { ReadSource } from '../shared/http/user-routes.ts';
 import type { Metrics } from '../shared/metrics.ts';
-import { mapping } from '../shared/schema-mapping.ts';
+import { columns, mapping } from '../shared/schema-mapping.ts';
 import { readsNewColumn } from './read-shift.ts';
 
 export interface DualReader {
@@ -88,8 +88,8 @@ export function dualReadPolicy({
       if (compareBoth && mismatch !== null) {
         metrics.dualReadMismatches.inc({ reason: mismatch });
         // Missing is expected until the backfill has passed; a difference is worth a look.
-        if (mismatch === 'missing') logger.debug({ id }, 'dual-read: profile_data missing');
-        else logger.warn({ id, reason: mismatch, fields: differing }, 'dual-read: profile_data differs from the old columns');
+        if (mismatch === 'missing') logger.debug({ id }, `dual-read: ${columns.new} missing`);
+        else logger.warn({ id, reason: mismatch, fields: differing }, `dual-read: ${columns.new} differs from the old columns`);
       }
       return answer(old, 'old');
     },

@@ -8,6 +8,7 @@ import { createMigrator } from '../shared/migrations/runner.ts';
 import { checkContract } from '../shared/rollout/contract-gate.ts';
 import { CONTRACT_MIGRATION } from '../shared/rollout/state.ts';
 import { openDatabase, parseOptions, runCli } from './cli.ts';
+import { columns } from '../shared/schema-mapping.ts';
 
 await runCli('db:contract', 'db:contract [--check]', async () => {
   const { values } = parseOptions(process.argv.slice(2), { check: { type: 'boolean' } });
@@ -16,13 +17,13 @@ await runCli('db:contract', 'db:contract [--check]', async () => {
     const gate = await checkContract(db, { owner: processOwner() });
     if (!gate.ok) throw new Error(`refused: ${gate.reasons.join('; ')}`);
     if (values.check) {
-      console.log(`db:contract: the gate passes (new-only verify #${gate.verify.id}: ${gate.verify.rowsChecked} rows, all with a valid profile_data); nothing changed`);
+      console.log(`db:contract: the gate passes (new-only verify #${gate.verify.id}: ${gate.verify.rowsChecked} rows, all with a valid ${columns.new}); nothing changed`);
       return 0;
     }
     const started = performance.now();
     await createMigrator(db, console.log).up({ migrations: [CONTRACT_MIGRATION] });
-    console.log(`db:contract: applied ${CONTRACT_MIGRATION} in ${Math.round(performance.now() - started)} ms: name and email are gone; v1 can no longer start`);
-    console.log('the way back: npm run db:migrate:down (re-adds name and email and fills them from profile_data)');
+    console.log(`db:contract: applied ${CONTRACT_MIGRATION} in ${Math.round(performance.now() - started)} ms: ${columns.oldAnd} are gone; v1 can no longer start`);
+    console.log(`the way back: npm run db:migrate:down (re-adds ${columns.oldAnd} and fills them from ${columns.new})`);
     return 0;
   } finally {
     await db.close();

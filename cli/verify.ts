@@ -23,6 +23,7 @@ import { WRITE_MODES } from '../shared/flags/registry.ts';
 import type { WriteMode } from '../shared/flags/registry.ts';
 import { openDatabase, parseOptions, runCli, UsageError } from './cli.ts';
 import { integerOption } from './integer-option.ts';
+import { columns } from '../shared/schema-mapping.ts';
 
 const usage = 'verify [--mode dual|new-only] [--chunk N] [--sample N] [--sleep-ms N] [--report-only] [--watch [--interval-ms N]] [--replica]';
 /** How long verify --replica waits for the replica to catch up before giving up. */
@@ -116,5 +117,5 @@ function report(result: VerifyRecord, ms: number, hint: string): void {
   console.log(`  drift: ${n(result.drift)} rows (${breakdown})`);
   for (const s of result.sample) console.log(`  id ${s.id}: ${s.reason}${s.fields.length > 0 ? ` (${s.fields.join(', ')})` : ''}`);
   if (result.drift > result.sample.length) console.log(`  ... and ${n(result.drift - result.sample.length)} more`);
-  console.log(result.drift === 0 ? '  verdict: clean' : `  verdict: DRIFT${result.mode === 'dual' ? '' : ' (rows without a valid profile_data)'}: ${hint}`);
+  console.log(result.drift === 0 ? '  verdict: clean' : `  verdict: DRIFT${result.mode === 'dual' ? '' : ` (rows without a valid ${columns.new})`}: ${hint}`);
 }

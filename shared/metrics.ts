@@ -3,7 +3,7 @@
 // (default labels), so one scrape of each instance tells v1 from v2.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Request, RequestHandler } from 'express';
-import { mapping } from './schema-mapping.ts';
+import { columns, mapping } from './schema-mapping.ts';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
@@ -32,17 +32,17 @@ export function createMetrics(appVersion: string, instanceId: string, { processM
     readsBySource: new Counter({ name: 'user_reads_total', help: `GET ${mapping.route}/:id answered, by the column that served it`, labelNames: ['source'], ...metric }),
     readFallbacks: new Counter({
       name: 'read_fallbacks_total',
-      help: 'reads sent to profile_data that fell back to the old columns (missing, invalid or different)',
+      help: `reads sent to ${columns.new} that fell back to the old columns (missing, invalid or different)`,
       labelNames: ['reason'],
       ...metric,
     }),
     dualReadMismatches: new Counter({
       name: 'dual_read_mismatches_total',
-      help: 'dual-read compares where profile_data was missing, invalid or different from the old columns',
+      help: `dual-read compares where ${columns.new} was missing, invalid or different from the old columns`,
       labelNames: ['reason'],
       ...metric,
     }),
-    repairs: new Counter({ name: 'repair_on_read_total', help: 'rows whose missing profile_data was filled on read', ...metric }),
+    repairs: new Counter({ name: 'repair_on_read_total', help: `rows whose missing ${columns.new} was filled on read`, ...metric }),
     flagValue: new Gauge({ name: 'feature_flag_value', help: 'flag values this instance has loaded (booleans as 0/1)', labelNames: ['flag'], ...metric }),
     flagSetVersion: new Gauge({ name: 'feature_flag_set_version', help: 'the flag-set version this instance has loaded', ...metric }),
   };

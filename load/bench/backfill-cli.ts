@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BackfillBench, backfillSummaryLines, timeBackfillProcess } from './backfill.ts';
 import { median } from './http-load.ts';
+import { columns } from '../../shared/schema-mapping.ts';
 
 const MYSQL_URL = process.env.MYSQL_URL || 'mysql://root@127.0.0.1:3306/';
 const RESULTS_DIR = path.resolve(process.env.RESULTS_DIR || 'results');
@@ -45,7 +46,7 @@ try {
     const table = await bench.freshTable(database, rows);
     const { ms: backfillMs, output } = await timeBackfillProcess(table, backfillArgs);
     const missing = await bench.missing(table);
-    if (missing !== 0) throw new Error(`the backfill left ${missing} rows without profile_data`);
+    if (missing !== 0) throw new Error(`the backfill left ${missing} rows without ${columns.new}`);
     const ratio = oneStatementMs / backfillMs;
     const loadAverage = os.loadavg().map((value) => Number(value.toFixed(2)));
     runs.push({ oneStatementMs: Math.round(oneStatementMs), backfillMs: Math.round(backfillMs), ratio: Number(ratio.toFixed(3)), loadAverage });

@@ -6,7 +6,7 @@ import { backfillRuns } from '../../shared/backfill/checkpoint.ts';
 import { runTool, spawnTool } from '../run/operator.ts';
 import { ChaosRun, guarded } from './harness.ts';
 import type { ChaosOptions, Scenario } from './harness.ts';
-import { mapping } from '../../shared/schema-mapping.ts';
+import { columns, mapping } from '../../shared/schema-mapping.ts';
 
 export const backfillResume: Scenario = {
   name: 'backfill-resume',
@@ -70,8 +70,8 @@ export const backfillResume: Scenario = {
       const drift = Number(/drift: ([\d,]+) rows/.exec(verify.output)?.[1]?.replaceAll(',', '') ?? Number.NaN);
       const [counted] = await run.db.select<{ missing: number | string }>(`SELECT COUNT(*) AS missing FROM ${mapping.table} WHERE ${mapping.newColumn} IS NULL`);
       const missing = Number(counted?.missing);
-      run.log(`verify: exit ${verify.code}, drift ${drift} rows; rows without profile_data: ${missing}`);
-      run.expect(verify.code === 0 && drift === 0 && missing === 0, `after the resumed backfill: verify exit ${verify.code}, drift ${drift}, ${missing} rows without profile_data`);
+      run.log(`verify: exit ${verify.code}, drift ${drift} rows; rows without ${columns.new}: ${missing}`);
+      run.expect(verify.code === 0 && drift === 0 && missing === 0, `after the resumed backfill: verify exit ${verify.code}, drift ${drift}, ${missing} rows without ${columns.new}`);
       await run.dwell(dwellMs);
       run.facts.rows = extraRows + run.seeded.length;
       run.facts.killedAtKey = killedAt?.nextId ?? null;

@@ -21,7 +21,7 @@ export const EXTERNAL_PROCESS = -1;
 /** A row's or an answer's fields as the history records them; throws when a field is not a string. */
 export function historyValue(fields: Readonly<Record<string, unknown>>): UserValue {
   const { name, email } = fields;
-  if (typeof name !== 'string' || typeof email !== 'string') throw new Error(`the history records name and email as strings, got ${JSON.stringify(fields)}`);
+  if (typeof name !== 'string' || typeof email !== 'string') throw new Error(`the history records every field as a string, got ${JSON.stringify(fields)}`);
   return { name, email };
 }
 

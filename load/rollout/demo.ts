@@ -39,7 +39,7 @@ import type { RolloutStep } from './steps/index.ts';
 import { appliedMigrationNames } from '../../shared/migrations/applied.ts';
 import { applySyncMode, ROLLOUT_LOG_MIGRATION } from '../../shared/rollout/sync.ts';
 import { parseSyncMode } from '../../shared/sync/mode.ts';
-import { mapping } from '../../shared/schema-mapping.ts';
+import { columns, mapping } from '../../shared/schema-mapping.ts';
 
 const RESULTS_DIR = path.resolve(process.env.RESULTS_DIR || 'results');
 const STEP_SECONDS = Number(process.env.DEMO_STEP_SECONDS || 4);
@@ -401,13 +401,13 @@ try {
       await tool('db-migrate', 'up');
       await tool('rollout', 'advance');
       await dwell();
-      evidence('v2 writes only profile_data');
+      evidence(`v2 writes only ${columns.new}`);
     });
 
     await step('contract', async () => {
       await tool('db-contract');
       await dwell(Math.min(2, STEP_SECONDS));
-      evidence('name and email are gone; v2 serves from profile_data');
+      evidence(`${columns.oldAnd} are gone; v2 serves from ${columns.new}`);
     });
   }
 } catch (err) {

@@ -2,6 +2,7 @@
 // the database (flags table) so every instance of every version sees one value. Nothing outside this registry
 // can be set. The stage flags (read-trust-new, write-mode) and raises of read-new-percent pass the rollout's
 // gate (shared/rollout/flag-gate.ts) wherever they are set; the backfill-* flags steer a running backfill.
+import { columns } from '../schema-mapping.ts';
 
 interface IntegerFlag {
   kind: 'integer';
@@ -33,7 +34,7 @@ export const flagDefinitions = {
     min: 0,
     max: 100,
     default: 0,
-    description: 'share of users (sticky, by a hash of the id) whose reads v2 serves from profile_data, verified against the old columns',
+    description: `share of users (sticky, by a hash of the id) whose reads v2 serves from ${columns.new}, verified against the old columns`,
   },
   'dual-read': {
     kind: 'boolean',
@@ -43,13 +44,13 @@ export const flagDefinitions = {
   'read-trust-new': {
     kind: 'boolean',
     default: false,
-    description: 'stage live: v2 serves every read from profile_data without comparing it to the old columns (set by npm run rollout)',
+    description: `stage live: v2 serves every read from ${columns.new} without comparing it to the old columns (set by npm run rollout)`,
   },
   'write-mode': {
     kind: 'enum',
     values: WRITE_MODES,
     default: 'dual',
-    description: 'dual: v2 writes old columns and profile_data; new-only: v2 reads and writes only profile_data (set by npm run rollout)',
+    description: `dual: v2 writes old columns and ${columns.new}; new-only: v2 reads and writes only ${columns.new} (set by npm run rollout)`,
   },
   'backfill-pause': {
     kind: 'boolean',

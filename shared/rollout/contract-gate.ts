@@ -7,6 +7,7 @@ import type { VerifyRecord } from '../verify/results.ts';
 import { runVerify } from '../verify/verify.ts';
 import { contractReasons } from './gates.ts';
 import { readRolloutState } from './state.ts';
+import { columns } from '../schema-mapping.ts';
 
 export type ContractCheck = { ok: true; verify: VerifyRecord } | { ok: false; reasons: string[] };
 
@@ -16,7 +17,7 @@ export async function checkContract(db: Database, { owner }: { owner: string }):
   const verify = await runVerify(db, { mode: 'new-only', owner });
   if (verify.drift > 0) {
     const ids = verify.sample.map((s) => s.id).join(', ');
-    return { ok: false, reasons: [`new-only verify #${verify.id} found ${verify.drift} rows without a valid profile_data (e.g. ids ${ids}): dropping the old columns would lose them; npm run rollout -- rollback, then npm run backfill`] };
+    return { ok: false, reasons: [`new-only verify #${verify.id} found ${verify.drift} rows without a valid ${columns.new} (e.g. ids ${ids}): dropping the old columns would lose them; npm run rollout -- rollback, then npm run backfill`] };
   }
   // Once more on fresh facts: the verify took time, and a v1 may have started meanwhile.
   const now = contractReasons(await readRolloutState(db));

@@ -15,6 +15,7 @@ import type { Stage, StageName } from './stages.ts';
 import { RELAX_MIGRATION } from './state.ts';
 import type { RolloutState } from './state.ts';
 import { lateV1Windows, newOnlyPending, repairHint } from './way-back.ts';
+import { columns } from '../schema-mapping.ts';
 
 export type Plan =
   /** A flag change that moves one stage (then wait until every alive instance has loaded it). */
@@ -90,7 +91,7 @@ function tornDualWriteReasons(state: RolloutState): string[] {
   if (tearing.length === 0) return [];
   const list = tearing.map((i) => `${i.instanceId} (pid ${i.pid}, ${i.address})`).join(', ');
   return [
-    `${plural(tearing.length, 'v2 instance')} alive with DUAL_WRITE_STRATEGY=sequential-seed: ${list}; its concurrent PUTs to one user leave profile_data older than the old columns, which live would serve: restart it with single, transaction or sequential, then npm run backfill and npm run verify`,
+    `${plural(tearing.length, 'v2 instance')} alive with DUAL_WRITE_STRATEGY=sequential-seed: ${list}; its concurrent PUTs to one user leave ${columns.new} older than the old columns, which live would serve: restart it with single, transaction or sequential, then npm run backfill and npm run verify`,
   ];
 }
 
@@ -117,12 +118,12 @@ export function liveReasons(state: RolloutState): string[] {
 
 export function newOnlyReasons(state: RolloutState): string[] {
   if (v1ServesIn(state, 'new-only')) {
-    return [...(state.migrations.includes(RELAX_MIGRATION) ? [] : [`${RELAX_MIGRATION} is not applied (new-only inserts leave name/email out): npm run db:migrate`]), ...cleanVerifyReasons(state)];
+    return [...(state.migrations.includes(RELAX_MIGRATION) ? [] : [`${RELAX_MIGRATION} is not applied (new-only inserts leave ${columns.old} out): npm run db:migrate`]), ...cleanVerifyReasons(state)];
   }
   const late = v1SinceLive(state);
   const v1Alive = aliveV1Reason(state);
   return [
-    ...(state.migrations.includes(RELAX_MIGRATION) ? [] : [`${RELAX_MIGRATION} is not applied (new-only inserts leave name/email out): npm run db:migrate`]),
+    ...(state.migrations.includes(RELAX_MIGRATION) ? [] : [`${RELAX_MIGRATION} is not applied (new-only inserts leave ${columns.old} out): npm run db:migrate`]),
     ...v1Alive,
     ...late.map((i) => `v1 instance ${i.instanceId} ${seenAt(i)}, after live began (${state.liveSince}): roll back to read-shift, backfill and verify first`),
     ...(v1Alive.length > 0 ? [] : cleanVerifyAfterV1Reasons(state)),
@@ -175,12 +176,12 @@ export function backfillReasons(state: RolloutState, direction: BackfillDirectio
   if (!state.migrations.includes('003-backfill-checkpoint')) return ['the backfill checkpoint table is missing: npm run db:migrate'];
   if (stage.name === 'contracted') return ['the old columns are gone (contracted): npm run db:migrate:down re-adds and fills them'];
   if (stage.name === 'new-only') {
-    return ['the stage is new-only: v2 writes only profile_data, so neither column stays still; go back first with npm run rollout -- rollback (v2 dual-writes again), then follow npm run rollout -- status'];
+    return [`the stage is new-only: v2 writes only ${columns.new}, so neither column stays still; go back first with npm run rollout -- rollback (v2 dual-writes again), then follow npm run rollout -- status`];
   }
   if (stage.name === 'live') {
     if (newOnlyPending(state)) return aliveV1Reason(state);
     return direction === 'forward'
-      ? [`the stage is live: reads trust profile_data without comparing; the way back is ${repairHint(state)}`]
+      ? [`the stage is live: reads trust ${columns.new} without comparing; the way back is ${repairHint(state)}`]
       : [`the stage is live and the old columns hold every write since they were last verified (no new-only since): a reverse backfill would overwrite a v1's newer write; the way back is ${repairHint(state)}`];
   }
   if (direction === 'reverse') {
@@ -215,7 +216,7 @@ export function alarms(state: RolloutState): string[] {
   if (v1ServesIn(state, 'live')) return [];
   return v1SinceLive(state).map(
     (i) =>
-      `ALARM: v1 instance ${i.instanceId} (pid ${i.pid}, ${i.address}) ${seenAt(i)}, after reads began trusting profile_data (${state.liveSince})${i.alive ? ' and is alive' : ''}: its writes reach only the old columns, which v2 no longer reads. Stop it, roll back to read-shift (npm run rollout -- rollback), then npm run backfill and npm run verify.`,
+      `ALARM: v1 instance ${i.instanceId} (pid ${i.pid}, ${i.address}) ${seenAt(i)}, after reads began trusting ${columns.new} (${state.liveSince})${i.alive ? ' and is alive' : ''}: its writes reach only the old columns, which v2 no longer reads. Stop it, roll back to read-shift (npm run rollout -- rollback), then npm run backfill and npm run verify.`,
   );
 }
 
@@ -227,7 +228,7 @@ export function planAdvance(state: RolloutState, { percent }: { percent?: number
   const gate = (to: Stage, reasons: string[], changes: Partial<FlagValues>): Plan => (reasons.length > 0 ? { kind: 'refused', from, to, reasons } : { kind: 'flags', from, to, changes });
   switch (from.name) {
     case 'base':
-      return { kind: 'manual', from, command: 'npm run db:migrate   (002-expand adds profile_data, instant and online)' };
+      return { kind: 'manual', from, command: `npm run db:migrate   (002-expand adds ${columns.new}, instant and online)` };
     case 'expand':
       return { kind: 'manual', from, command: 'npm run start:v2   (deploy v2 beside v1; the stage becomes dual-write once a v2 is alive)' };
     case 'dual-write':
@@ -248,7 +249,7 @@ export function planAdvance(state: RolloutState, { percent }: { percent?: number
       return gate(stageOf('new-only'), newOnlyReasons(state), { 'write-mode': 'new-only' });
     case 'new-only': {
       const reasons = contractReasons(state);
-      return reasons.length > 0 ? { kind: 'refused', from, to: stageOf('contracted'), reasons } : { kind: 'manual', from, command: 'npm run db:contract   (drops name and email)' };
+      return reasons.length > 0 ? { kind: 'refused', from, to: stageOf('contracted'), reasons } : { kind: 'manual', from, command: `npm run db:contract   (drops ${columns.oldAnd})` };
     }
     case 'contracted':
       return { kind: 'refused', from, to: from, reasons: ['contracted is the last stage'] };
@@ -264,7 +265,7 @@ export function planRollback(state: RolloutState, { percent }: { percent?: numbe
     case 'base':
       return { kind: 'refused', from, to: from, reasons: ['base is the first stage'] };
     case 'expand':
-      return { kind: 'manual', from, command: 'npm run db:migrate:down   (until 002-expand is reverted; v1 never noticed profile_data)' };
+      return { kind: 'manual', from, command: `npm run db:migrate:down   (until 002-expand is reverted; v1 never noticed ${columns.new})` };
     case 'dual-write':
       return { kind: 'manual', from, command: 'stop the v2 instances (SIGTERM) and keep or start v1: v2 kept the old columns right' };
     case 'dual-read':
@@ -273,7 +274,7 @@ export function planRollback(state: RolloutState, { percent }: { percent?: numbe
       return {
         kind: 'manual',
         from,
-        command: 'nothing to undo: the backfill only filled profile_data, which v1 never reads and v2 verifies before use; pause a running one with npm run flags -- set backfill-pause true',
+        command: `nothing to undo: the backfill only filled ${columns.new}, which v1 never reads and v2 verifies before use; pause a running one with npm run flags -- set backfill-pause true`,
       };
     case 'read-shift': {
       const current = from.percent!;
@@ -293,6 +294,6 @@ export function planRollback(state: RolloutState, { percent }: { percent?: numbe
       // v2 dual-writes again at once; reads keep trusting profile_data, which stayed complete.
       return { kind: 'flags', from, to: stageOf('live'), changes: { 'write-mode': 'dual' } };
     case 'contracted':
-      return { kind: 'manual', from, command: 'npm run db:migrate:down   (re-adds name and email and fills them from profile_data)' };
+      return { kind: 'manual', from, command: `npm run db:migrate:down   (re-adds ${columns.oldAnd} and fills them from ${columns.new})` };
   }
 }

@@ -5,6 +5,7 @@
 import { laggingInstances } from './gates.ts';
 import { deriveStage, STAGES } from './stages.ts';
 import type { RolloutState } from './state.ts';
+import { columns } from '../schema-mapping.ts';
 
 /** Stages in which flags steer reads or writes: the gates read the verify history, the backfill runs and the log. */
 const FLAG_STAGES_FROM = STAGES.indexOf('read-shift');
@@ -20,10 +21,10 @@ export function migrateDownReasons(state: RolloutState, migration: string): stri
       return [];
     case '007-relax-old-columns': {
       if (stage.name === 'new-only') {
-        return [`${at}: reverting 007-relax-old-columns restores NOT NULL on name/email, and v2's new-only inserts leave them out: npm run rollout -- rollback first (v2 dual-writes again), then npm run backfill -- --reverse`];
+        return [`${at}: reverting 007-relax-old-columns restores NOT NULL on ${columns.old}, and v2's new-only inserts leave them out: npm run rollout -- rollback first (v2 dual-writes again), then npm run backfill -- --reverse`];
       }
       // An instance still on an older flag set may still be writing new-only.
-      return laggingInstances(state).map((i) => `${at}: ${i.appVersion} instance ${i.instanceId} has not loaded flag-set version ${state.flags!.version} yet (it has ${i.flagSetVersion ?? 'none'}): it may still insert without name/email`);
+      return laggingInstances(state).map((i) => `${at}: ${i.appVersion} instance ${i.instanceId} has not loaded flag-set version ${state.flags!.version} yet (it has ${i.flagSetVersion ?? 'none'}): it may still insert without ${columns.old}`);
     }
     case '006-instance-strategy': {
       // The live gate reads each v2's strategy from this column; without it, a sequential-seed v2 is invisible.
@@ -44,9 +45,9 @@ export function migrateDownReasons(state: RolloutState, migration: string): stri
     case '002-expand': {
       const v2 = state.alive.filter((i) => i.appVersion === 'v2');
       if (v2.length > 0) {
-        return [`${at}: reverting 002-expand drops profile_data, which ${v2.length} alive v2 instance${v2.length === 1 ? '' : 's'} write${v2.length === 1 ? 's' : ''} (${v2.map((i) => i.instanceId).join(', ')}): stop every v2 first`];
+        return [`${at}: reverting 002-expand drops ${columns.new}, which ${v2.length} alive v2 instance${v2.length === 1 ? '' : 's'} write${v2.length === 1 ? 's' : ''} (${v2.map((i) => i.instanceId).join(', ')}): stop every v2 first`];
       }
-      return stage.name === 'expand' || stage.name === 'base' ? [] : [`${at}: reverting 002-expand drops profile_data and the flags: ${rollBack.replace('backfill or earlier', 'expand')}`];
+      return stage.name === 'expand' || stage.name === 'base' ? [] : [`${at}: reverting 002-expand drops ${columns.new} and the flags: ${rollBack.replace('backfill or earlier', 'expand')}`];
     }
     case '001-base':
       return state.usersEmpty ? [] : [`${at}: reverting 001-base drops users (it holds rows) and the instance registry: it is the schema v1 was built for, not a rollout step; refused while users has rows`];

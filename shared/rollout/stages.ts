@@ -4,6 +4,7 @@
 import { CONTRACT_MIGRATION, EXPAND_MIGRATION } from './state.ts';
 import type { FlagValues } from '../flags/registry.ts';
 import type { RolloutState } from './state.ts';
+import { columns } from '../schema-mapping.ts';
 
 export const STAGES = ['base', 'expand', 'dual-write', 'dual-read', 'backfill', 'read-shift', 'live', 'new-only', 'contracted'] as const;
 
@@ -16,14 +17,14 @@ export type StageName = (typeof STAGES)[number];
 
 export const STAGE_MEANING: Record<StageName, string> = {
   base: 'v1 on the base schema',
-  expand: 'profile_data exists (002-expand); no v2 alive yet',
-  'dual-write': 'v2 alive, writing old columns and profile_data',
-  'dual-read': 'v2 compares profile_data with the old columns on every read (flag dual-read)',
-  backfill: 'the backfill has run (or runs): profile_data filled from the old columns',
-  'read-shift': 'reads sent to profile_data for N% of users, verified against the old columns',
-  live: 'every read trusts profile_data (no comparison); v2 still dual-writes',
-  'new-only': 'v2 reads and writes only profile_data',
-  contracted: 'name and email dropped (099-contract)',
+  expand: `${columns.new} exists (002-expand); no v2 alive yet`,
+  'dual-write': `v2 alive, writing old columns and ${columns.new}`,
+  'dual-read': `v2 compares ${columns.new} with the old columns on every read (flag dual-read)`,
+  backfill: `the backfill has run (or runs): ${columns.new} filled from the old columns`,
+  'read-shift': `reads sent to ${columns.new} for N% of users, verified against the old columns`,
+  live: `every read trusts ${columns.new} (no comparison); v2 still dual-writes`,
+  'new-only': `v2 reads and writes only ${columns.new}`,
+  contracted: `${columns.oldAnd} dropped (099-contract)`,
 };
 
 /** The steps `advance` takes through read-shift (rollback walks them down, then to 0). */

@@ -14,7 +14,7 @@
 // the window is part of the UPDATE's WHERE, evaluated on the row's current updated_at, so a row written after
 // the gate judged the state is left for the next run.
 import type { Database } from '../db/connection.ts';
-import { mapping } from '../schema-mapping.ts';
+import { columns, mapping } from '../schema-mapping.ts';
 import { inWindowSql, lateV1Sql, UNRESTRICTED } from '../backfill/repair-scope.ts';
 import type { RepairScope, TimeWindow } from '../backfill/repair-scope.ts';
 import { isAfter, laterOf } from '../db/time.ts';
@@ -82,8 +82,8 @@ export function undecidableAdvice(rows: UndecidableRows): string {
   const more = rows.count > rows.ids.length ? ` and ${rows.count - rows.ids.length} more` : '';
   return (
     `${rows.count} drifted row${rows.count === 1 ? '' : 's'} (ids ${rows.ids.join(', ')}${more}) were last written while both a late v1 (old columns only) and ` +
-    'new-only (profile_data only) could write them: the database cannot tell which value is newer, so no backfill copies them. ' +
-    'Compare name/email with profile_data for each and PUT the right value through v2 (it writes both), then npm run verify'
+    `new-only (${columns.new} only) could write them: the database cannot tell which value is newer, so no backfill copies them. ` +
+    `Compare ${columns.old} with ${columns.new} for each and PUT the right value through v2 (it writes both), then npm run verify`
   );
 }
 
@@ -97,7 +97,7 @@ export function repairHint(state: RolloutState): string {
   if (stage === 'live') {
     if (!newOnlyPending(state)) return 'npm run rollout -- rollback (reads fall back to the old columns at once), then npm run backfill, then npm run verify';
     const late = lateV1Windows(state).length > 0;
-    return `${state.v1.some((i) => i.alive) ? 'stop every v1, then ' : ''}npm run backfill -- --reverse${late ? ' and npm run backfill (it fills profile_data of rows a v1 created)' : ''}, then npm run verify -- --mode dual`;
+    return `${state.v1.some((i) => i.alive) ? 'stop every v1, then ' : ''}npm run backfill -- --reverse${late ? ` and npm run backfill (it fills ${columns.new} of rows a v1 created)` : ''}, then npm run verify -- --mode dual`;
   }
   return 'npm run backfill repairs it, then npm run verify';
 }

@@ -25,7 +25,18 @@ describe('fillTemplate', () => {
     expect(directives.join('\n')).not.toMatch(/\{\{/);
   });
 
+  it('When filled for another mapping\'s route, then that route and its sub-paths are proxied and /users is not (the template names no route of its own)', () => {
+    const conf = fillTemplate({ listenPort: 8080, upstreams: ['127.0.0.1:4001'], runDir: '/tmp/nginx', route: '/members' });
+    const directives = conf.split('\n').filter((line) => !line.trimStart().startsWith('#')).join('\n');
+
+    expect(directives).toContain('location = /members {');
+    expect(directives).toContain('location /members/ {');
+    expect(directives).not.toContain('/users');
+    expect(fillTemplate({ listenPort: 8080, upstreams: ['127.0.0.1:4001'], runDir: '/tmp/nginx' })).toContain('location = /users {');
+  });
+
   it.each([
+    ['a route with a directive smuggled in', { route: '/users { return 200; } location /x' }, /one path segment/],
     ['no upstream', { upstreams: [] }, /at least one upstream/],
     ['an upstream with a directive smuggled in', { upstreams: ['127.0.0.1:1; include /etc/passwd'] }, /not "host:port"/],
     ['a relative run dir', { runDir: 'tmp/nginx' }, /absolute path/],

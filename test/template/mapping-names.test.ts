@@ -15,6 +15,8 @@ const ALLOWED: Record<string, string> = {
   // implementation); it labels what it found by the columns of the history's format. The runners hand it rows in
   // that format (load/run/table-snapshots.ts reads them through the mapping).
   'load/proof/checker/snapshots.ts': 'the checker labels its findings by the history format\'s column names',
+  'load/proof/checker/values.ts': 'the checker parses the history format\'s new-column value and names it',
+  'load/proof/checker/format.ts': 'the checker\'s summary names the history format\'s columns',
 };
 
 /**
@@ -95,12 +97,13 @@ const NAMES = ['users', 'name', 'email', 'profile_data'];
 /**
  * Why a string literal names the mapping's table or columns, or null: a literal that is one of the names, SQL
  * that names the table, the new column or `email` (no other table has one: `name` is also the flags' and the
- * catalogues' column), or the route. Prose that mentions profile_data (messages, help texts) is wording, not a
- * statement: it is not matched here.
+ * catalogues' column), the route, or prose (a message, a help text, a metric's description) that names the new
+ * column or the old ones together: with another mapping it would name columns that do not exist.
  */
 export function namesTheMapping(text: string): string | null {
   if (NAMES.includes(text)) return `the literal '${text}'`;
   if (/(^|[^\w.-])\/users\b/.test(text)) return 'the route /users';
+  if (!SQL.test(text) && /\bprofile_data\b|\bname\/email\b|\bname and email\b/.test(text)) return 'a column of the mapping in a message';
   if (!SQL.test(text)) return null;
   if (/\b(FROM|INTO|UPDATE|TABLE|JOIN)\s+(\S+\.)?users\b/i.test(text)) return 'the table users in SQL';
   if (/\b(profile_data|email)\b/.test(text)) return 'a column of the mapping in SQL';
@@ -123,6 +126,9 @@ describe('the mapping is the only place that names the table and its columns', (
     expect(namesTheMapping('/users/${id}'.replace('${id}', ' '))).toBe('the route /users');
     expect(namesTheMapping('SELECT name, email FROM t')).toBe('a column of the mapping in SQL');
     expect(namesTheMapping('SELECT name FROM flags')).toBeNull();
+    expect(namesTheMapping('reads sent to profile_data that fell back')).toBe('a column of the mapping in a message');
+    expect(namesTheMapping('re-adds name and email')).toBe('a column of the mapping in a message');
+    expect(namesTheMapping('each name in the list')).toBeNull();
     expect(stringLiterals("type N = Step['name']; const r = /'/g; const t = 'users';")).toEqual(['users']);
   });
 

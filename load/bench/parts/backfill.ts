@@ -8,6 +8,7 @@ import type { BenchContext, BenchPart } from '../context.ts';
 import { atLeast, fmt, rounded } from '../figures.ts';
 import { median } from '../http-load.ts';
 import { judged } from '../report.ts';
+import { columns } from '../../../shared/schema-mapping.ts';
 
 // Seeding, quiet waits and the two timed runs, at rates seen on a 2-core MariaDB 10.11 (about 100k rows/s seeded, 70k rows/s updated).
 export const backfillPart: BenchPart<BenchContext> = {
@@ -34,7 +35,7 @@ export const backfillPart: BenchPart<BenchContext> = {
         const result = await timeBackfillProcess(table);
         quiet.push(table.quiet);
         const missing = await backfill.missing(table);
-        if (missing !== 0) throw new Error(`the backfill left ${missing} rows without profile_data`);
+        if (missing !== 0) throw new Error(`the backfill left ${missing} rows without ${columns.new}`);
         backfillMs = result.ms;
         backfillSaid = backfillSummaryLines(result.output);
         log(`backfill round ${round + 1}/${repeat}: cli/backfill.ts ${(backfillMs / 1000).toFixed(2)} s (${fmt((rows * 1000) / backfillMs)} rows/s, process start included)${notQuiet(table.quiet)}`);

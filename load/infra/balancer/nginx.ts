@@ -8,6 +8,7 @@ import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { mapping } from '../../../shared/schema-mapping.ts';
 import { own, ownChild } from '../cleanup.ts';
 import { freePort, waitForPort } from './ports.ts';
 
@@ -24,12 +25,15 @@ export interface NginxTemplateVars {
   workerProcesses?: number | 'auto';
   /** A DNS server nginx re-resolves the slots' names with while it runs (nginx 1.27.3+); none by default. */
   resolver?: string;
+  /** The public collection the balancer proxies (with its sub-paths and /healthz); default the mapping's route. */
+  route?: string;
 }
 
 // Strict shapes: every value lands inside nginx syntax, so nothing may carry a space, ';', '{' or a quote.
 const UPSTREAM_SHAPE = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9._-]+):\d{1,5}$/;
 const HOST_SHAPE = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9._-]+)$/;
 const DIR_SHAPE = /^\/[A-Za-z0-9._/+-]*$/;
+const ROUTE_SHAPE = /^\/[a-z0-9][a-z0-9_-]*$/;
 
 /**
  * Renders the template. A line holding {{UPSTREAM}} is repeated once per upstream; a line starting with
@@ -37,7 +41,7 @@ const DIR_SHAPE = /^\/[A-Za-z0-9._/+-]*$/;
  * placeholders).
  */
 export function fillTemplate(vars: NginxTemplateVars, template: string = readFileSync(TEMPLATE_PATH, 'utf8')): string {
-  const { listenPort, listenHost = '127.0.0.1', upstreams, runDir, workerProcesses = 1, resolver } = vars;
+  const { listenPort, listenHost = '127.0.0.1', upstreams, runDir, workerProcesses = 1, resolver, route = mapping.route } = vars;
   if (upstreams.length === 0) throw new Error('fillTemplate: at least one upstream slot is required');
   for (const upstream of upstreams) {
     if (!UPSTREAM_SHAPE.test(upstream)) throw new Error(`fillTemplate: upstream ${JSON.stringify(upstream)} is not "host:port"`);
@@ -49,7 +53,9 @@ export function fillTemplate(vars: NginxTemplateVars, template: string = readFil
     throw new Error(`fillTemplate: workerProcesses ${workerProcesses} must be a positive integer or 'auto'`);
   }
   if (resolver !== undefined && !HOST_SHAPE.test(resolver)) throw new Error(`fillTemplate: resolver ${JSON.stringify(resolver)} is not a host`);
+  if (!ROUTE_SHAPE.test(route)) throw new Error(`fillTemplate: route ${JSON.stringify(route)} must be one path segment of [a-z0-9_-], like /things`);
   const values: Record<string, string> = {
+    ROUTE: route,
     RESOLVER: resolver ?? '',
     RESOLVE: resolver === undefined ? '' : ' resolve',
     LISTEN_PORT: String(listenPort),

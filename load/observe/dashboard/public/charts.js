@@ -48,10 +48,10 @@
     },
     {
       id: 'reads',
-      title: 'Read shift: read-new-percent flag, and % of v2 reads served from profile_data / fallback',
+      title: 'Read shift: read-new-percent flag, and % of v2 reads served from the new column / fallback',
       series: [
         { key: 'readNewPercent', label: 'read-new-percent flag', color: '#555555', stepped: true, dash: [6, 4] },
-        { key: 'readsNew', label: '% from profile_data', color: GREEN },
+        { key: 'readsNew', label: '% from the new column', color: GREEN },
         { key: 'readsFallback', label: '% fallback', color: '#ff7f0e' },
       ],
       min: 0,
