@@ -151,6 +151,18 @@ const snapshots: Snapshot[] = [];
 const stepsBegun: string[] = [];
 const windows: { step: string; title: string; startedAt: number; endedAt: number; instances: string }[] = [];
 let v1MayBeAlive = true;
+/**
+ * Under SYNC=trigger the last v1 keeps serving past step 5, through live and new-only (the triggers carry its
+ * writes both ways), and is retired right before the contract: what the trigger strategy buys. The anti-pattern
+ * runs end at step 5 and retire both there.
+ */
+const keepsLastV1 = SYNC === 'trigger' && !antiPattern;
+/** Drains the last v1 (SIGTERM): from then on no snapshot may blame a row's old columns on a v1. */
+async function retireLastV1(): Promise<void> {
+  const last = await fleet.stop('v1-b');
+  act(`v1-b drained and exited ${last.code} in ${last.ms} ms`);
+  v1MayBeAlive = false;
+}
 
 /** A database snapshot for the checker. A snapshot is a read: anything it shows was invoked before it completed, so it is stamped with its end. */
 async function takeSnapshot(step: string): Promise<number> {
@@ -339,11 +351,14 @@ try {
     act(`v1-a drained and exited ${first.code} in ${first.ms} ms`);
     await startV2('v2-b');
     await servedBy('v2-b');
-    const second = await fleet.stop('v1-b');
-    act(`v1-b drained and exited ${second.code} in ${second.ms} ms`);
-    v1MayBeAlive = false;
-    const byVersion = await instancesByVersion();
-    evidence(`registry: ${byVersion}; the last v1 is gone`);
+    if (keepsLastV1) {
+      // SYNC=trigger: the database copies v1-b's writes into the new column (and new-only's back), so it may
+      // serve through live and new-only (stage-guard.ts); the contract, which drops its columns, waits for it.
+      evidence(`registry: ${await instancesByVersion()}; v1-b keeps serving under SYNC=trigger until the contract step`);
+    } else {
+      await retireLastV1();
+      evidence(`registry: ${await instancesByVersion()}; the last v1 is gone`);
+    }
     await dwell(Math.min(2, STEP_SECONDS));
   });
 
@@ -405,6 +420,12 @@ try {
     });
 
     await step('contract', async () => {
+      if (keepsLastV1) {
+        await retireLastV1();
+        evidence(`registry: ${await instancesByVersion()}; the last v1 is gone, after serving through live and new-only`);
+        // The contract's gate wants a clean dual-mode verify that started after the last v1 stopped.
+        await tool('verify', '--mode', 'dual');
+      }
       await tool('db-contract');
       await dwell(Math.min(2, STEP_SECONDS));
       evidence(`${columns.oldAnd} are gone; v2 serves from ${columns.new}`);
