@@ -25,6 +25,7 @@ import { snapshotUsers } from '../run/table-snapshots.ts';
 import { formatProgress, runLoad } from '../proof/generator.ts';
 import type { LoadSummary } from '../proof/generator.ts';
 import { HistoryRecorder } from '../proof/history.ts';
+import { mapping } from '../../shared/schema-mapping.ts';
 import { judgeRun } from '../run/judgment.ts';
 import type { Op } from '../proof/history.ts';
 import { haltIfInterrupted, SIGNAL_GRACE_MS } from '../infra/cleanup.ts';
@@ -114,7 +115,7 @@ export class ChaosRun {
     readonly fleet: Fleet,
     private readonly env: Record<string, string>,
   ) {
-    this.recorder = new HistoryRecorder({ file: path.join(options.resultsDir, `chaos-${name}-history.jsonl`), step: 'setup' });
+    this.recorder = new HistoryRecorder({ fields: mapping.oldColumnNames, file: path.join(options.resultsDir, `chaos-${name}-history.jsonl`), step: 'setup' });
     this.registry = instanceRegistry(db);
   }
 
@@ -311,7 +312,8 @@ export class ChaosRun {
   }
 }
 
-export const seedValue = (label: string, i: number) => ({ name: `${label} ${i}`, email: `${label}.${i}@example.test` });
+/** The i-th seeded user's value under `label` (letters, digits, '-'), through the mapping: one per old column. */
+export const seedValue = (label: string, i: number) => mapping.sampleFields(`${label}-${i}`, 'example.test');
 
 /** Users as v1 writes them (old columns only, profile_data NULL), 500 per INSERT; returns their ids in order. */
 export async function seedOldColumns(db: Database, count: number, label: string): Promise<number[]> {

@@ -29,8 +29,8 @@
 import { ANOMALY_KINDS, check } from '../proof/checker/index.ts';
 import type { AnomalyExample, AnomalyKind, Snapshot, Verdict } from '../proof/checker/index.ts';
 import { EXAMPLES_PER_KIND } from '../proof/checker/types.ts';
-import { ABSENT, valueKey } from '../proof/checker/values.ts';
-import type { FinalRead, HistoryRecorder, Op, UserValue } from '../proof/history.ts';
+import { ABSENT, Values } from '../proof/checker/values.ts';
+import type { FinalRead, HistoryRecorder, Op, RecordValue } from '../proof/history.ts';
 import type { TimedAnomaly } from './report/report.ts';
 
 
@@ -49,9 +49,9 @@ interface UserHistory {
 }
 
 /** The clusters an operation is a member of, as check() counts members: an answered read, an effective write, a PUT answered 404 (a read of "absent"). */
-function clusterKeys(op: Op): string[] {
-  if (op.f === 'read') return op.outcome === 'ok' && op.completeAt !== null ? [valueKey(op.value)] : [];
-  const keys = op.value && op.outcome !== 'fail' ? [valueKey(op.value)] : [];
+function clusterKeys(values: Values, op: Op): string[] {
+  if (op.f === 'read') return op.outcome === 'ok' && op.completeAt !== null ? [values.key(op.value)] : [];
+  const keys = op.value && op.outcome !== 'fail' ? [values.key(op.value)] : [];
   if (op.outcome === 'fail' && op.f === 'write' && op.status === 404 && op.completeAt !== null) keys.push(ABSENT);
   return keys;
 }
@@ -71,7 +71,9 @@ export class LiveChecker {
   private readonly undecided = new Set<Op>();
   private readonly unassigned = new Set<Op>();
   private readonly dirty = new Set<number>();
-  private readonly initial = new Map<number, UserValue>();
+  private readonly initial = new Map<number, RecordValue>();
+  /** The history's fields: values are keyed as check() keys them. */
+  private readonly values: Values;
   private indexed = 0;
   private initialSeen = 0;
   /** Duration of the last update(), for the dashboard (and to see the cost stays small). */
@@ -81,11 +83,13 @@ export class LiveChecker {
 
   constructor(
     /** `dropped`: operations that left the front of `ops` (HistoryRecorder's keepOps). */
-    private readonly recorder: Pick<HistoryRecorder, 'ops' | 'initial' | 'pending'> & { dropped?: number },
+    private readonly recorder: Pick<HistoryRecorder, 'fields' | 'ops' | 'initial' | 'pending'> & { dropped?: number },
     private readonly consistency?: 'session',
     /** Keep about this many of each user's most recent operations (the header says how); default all. */
     private readonly keepPerUser = Infinity,
-  ) {}
+  ) {
+    this.values = new Values(recorder.fields);
+  }
 
   /** Operations held now, over every user (bounded by keepPerUser). */
   heldOps(): number {
@@ -150,7 +154,7 @@ export class LiveChecker {
     const orphanFinal = final.filter((read) => !this.known(read.userId));
     const orphans = snapshots.map((snapshot) => ({ ...snapshot, rows: snapshot.rows.filter((row) => !this.known(row.id)) }));
     if (orphanFinal.length === 0 && orphans.every((snapshot) => snapshot.rows.length === 0)) return;
-    const verdict = check({ ops: [...this.unassigned], final: orphanFinal, snapshots: orphans, ...(this.consistency ? { consistency: this.consistency } : {}) }, { examplesPerKind: Infinity });
+    const verdict = check({ fields: this.recorder.fields, ops: [...this.unassigned], final: orphanFinal, snapshots: orphans, ...(this.consistency ? { consistency: this.consistency } : {}) }, { examplesPerKind: Infinity });
     this.recordExamples(verdict);
   }
 
@@ -218,7 +222,7 @@ export class LiveChecker {
   /** Files an operation (new, or just answered) in its clusters and marks them touched. */
   private place(user: UserHistory, op: Op): void {
     this.dirty.add(op.userId!);
-    for (const key of clusterKeys(op)) {
+    for (const key of clusterKeys(this.values, op)) {
       let cluster = user.clusters.get(key);
       if (!cluster) {
         cluster = { members: new Set(), minFinish: Infinity };
@@ -270,14 +274,14 @@ export class LiveChecker {
   private window(userId: number): Op[] {
     const user = this.users.get(userId);
     if (!user) return [];
-    const initialKey = valueKey(this.initial.get(userId));
+    const initialKey = this.values.key(this.initial.get(userId));
     let since = Infinity;
     for (const key of user.touched) since = Math.min(since, key === initialKey ? -Infinity : user.clusters.get(key)!.minFinish);
     const keys = new Set(user.touched);
     user.touched.clear();
     // Every operation invoked after `since`: the whole history, without looking at each one.
     if (this.consistency || since < user.ops[0]!.invokeAt) return user.ops;
-    for (let i = user.ops.length - 1; i >= 0 && user.ops[i]!.invokeAt > since; i--) for (const key of clusterKeys(user.ops[i]!)) keys.add(key);
+    for (let i = user.ops.length - 1; i >= 0 && user.ops[i]!.invokeAt > since; i--) for (const key of clusterKeys(this.values, user.ops[i]!)) keys.add(key);
     const window = new Set<Op>();
     for (const key of keys) for (const op of user.clusters.get(key)?.members ?? []) window.add(op);
     return [...window];
@@ -290,7 +294,7 @@ export class LiveChecker {
       return value ? [{ userId, value }] : [];
     });
     return check(
-      { ops: ops.sort((a, b) => a.id - b.id), initial, ...(this.consistency ? { consistency: this.consistency } : {}), ...(end ?? {}) },
+      { fields: this.recorder.fields, ops: ops.sort((a, b) => a.id - b.id), initial, ...(this.consistency ? { consistency: this.consistency } : {}), ...(end ?? {}) },
       { examplesPerKind: Infinity },
     );
   }

@@ -58,7 +58,7 @@ function main(): number {
   const out = values.out ?? path.join(path.dirname(values.history), 'verdict.json');
   let verdict;
   try {
-    verdict = check({ ops: history.ops, initial: history.initial, final: history.final, snapshots, consistency });
+    verdict = check({ fields: history.fields, ops: history.ops, initial: history.initial, final: history.final, snapshots, consistency });
   } catch (err) {
     throw new OptionError(`--history: cannot be judged: ${(err as Error).message}`);
   }

@@ -3,17 +3,17 @@
 // version and instance that served it. Most users belong to one connection; a shared fraction is written by
 // every connection, so that writes to one row race across versions. The hot-key workload (hotKeys) sends a share
 // of every connection's operations to a handful of users, so that many writes to one row are in flight at once:
-// what tears a dual-write that is not one atomic statement. Every write carries a unique value (a counter in name
-// and email), which is what lets the checker judge the history exactly.
+// what tears a dual-write that is not one atomic statement. Every write carries a unique value (a counter in each
+// of the mapping's fields, through its sample), which is what lets the checker judge the history exactly.
 // Bounded in time (duration), in count (maxRequests), and stoppable (an AbortSignal); 127.0.0.1 only.
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { CONSISTENCY_TOKEN_HEADER } from '../../shared/http/headers.ts';
-import { historyValue, outcomeOfNoResponse, outcomeOfStatus } from './history.ts';
+import { answeredValue, historyValue, outcomeOfNoResponse, outcomeOfStatus } from './history.ts';
 import { mapping } from '../../shared/schema-mapping.ts';
-import type { Completion, FinalRead, HistoryRecorder, Op, OpKind, UserValue } from './history.ts';
+import type { Completion, FinalRead, HistoryRecorder, Op, OpKind, RecordValue } from './history.ts';
 
 export interface OperationMix {
   create: number;
@@ -151,9 +151,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   const connectionsList: Connection[] = [];
 
   // The shape LOAD_VALUE_SHAPE describes: keep them in step.
-  const nextValue = (userId: number | null, process: number): UserValue => {
+  const nextValue = (userId: number | null, process: number): RecordValue => {
     const tag = `${userId === null ? `c${process}` : `u${userId}`}-w${++writeCounter}`;
-    return historyValue(mapping.sampleFields(tag, `r${runTag}.example.test`));
+    return historyValue(recorder.fields, mapping.sampleFields(tag, `r${runTag}.example.test`));
   };
 
   const complete = (connection: Connection, completion: Completion) => {
@@ -265,7 +265,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
       }
     }
     // Exactly what came back, even a broken body: judging it is the checker's job.
-    if (op.f === 'read' && completion.outcome === 'ok' && status === 200) completion.value = { name: json?.name as string, email: json?.email as string };
+    if (op.f === 'read' && completion.outcome === 'ok' && status === 200) completion.value = answeredValue(recorder.fields, json);
     complete(connection, completion);
     if (draining) closeConnection(connection);
   };
@@ -389,7 +389,7 @@ function get(agent: http.Agent, url: string, timeoutMs: number): Promise<HttpAns
  * any other failure is retried, then thrown (a final read must be complete to judge lost writes). Its connections
  * are closed at the end: an idle keep-alive connection left open would hold up an instance's drain.
  */
-export async function readFinalValues(url: string, userIds: number[], { clock = () => performance.now(), concurrency = 8, attempts = 3, timeoutMs = 5000 } = {}): Promise<FinalRead[]> {
+export async function readFinalValues(url: string, userIds: number[], { clock = () => performance.now(), concurrency = 8, attempts = 3, timeoutMs = 5000, fields = mapping.oldColumnNames } = {}): Promise<FinalRead[]> {
   const { origin, basePath } = loadTarget(url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const reads: FinalRead[] = [];
@@ -404,7 +404,7 @@ export async function readFinalValues(url: string, userIds: number[], { clock = 
           ...(headers['x-instance-id'] ? { instance: String(headers['x-instance-id']) } : {}),
           ...(headers['x-read-source'] ? { readSource: String(headers['x-read-source']) } : {}),
         };
-        if (status === 200) return { userId, value: { name: json?.name as string, email: json?.email as string }, at: clock(), ...served };
+        if (status === 200) return { userId, value: answeredValue(fields, json), at: clock(), ...served };
         if (status === 404 && (json?.error as { code?: string } | undefined)?.code === 'not_found') return { userId, value: null, at: clock(), ...served };
         lastError = `HTTP ${status}`;
       } catch (err) {

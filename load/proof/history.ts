@@ -3,6 +3,8 @@
 // its invocation, or never). The load generator records it, the checker (load/proof/checker/) judges it.
 // One clock for the whole process (performance.now(), ms as a float): the orchestrator stamps database
 // snapshots with the same recorder so that the checker can compare them with the operations.
+// The history names its own fields (the first event of the file): a value is one string per field, and the
+// runners pass the mapping's old columns, so the checker judges any mapping without importing it.
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -10,19 +12,32 @@ import { performance } from 'node:perf_hooks';
 export type OpKind = 'create' | 'write' | 'read';
 export type Outcome = 'ok' | 'fail' | 'info';
 
-export interface UserValue {
-  name: string;
-  email: string;
-}
+/**
+ * A value as the history records it: one string per field of the history, keyed by field name. A read records
+ * exactly what came back, so a broken answer may lack a field or hold something else: judging it is the checker's job.
+ */
+export type RecordValue = Record<string, string>;
 
 /** The history process of requests made outside the load client (not one of its connections). */
 export const EXTERNAL_PROCESS = -1;
 
-/** A row's or an answer's fields as the history records them; throws when a field is not a string. */
-export function historyValue(fields: Readonly<Record<string, unknown>>): UserValue {
-  const { name, email } = fields;
-  if (typeof name !== 'string' || typeof email !== 'string') throw new Error(`the history records every field as a string, got ${JSON.stringify(fields)}`);
-  return { name, email };
+/** A written value (a row, a seed, a generated write) with exactly the history's fields; throws when one is not a string. */
+export function historyValue(fields: readonly string[], record: Readonly<Record<string, unknown>>): RecordValue {
+  const value: RecordValue = {};
+  for (const field of fields) {
+    const text = record[field];
+    if (typeof text !== 'string') throw new Error(`the history records every field (${fields.join(', ')}) as a string, got ${JSON.stringify(record)}`);
+    value[field] = text;
+  }
+  return value;
+}
+
+/**
+ * An answer's body as a read records it: the history's fields exactly as they came back, even a missing one or
+ * one that is not a string (the checker reports it as garbage; the recorder must not repair it).
+ */
+export function answeredValue(fields: readonly string[], body: Readonly<Record<string, unknown>> | null | undefined): RecordValue {
+  return Object.fromEntries(fields.map((field) => [field, body?.[field]])) as RecordValue;
 }
 
 export interface Op {
@@ -33,7 +48,7 @@ export interface Op {
   /** Known once a create is answered; null for a create whose answer never came. */
   userId: number | null;
   /** The written value (create, write), or the returned value of an ok read (absent: 404, no such user). */
-  value?: UserValue;
+  value?: RecordValue;
   invokeAt: number;
   /** null while pending and for info operations: they have no end. */
   completeAt: number | null;
@@ -59,13 +74,13 @@ export interface Op {
 /** A user that existed before the load, with its value (a write that completed before every operation). */
 export interface InitialValue {
   userId: number;
-  value: UserValue;
+  value: RecordValue;
 }
 
 /** The value of one user after the load: a read that begins after every operation ended. null = no such user. */
 export interface FinalRead {
   userId: number;
-  value: UserValue | null;
+  value: RecordValue | null;
   at: number;
   version?: string;
   instance?: string;
@@ -73,6 +88,8 @@ export interface FinalRead {
 }
 
 export interface RecordedHistory {
+  /** The fields of every value, in order (the mapping's old columns when a runner recorded it). */
+  fields: readonly string[];
   ops: Op[];
   initial: InitialValue[];
   /** Empty when no final read was taken. */
@@ -85,7 +102,7 @@ export interface Completion {
   outcome: Outcome;
   status?: number;
   userId?: number;
-  value?: UserValue;
+  value?: RecordValue;
   error?: string;
   version?: string;
   instance?: string;
@@ -117,6 +134,8 @@ export function defaultHistoryFile(): string {
 }
 
 export interface HistoryRecorderOptions {
+  /** The fields of every value (runners pass the mapping's old columns): the file's first event names them. */
+  fields: readonly string[];
   /** JSONL file the events are appended to as they happen; null keeps the history in memory only. */
   file?: string | null;
   step?: string;
@@ -131,7 +150,8 @@ export interface HistoryRecorderOptions {
 }
 
 /**
- * Records operations as they happen, in memory and as JSONL events (invoke, complete, initial, final, step):
+ * Records operations as they happen, in memory and as JSONL events (fields first, then invoke, complete, initial,
+ * final, step):
  * a run that dies half-way still leaves a history whose pending writes read back as info.
  */
 export class HistoryRecorder {
@@ -143,6 +163,7 @@ export class HistoryRecorder {
   readonly final: FinalRead[] = [];
   readonly steps: Array<{ step: string; at: number }> = [];
   readonly file: string | null;
+  readonly fields: readonly string[];
   private step: string;
   private nextId = 1;
   private readonly pendingOps = new Map<number, Op>();
@@ -151,13 +172,15 @@ export class HistoryRecorder {
   private readonly keepOps: number;
   private readonly onComplete: ((op: Op) => void) | undefined;
 
-  constructor({ file = defaultHistoryFile(), step = 'load', clock = () => performance.now(), keepOps = Infinity, onComplete }: HistoryRecorderOptions = {}) {
+  constructor({ fields, file = defaultHistoryFile(), step = 'load', clock = () => performance.now(), keepOps = Infinity, onComplete }: HistoryRecorderOptions) {
+    this.fields = checkedFields(fields, (what) => new Error(`history fields: ${what}`));
     this.file = file;
     this.clock = clock;
     this.keepOps = keepOps;
     this.onComplete = onComplete;
     if (file) fs.mkdirSync(path.dirname(file), { recursive: true });
     this.stream = file ? fs.createWriteStream(file, { flags: 'w' }) : null;
+    this.write({ type: 'fields', fields: this.fields });
     this.step = step;
     this.markStep(step);
   }
@@ -177,7 +200,7 @@ export class HistoryRecorder {
     this.markStep(step);
   }
 
-  invoke(request: { process: number; f: OpKind; userId: number | null; value?: UserValue; retryOf?: number; external?: string }): Op {
+  invoke(request: { process: number; f: OpKind; userId: number | null; value?: RecordValue; retryOf?: number; external?: string }): Op {
     const op: Op = {
       id: this.nextId++,
       process: request.process,
@@ -208,7 +231,7 @@ export class HistoryRecorder {
    * completion). Recorded as an acknowledged write over that interval, marked external: the checker may place it
    * anywhere in it, so the reads of its value are explained, and no other read is.
    */
-  recordInferredWrite({ userId, value, external, since, by }: { userId: number; value: UserValue; external: string; since: number; by: number }): Op {
+  recordInferredWrite({ userId, value, external, since, by }: { userId: number; value: RecordValue; external: string; since: number; by: number }): Op {
     const op: Op = { id: this.nextId++, process: EXTERNAL_PROCESS, f: 'write', userId, value, invokeAt: since, completeAt: by, outcome: 'ok', step: this.step, external };
     this.push(op);
     this.write({ type: 'invoke', id: op.id, process: op.process, f: op.f, userId, value, at: since, step: op.step, external });
@@ -281,7 +304,7 @@ export class HistoryRecorder {
   }
 
   history(): RecordedHistory {
-    return { ops: this.ops, initial: this.initial, final: this.final, steps: this.steps };
+    return { fields: this.fields, ops: this.ops, initial: this.initial, final: this.final, steps: this.steps };
   }
 
   /** Operations still pending are abandoned: a read had no effect (fail), a write may have (info). */
@@ -311,9 +334,20 @@ export class HistoryFormatError extends Error {
   override name = 'HistoryFormatError';
 }
 
-/** Reads a JSONL history back. An invocation without a completion is a write of unknown outcome, or a failed read. */
+/** A field list: at least one field, each a distinct non-empty string. */
+function checkedFields(fields: unknown, fail: (what: string) => Error): string[] {
+  if (!Array.isArray(fields) || fields.length === 0 || fields.some((field) => typeof field !== 'string' || field === '')) throw fail(`must be a non-empty list of field names, got ${JSON.stringify(fields)}`);
+  if (new Set(fields).size !== fields.length) throw fail(`names a field twice: ${JSON.stringify(fields)}`);
+  return [...(fields as string[])];
+}
+
+/**
+ * Reads a JSONL history back. An invocation without a completion is a write of unknown outcome, or a failed read.
+ * The fields event must come before any event that carries a value: without it the values cannot be judged.
+ */
 export function parseHistory(text: string): RecordedHistory {
-  const history: RecordedHistory = { ops: [], initial: [], final: [], steps: [] };
+  const history: RecordedHistory = { fields: [], ops: [], initial: [], final: [], steps: [] };
+  let fields: string[] | null = null;
   const byId = new Map<number, Op>();
   const completed = new Set<number>();
   const lines = text.split('\n');
@@ -329,14 +363,20 @@ export function parseHistory(text: string): RecordedHistory {
     const fail = (what: string): never => {
       throw new HistoryFormatError(`line ${index + 1}: ${what}`);
     };
+    if (event.value !== undefined && event.value !== null && !fields) fail('a value before the fields event (the history names its fields first)');
     switch (event.type) {
+      case 'fields':
+        if (fields) fail('a second fields event');
+        fields = checkedFields(event.fields, (what) => new HistoryFormatError(`line ${index + 1}: fields ${what}`));
+        history.fields = fields;
+        break;
       case 'invoke': {
         const op: Op = {
           id: event.id as number,
           process: event.process as number,
           f: event.f as OpKind,
           userId: (event.userId as number | null) ?? null,
-          ...(event.value ? { value: event.value as UserValue } : {}),
+          ...(event.value ? { value: event.value as RecordValue } : {}),
           invokeAt: event.at as number,
           completeAt: null,
           outcome: 'info',
@@ -358,19 +398,19 @@ export function parseHistory(text: string): RecordedHistory {
         op.completeAt = op.outcome === 'info' ? null : (event.at as number);
         if (op.outcome !== 'info' && typeof op.completeAt !== 'number') fail('completion without a time');
         if (typeof event.userId === 'number') op.userId = event.userId;
-        if (op.f === 'read' && event.value) op.value = event.value as UserValue;
+        if (op.f === 'read' && event.value) op.value = event.value as RecordValue;
         for (const key of ['status', 'error', 'version', 'instance', 'readSource'] as const) {
           if (event[key] !== undefined) (op as unknown as Record<string, unknown>)[key] = event[key];
         }
         break;
       }
       case 'initial':
-        history.initial.push({ userId: event.userId as number, value: event.value as UserValue });
+        history.initial.push({ userId: event.userId as number, value: event.value as RecordValue });
         break;
       case 'final':
         history.final.push({
           userId: event.userId as number,
-          value: (event.value as UserValue | null) ?? null,
+          value: (event.value as RecordValue | null) ?? null,
           at: event.at as number,
           ...(event.version ? { version: event.version as string } : {}),
           ...(event.instance ? { instance: event.instance as string } : {}),
@@ -384,6 +424,7 @@ export function parseHistory(text: string): RecordedHistory {
         fail(`unknown event type ${JSON.stringify(event.type)}`);
     }
   }
+  if (!fields) throw new HistoryFormatError('no fields event: the history does not name the fields of its values');
   for (const op of history.ops) {
     if (!completed.has(op.id)) op.outcome = outcomeOfNoResponse(op.f, { sent: true });
   }

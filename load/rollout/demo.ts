@@ -100,7 +100,7 @@ async function migrateTo(to: string) {
   return applied;
 }
 const registry = instanceRegistry(db);
-const recorder = new HistoryRecorder({ file: path.join(RESULTS_DIR, 'history.jsonl'), step: '0-base' });
+const recorder = new HistoryRecorder({ fields: mapping.oldColumnNames, file: path.join(RESULTS_DIR, 'history.jsonl'), step: '0-base' });
 let stopLoad: AbortController | undefined;
 let loadDone: Promise<unknown> | undefined;
 // Interrupted: the history so far stays, and the summary says the run was not judged.
@@ -318,15 +318,23 @@ try {
     try {
       // Recorded as external writes: the checker judges them with the load, and knows whose row this is.
       const checkRequest = (request: Parameters<typeof externalRequest>[2]) => externalRequest(recorder, 'cross-version-check', request);
-      const viaV2 = await checkRequest({ f: 'create', url: v2, userId: null, value: { name: 'Check via v2', email: 'check-v2@example.test' } });
+      // Through the mapping: the history records the mapping's fields, and these values must fit its columns.
+      const byV2 = { ...mapping.sampleFields('check-via-v2', 'example.test') };
+      const byV1 = { ...mapping.sampleFields('check-via-v1', 'example.test') };
+      const shown = (json: Record<string, unknown>) => JSON.stringify(mapping.fieldsOf(json) ?? json);
+      const holds = (json: Record<string, unknown>, value: Record<string, string>) => {
+        const seen = mapping.fieldsOf(json);
+        return seen !== null && mapping.differingFields(seen, value).length === 0;
+      };
+      const viaV2 = await checkRequest({ f: 'create', url: v2, userId: null, value: byV2 });
       must(typeof viaV2.json.id === 'number', `v2 answered the create with ${viaV2.status} and no id`);
       const id = viaV2.json.id as number;
       const readByV1 = await checkRequest({ f: 'read', url: v1, userId: id });
-      const viaV1 = await checkRequest({ f: 'write', url: v1, userId: id, value: { name: 'Check via v1', email: 'check-v1@example.test' } });
+      const viaV1 = await checkRequest({ f: 'write', url: v1, userId: id, value: byV1 });
       const readByV2 = await checkRequest({ f: 'read', url: v2, userId: id });
-      evidence(`v2 wrote ${JSON.stringify(viaV2.json.name)}, v1 read ${JSON.stringify(readByV1.json.name)}`);
-      evidence(`v1 wrote ${JSON.stringify(viaV1.json.name)}, v2 read ${JSON.stringify(readByV2.json.name)} (X-Read-Source: ${readByV2.headers.get('x-read-source')})`);
-      must(readByV1.json.name === 'Check via v2' && readByV2.json.name === 'Check via v1', 'a write was not visible through the other version');
+      evidence(`v2 wrote ${shown(viaV2.json)}, v1 read ${shown(readByV1.json)}`);
+      evidence(`v1 wrote ${shown(viaV1.json)}, v2 read ${shown(readByV2.json)} (X-Read-Source: ${readByV2.headers.get('x-read-source')})`);
+      must(holds(readByV1.json, byV2) && holds(readByV2.json, byV1), 'a write was not visible through the other version');
     } catch (err) {
       // An anti-pattern is expected to break this; the checker's verdict below says how.
       if (!antiPattern) throw err;
@@ -457,7 +465,7 @@ const { verdict, judgment, failure: catchUpFailure } = await judgeRun({
 });
 failure ??= catchUpFailure;
 const finalRows = snapshots.find((snapshot) => snapshot.step === 'final')?.rows;
-const fromNew = (finalRows?.length ?? 0) > 0 && finalRows!.every((r) => r.name === null);
+const fromNew = (finalRows?.length ?? 0) > 0 && finalRows!.every((r) => r.old === null);
 await observation.stop();
 await fleet.stopAll();
 await balancer?.stop();

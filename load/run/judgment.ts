@@ -126,12 +126,12 @@ export async function judgeRun({
   if (beforeFinalRead) await beforeFinalRead().catch((err: Error) => (failure = err.message));
   if (finalReadFrom) {
     const userIds = recorder.userIds();
-    recorder.recordFinal((await judgment.attempt('final read', () => readFinalValues(finalReadFrom, userIds), (reads) => `${reads.length} users`)) ?? []);
+    recorder.recordFinal((await judgment.attempt('final read', () => readFinalValues(finalReadFrom, userIds, { fields: recorder.fields }), (reads) => `${reads.length} users`)) ?? []);
   } else {
     judgment.notRun('final read', 'no balancer was started');
   }
   await recorder.close();
-  const verdict = check({ ops: recorder.ops, initial: recorder.initial, final: recorder.final, snapshots, ...(consistency ? { consistency } : {}) });
+  const verdict = check({ fields: recorder.fields, ops: recorder.ops, initial: recorder.initial, final: recorder.final, snapshots, ...(consistency ? { consistency } : {}) });
   judgment.confirm(verdict, snapshots.length);
   return { verdict, judgment, failure };
 }

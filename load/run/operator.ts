@@ -3,8 +3,8 @@
 // them and knows whose rows they are). Output is indented under the step that ran it.
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { EXTERNAL_PROCESS, outcomeOfNoResponse, outcomeOfStatus } from '../proof/history.ts';
-import type { Completion, HistoryRecorder, OpKind, UserValue } from '../proof/history.ts';
+import { answeredValue, EXTERNAL_PROCESS, outcomeOfNoResponse, outcomeOfStatus } from '../proof/history.ts';
+import type { Completion, HistoryRecorder, OpKind, RecordValue } from '../proof/history.ts';
 import { spawnNode } from '../infra/cleanup.ts';
 import { mapping } from '../../shared/schema-mapping.ts';
 
@@ -69,7 +69,7 @@ const METHOD_OF: Record<OpKind, string> = { create: 'POST', write: 'PUT', read: 
 export async function externalRequest(
   recorder: HistoryRecorder,
   external: string,
-  { f, url, userId, value }: { f: OpKind; url: string; userId: number | null; value?: UserValue },
+  { f, url, userId, value }: { f: OpKind; url: string; userId: number | null; value?: RecordValue },
 ): ReturnType<typeof httpJson> {
   const op = recorder.invoke({ process: EXTERNAL_PROCESS, f, userId, ...(value ? { value } : {}), external });
   let answer: Awaited<ReturnType<typeof httpJson>>;
@@ -93,7 +93,7 @@ export async function externalRequest(
     if (typeof json.id === 'number') completion.userId = json.id;
     else Object.assign(completion, { outcome: 'info', error: 'answer without an id' });
   }
-  if (f === 'read' && completion.outcome === 'ok' && status === 200) completion.value = { name: json.name as string, email: json.email as string };
+  if (f === 'read' && completion.outcome === 'ok' && status === 200) completion.value = answeredValue(recorder.fields, json);
   recorder.complete(op, completion);
   return answer;
 }

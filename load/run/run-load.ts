@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { formatVerdict } from '../proof/checker/format.ts';
 import { formatProgress, runLoad } from '../proof/generator.ts';
 import { HistoryRecorder } from '../proof/history.ts';
+import { mapping } from '../../shared/schema-mapping.ts';
 import { conclude, judgeRun } from './judgment.ts';
 
 const USAGE = 'usage: run-load [--url http://127.0.0.1:PORT] [--seconds N] [--connections N] [--max-failed N]';
@@ -43,7 +44,7 @@ const seconds = integer('seconds', values.seconds, 30, 1, 86_400);
 const connections = integer('connections', values.connections, 8, 1, 256);
 const maxFailed = integer('max-failed', values['max-failed'], 0, 0, 1_000_000);
 const resultsDir = path.resolve(process.env.RESULTS_DIR || 'results');
-const recorder = new HistoryRecorder({ file: path.join(resultsDir, 'history.jsonl'), step: 'load' });
+const recorder = new HistoryRecorder({ fields: mapping.oldColumnNames, file: path.join(resultsDir, 'history.jsonl'), step: 'load' });
 
 console.log(`run-load: ${connections} connections to ${url} for ${seconds} s; history in ${recorder.file}`);
 let lastPrinted = 0;

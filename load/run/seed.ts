@@ -12,7 +12,7 @@ import { historyValue } from '../proof/history.ts';
 /** Rows per INSERT at most (fewer when the mapping's columns would pass SQLite's oldest limit of 999 bound parameters). */
 export const SEED_BATCH_ROWS = 400;
 
-/** Inserts `count` users into the old columns (name, email), as v1 would have; returns them, ids ascending. */
+/** Inserts `count` users into the old columns, as v1 would have; returns them, ids ascending. */
 export async function seedUsers(db: Database, count: number, { prefix = 'seed', onBatch }: { prefix?: string; onBatch?: (done: number) => void } = {}): Promise<InitialValue[]> {
   const { table, keyColumn: key } = mapping;
   const users = usersRepository(db);
@@ -26,5 +26,5 @@ export async function seedUsers(db: Database, count: number, { prefix = 'seed', 
     onBatch?.(start + rows - 1);
   }
   const seeded = await db.select<Record<string, unknown>>(`SELECT ${key}, ${mapping.oldColumnNames.join(', ')} FROM ${table} WHERE ${key} > $1 ORDER BY ${key}`, [after]);
-  return seeded.map((row) => ({ userId: Number(row[key]), value: historyValue(mapping.fieldsOf(row)!) }));
+  return seeded.map((row) => ({ userId: Number(row[key]), value: historyValue(mapping.oldColumnNames, row) }));
 }

@@ -8,7 +8,7 @@
 // writer the rollout does not know about. An UPDATE of the old columns alone skips v2's dual-write, and the drift
 // it leaves is what verify reports and verified reads fall back on.
 import { LOAD_VALUE_SHAPE } from '../proof/generator.ts';
-import type { HistoryRecorder, Op, UserValue } from '../proof/history.ts';
+import type { HistoryRecorder, Op, RecordValue } from '../proof/history.ts';
 
 export const BY_HAND = 'by hand (curl or SQL)';
 
@@ -18,7 +18,7 @@ export interface ExternalWriteRecord {
   /** On the history's clock. */
   atMs: number;
   userId: number;
-  value: UserValue;
+  value: RecordValue;
   /** The read that saw it, and the external write recorded for it (history.jsonl). */
   readId: number;
   writeId: number;
@@ -27,7 +27,7 @@ export interface ExternalWriteRecord {
 
 export class ExternalWrites {
   readonly seen: ExternalWriteRecord[] = [];
-  private readonly seeded = new Map<number, UserValue>();
+  private readonly seeded = new Map<number, RecordValue>();
   /** Values already recorded, per user: each is recorded once. */
   private readonly recorded = new Map<number, Set<string>>();
 
@@ -38,7 +38,7 @@ export class ExternalWrites {
   ) {}
 
   /** The users' values before the load (the seeded rows): not the load's shape, not by hand either. */
-  seed(users: readonly { userId: number; value: UserValue }[]): void {
+  seed(users: readonly { userId: number; value: RecordValue }[]): void {
     for (const user of users) this.seeded.set(user.userId, user.value);
   }
 
@@ -46,7 +46,7 @@ export class ExternalWrites {
   observe(op: Op): void {
     if (op.f !== 'read' || op.outcome !== 'ok' || !op.value || op.userId === null || op.completeAt === null || op.external) return;
     if (!this.byHand(op.userId, op.value)) return;
-    const key = JSON.stringify([op.value.name, op.value.email]);
+    const key = JSON.stringify(this.recorder.fields.map((field) => op.value![field] ?? null));
     let values = this.recorded.get(op.userId);
     if (!values) this.recorded.set(op.userId, (values = new Set()));
     if (values.has(key)) return;
@@ -66,10 +66,10 @@ export class ExternalWrites {
   }
 
   /** Whether a value's name or email came from neither the load nor the seed. */
-  byHand(userId: number, value: UserValue): boolean {
+  byHand(userId: number, value: RecordValue): boolean {
     const seeded = this.seeded.get(userId);
     const fields = Object.keys(LOAD_VALUE_SHAPE) as (keyof typeof LOAD_VALUE_SHAPE)[];
-    return fields.some((field) => !(LOAD_VALUE_SHAPE[field].test(value[field]) || seeded?.[field] === value[field]));
+    return fields.some((field) => !(LOAD_VALUE_SHAPE[field].test(String(value[field])) || seeded?.[field] === value[field]));
   }
 }
 

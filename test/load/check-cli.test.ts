@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HistoryRecorder } from '../../load/proof/history.ts';
 import { runScript } from '../support/scripts.ts';
-import { value } from './histories.ts';
+import { FIELDS, value } from './histories.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'check-cli-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -15,7 +15,7 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 async function writeHistory(name: string, readBack: string): Promise<string> {
   let clock = 0;
   const file = path.join(dir, name, 'history.jsonl');
-  const recorder = new HistoryRecorder({ file, clock: () => ++clock });
+  const recorder = new HistoryRecorder({ fields: FIELDS, file, clock: () => ++clock });
   const create = recorder.invoke({ process: 0, f: 'create', userId: null, value: value('u1-w1') });
   recorder.complete(create, { outcome: 'ok', status: 201, userId: 1, version: 'v1' });
   const write = recorder.invoke({ process: 0, f: 'write', userId: 1, value: value('u1-w2') });
@@ -30,7 +30,7 @@ describe('check CLI', () => {
   it('When the history is clean, then it prints PASS, writes the verdict next to the history and exits 0', async () => {
     const history = await writeHistory('clean', 'u1-w2');
     const snapshots = path.join(dir, 'clean', 'snapshots.jsonl');
-    fs.writeFileSync(snapshots, `${JSON.stringify({ step: 'load', takenAt: 100, v1MayBeAlive: true, rows: [{ id: 1, name: 'u1-w2', email: 'u1-w2@example.test', profileData: null }] })}\n`);
+    fs.writeFileSync(snapshots, `${JSON.stringify({ step: 'load', takenAt: 100, v1MayBeAlive: true, rows: [{ id: 1, old: value('u1-w2'), new: null }] })}\n`);
     const result = await runScript('load/proof/check.ts', ['--history', history, '--snapshots', snapshots], {});
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/PASS: 0 anomalies/);

@@ -17,11 +17,11 @@ import { bruteForceLinearizable, bruteForceSessions, unexplainedReads } from '..
 import type { BruteForceInput, SessionReference } from '../../load/proof/checker/brute-force.ts';
 import { check } from '../../load/proof/checker/index.ts';
 import type { AnomalyExample, Snapshot, SnapshotRow, Verdict } from '../../load/proof/checker/index.ts';
-import type { FinalRead, Op, Outcome, UserValue } from '../../load/proof/history.ts';
-import { corruptedValue } from './histories.ts';
+import type { FinalRead, Op, Outcome, RecordValue } from '../../load/proof/history.ts';
+import { corruptedValue, FIELDS } from './histories.ts';
 import type { ValueCorruption } from './histories.ts';
 
-const valueOf = (tag: string): UserValue => ({ name: tag, email: `${tag}@example.test` });
+const valueOf = (tag: string): RecordValue => ({ name: tag, email: `${tag}@example.test` });
 const UNANSWERED_ROW = 100;
 const PHANTOM_ROW = 200;
 /** The brute force tries every order of a user's writes: keep them few. */
@@ -66,7 +66,7 @@ type Generated = typeof historyArbitrary extends fc.Arbitrary<infer T> ? T : nev
 interface Built {
   consistency: 'linearizable' | 'session';
   ops: Op[];
-  initial: Array<{ userId: number; value: UserValue }>;
+  initial: Array<{ userId: number; value: RecordValue }>;
   final: FinalRead[] | undefined;
   snapshots: Snapshot[];
   /** Per user id, what the brute force judges: that user's operations (an unanswered create under its row). */
@@ -87,8 +87,8 @@ function build(generated: Generated): Built {
     const userId = u + 1;
     const seed = user.seeded ? valueOf(`u${userId}-seed`) : null;
     if (seed) initial.push({ userId, value: seed });
-    const effects: Array<{ point: number; value: UserValue }> = [];
-    const written: UserValue[] = [];
+    const effects: Array<{ point: number; value: RecordValue }> = [];
+    const written: RecordValue[] = [];
     // Each session's operations in order: a write with its effect point (null: none), or a read with its point.
     const sessions: Array<Array<{ op: Op; effect?: number | null; read?: { point: number; lag: number; corruption: Corruption; asPut: boolean } }>> = [];
     for (const generatedSession of user.sessions) {
@@ -116,7 +116,7 @@ function build(generated: Generated): Built {
     }
     effects.sort((a, b) => a.point - b.point);
     const stateAt = (point: number) => effects.filter((e) => e.point <= point).at(-1)?.value ?? seed;
-    const corrupt = (legal: UserValue | null, c: Corruption, ignoringToken: () => UserValue | null): UserValue | null =>
+    const corrupt = (legal: RecordValue | null, c: Corruption, ignoringToken: () => RecordValue | null): RecordValue | null =>
       c?.type === 'noToken' ? (written.length === 0 ? legal : ignoringToken()) : corruptedValue(legal, c, written, valueOf(`u${userId}-seed`));
     // The token: a read sees at least the session's own acknowledged writes and what it already saw (its floor).
     const userOps: Op[] = [];
@@ -139,15 +139,15 @@ function build(generated: Generated): Built {
     ops.push(...userOps);
     const finalValue = corrupt(stateAt(Infinity), user.final, () => stateAt(-Infinity));
     if (generated.finalTaken) final.push({ userId, value: finalValue, at: 0 });
-    perUser.set(userId, { ops: userOps, initial: seed, ...(generated.finalTaken ? { final: finalValue } : {}) });
+    perUser.set(userId, { fields: FIELDS, ops: userOps, initial: seed, ...(generated.finalTaken ? { final: finalValue } : {}) });
     if (generated.snapshot) {
       const at = generated.snapshot.at;
       const current = stateAt(at);
       const pick = (n: number) => [seed, ...written][n % (written.length + 1)] ?? current;
       const s = user.snapshot;
-      const old = s.shape === 'state' ? current : s.shape === 'oldEmpty' ? null : s.shape === 'mixed' && written.length > 0 ? { name: pick(s.old)?.name ?? 'x', email: written[0]!.email } : pick(s.old);
+      const old = s.shape === 'state' ? current : s.shape === 'oldEmpty' ? null : s.shape === 'mixed' && written.length > 0 ? { name: pick(s.old)?.name ?? 'x', email: written[0]!.email! } : pick(s.old);
       const profile = s.shape === 'state' ? current : pick(s.profile);
-      if (current || old || profile) rows.push({ id: userId, name: old?.name ?? null, email: old?.email ?? null, profileData: profile ? JSON.stringify(profile) : null });
+      if (current || old || profile) rows.push({ id: userId, old, new: profile });
     }
   });
   if (generated.unanswered) {
@@ -157,13 +157,13 @@ function build(generated: Generated): Built {
     const shown = generated.unanswered === 'changed' ? valueOf('p-changed') : value;
     if (generated.unanswered !== 'hidden') {
       if (generated.finalTaken) final.push({ userId: UNANSWERED_ROW, value: shown, at: 0 });
-      if (generated.snapshot) rows.push({ id: UNANSWERED_ROW, name: shown.name, email: shown.email, profileData: JSON.stringify(shown) });
-      if (generated.unanswered === 'shows') perUser.set(UNANSWERED_ROW, { ops: [{ ...create, userId: UNANSWERED_ROW }], ...(generated.finalTaken ? { final: shown } : {}) });
+      if (generated.snapshot) rows.push({ id: UNANSWERED_ROW, old: shown, new: shown });
+      if (generated.unanswered === 'shows') perUser.set(UNANSWERED_ROW, { fields: FIELDS, ops: [{ ...create, userId: UNANSWERED_ROW }], ...(generated.finalTaken ? { final: shown } : {}) });
     }
   }
   if (generated.phantom && (generated.snapshot || generated.finalTaken)) {
     const value = valueOf('nobody');
-    if (generated.snapshot) rows.push({ id: PHANTOM_ROW, name: value.name, email: value.email, profileData: null });
+    if (generated.snapshot) rows.push({ id: PHANTOM_ROW, old: value, new: null });
     else final.push({ userId: PHANTOM_ROW, value, at: 0 });
   }
   const snapshots: Snapshot[] = generated.snapshot ? [{ step: 'snapshot', takenAt: generated.snapshot.at, v1MayBeAlive: generated.snapshot.v1MayBeAlive, rows }] : [];
@@ -197,7 +197,7 @@ function snapshotReference(built: Built): { garbage: number; newAheadOfOld: numb
       const input = built.perUser.get(row.id);
       if (!input) continue;
       const writes = input.ops.filter((op) => op.f !== 'read' && op.outcome !== 'fail');
-      const producer = (value: UserValue | null): { completeAt: number; invokeAt: number } | 'garbage' | null => {
+      const producer = (value: RecordValue | null): { completeAt: number; invokeAt: number } | 'garbage' | null => {
         if (!value) return null;
         if (!value.name || !value.email) return 'garbage';
         if (input.initial && value.name === input.initial.name && value.email === input.initial.email) return { invokeAt: -Infinity, completeAt: -Infinity };
@@ -205,8 +205,8 @@ function snapshotReference(built: Built): { garbage: number; newAheadOfOld: numb
         if (!write || write.invokeAt > snapshot.takenAt) return 'garbage';
         return { invokeAt: write.invokeAt, completeAt: write.completeAt ?? Infinity };
       };
-      const old = row.name === null && row.email === null ? null : { name: row.name!, email: row.email! };
-      const profile = row.profileData ? (JSON.parse(row.profileData as string) as UserValue) : null;
+      const old = row.old === null || (row.old.name === null && row.old.email === null) ? null : (row.old as RecordValue);
+      const profile = (row.new as RecordValue | null) ?? null;
       const oldWrite = producer(old);
       const newWrite = producer(profile);
       counts.garbage += Number(oldWrite === 'garbage') + Number(newWrite === 'garbage');
@@ -224,7 +224,7 @@ function snapshotReference(built: Built): { garbage: number; newAheadOfOld: numb
 
 /** Runs both and compares; returns whether anything was flagged, for the balance check. */
 function compare(built: Built): boolean {
-  const verdict: Verdict = check({ ops: built.ops, initial: built.initial, ...(built.final ? { final: built.final } : {}), snapshots: built.snapshots, consistency: built.consistency });
+  const verdict: Verdict = check({ fields: FIELDS, ops: built.ops, initial: built.initial, ...(built.final ? { final: built.final } : {}), snapshots: built.snapshots, consistency: built.consistency });
   const examples = Object.values(verdict.examples).flat();
   // Small histories: every anomaly is listed, so the comparison sees them all.
   expect(examples.length).toBe(verdict.anomalies);
@@ -239,7 +239,7 @@ function compare(built: Built): boolean {
       const lowest = LAYERS.find((layer) => categories.includes(layer as Category)) ?? 'none';
       expect(lowest, `user ${userId}: the first session guarantee broken`).toBe(reference.firstBroken);
     } else {
-      const readsAlone = bruteForceLinearizable({ ops: explained.ops, initial: explained.initial });
+      const readsAlone = bruteForceLinearizable({ fields: FIELDS, ops: explained.ops, initial: explained.initial });
       const whole = explained.final === undefined || unexplainedReads(input).includes(0) ? readsAlone : bruteForceLinearizable(explained);
       expect(count('linearizableRead') + count('linearizableFinal') > 0, `user ${userId}: flagged iff not linearizable`).toBe(!whole);
       if (!readsAlone) expect(count('linearizableRead'), `user ${userId}: a contradiction among reads is blamed on a read`).toBeGreaterThan(0);

@@ -7,13 +7,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bruteForceLinearizable } from '../../load/proof/checker/brute-force.ts';
 import { check } from '../../load/proof/checker/index.ts';
-import type { Op, Outcome, UserValue } from '../../load/proof/history.ts';
-import { corruptedValue } from './histories.ts';
+import type { Op, Outcome, RecordValue } from '../../load/proof/history.ts';
+import { corruptedValue, FIELDS } from './histories.ts';
 import type { ValueCorruption } from './histories.ts';
 
 const USER = 1;
-const SEED: UserValue = { name: 'seed', email: 'seed@example.test' };
-const valueOf = (tag: string): UserValue => ({ name: tag, email: `${tag}@example.test` });
+const SEED: RecordValue = { name: 'seed', email: 'seed@example.test' };
+const valueOf = (tag: string): RecordValue => ({ name: tag, email: `${tag}@example.test` });
 
 type Corruption = ValueCorruption | null;
 
@@ -36,13 +36,13 @@ const historyArbitrary = fc.record({
 type Generated = typeof historyArbitrary extends fc.Arbitrary<infer T> ? T : never;
 
 /** Builds the history: a legal execution (each effective operation at a point of its interval), then corruptions. */
-function build(generated: Generated): { ops: Op[]; initial: UserValue | null; final: UserValue | null | undefined } {
+function build(generated: Generated): { fields: readonly string[]; ops: Op[]; initial: RecordValue | null; final: RecordValue | null | undefined } {
   const initial = generated.seeded ? SEED : null;
   const scale = (t: number) => (generated.compact ? Math.floor(t / 4) : t);
   const ops: Op[] = [];
   let id = 1;
-  const effects: Array<{ point: number; value: UserValue }> = [];
-  const written: UserValue[] = [];
+  const effects: Array<{ point: number; value: RecordValue }> = [];
+  const written: RecordValue[] = [];
   generated.writes.forEach((generatedWrite, i) => {
     const w = { ...generatedWrite, start: scale(generatedWrite.start), length: scale(generatedWrite.length), late: scale(generatedWrite.late) };
     const tag = `w${i}`;
@@ -56,7 +56,7 @@ function build(generated: Generated): { ops: Op[]; initial: UserValue | null; fi
   effects.sort((a, b) => a.point - b.point);
   // A write and a read at the same point: the write first (either order is a legal execution).
   const valueAt = (point: number) => effects.filter((e) => e.point <= point).at(-1)?.value ?? initial;
-  const corrupt = (legal: UserValue | null, c: Corruption): UserValue | null => corruptedValue(legal, c, written, SEED);
+  const corrupt = (legal: RecordValue | null, c: Corruption): RecordValue | null => corruptedValue(legal, c, written, SEED);
   generated.reads.forEach((generatedRead, i) => {
     const r = { ...generatedRead, start: scale(generatedRead.start), length: scale(generatedRead.length) };
     const end = r.start + r.length;
@@ -68,11 +68,12 @@ function build(generated: Generated): { ops: Op[]; initial: UserValue | null; fi
     }
   });
   const final = generated.final === undefined ? undefined : corrupt(valueAt(Infinity), generated.final);
-  return { ops, initial, final };
+  return { fields: FIELDS, ops, initial, final };
 }
 
 function fastCheckerFlags({ ops, initial, final }: ReturnType<typeof build>): boolean {
   const verdict = check({
+    fields: FIELDS,
     ops,
     initial: initial ? [{ userId: USER, value: initial }] : [],
     final: final === undefined ? [] : [{ userId: USER, value: final, at: 0 }],

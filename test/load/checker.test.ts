@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { check } from '../../load/proof/checker/index.ts';
 import type { AnomalyKind, CheckInput, Verdict } from '../../load/proof/checker/index.ts';
-import { HistoryBuilder, value } from './histories.ts';
+import { FIELDS, HistoryBuilder, value } from './histories.ts';
 
 const only = (verdict: Verdict, kind: AnomalyKind, count = 1) => {
   expect(verdict.byKind).toEqual({ stale: 0, nonMonotonic: 0, garbage: 0, lost: 0, newAheadOfOld: 0, phantom: 0, [kind]: count });
@@ -16,7 +16,7 @@ describe('stale reads', () => {
     h.create(1, 'u1-w1', 0, 1);
     const w2 = h.write(1, 'u1-w2', 2, 3, 'ok', { version: 'v2', instance: 'v2-a' });
     const stale = h.read(1, 'u1-w1', 4, 5, { version: 'v1', instance: 'v1-a', step: 'dual-write' });
-    const verdict = check({ ops: h.ops });
+    const verdict = check({ fields: FIELDS, ops: h.ops });
     only(verdict, 'stale');
     const [example] = verdict.examples.stale;
     expect(example!.reason).toMatch(/newer write had completed/);
@@ -32,14 +32,14 @@ describe('stale reads', () => {
     h.write(1, 'u1-w2', 2, 10);
     h.read(1, 'u1-w1', 4, 5);
     h.read(1, 'u1-w2', 11, 12);
-    expect(check({ ops: h.ops }).anomalies).toBe(0);
+    expect(check({ fields: FIELDS, ops: h.ops }).anomalies).toBe(0);
   });
 
   it('When a seeded user is read with its old value after an acknowledged write, then it is stale', () => {
     const h = new HistoryBuilder();
     h.write(7, 'u7-w1', 1, 2);
     h.read(7, 'seed-7', 3, 4);
-    only(check({ ops: h.ops, initial: [{ userId: 7, value: value('seed-7') }] }), 'stale');
+    only(check({ fields: FIELDS, ops: h.ops, initial: [{ userId: 7, value: value('seed-7') }] }), 'stale');
   });
 });
 
@@ -50,7 +50,7 @@ describe('blame: which read of a contradiction is flagged', () => {
     h.write(1, 'u1-w2', 2, 3);
     h.read(1, 'u1-w2', 4, 10);
     const stale = h.read(1, 'u1-w1', 5, 6);
-    const verdict = check({ ops: h.ops });
+    const verdict = check({ fields: FIELDS, ops: h.ops });
     only(verdict, 'stale');
     expect(verdict.examples.stale[0]!.ops[0]!.opId).toBe(stale.id);
   });
@@ -62,7 +62,7 @@ describe('blame: which read of a contradiction is flagged', () => {
     h.read(1, 'u1-w1', 3, 4);
     h.read(1, 'u1-w2', 5, 6);
     const back = h.read(1, 'u1-w1', 7, 8);
-    const verdict = check({ ops: h.ops });
+    const verdict = check({ fields: FIELDS, ops: h.ops });
     only(verdict, 'nonMonotonic');
     expect(verdict.examples.nonMonotonic[0]!.ops[0]!.opId).toBe(back.id);
   });
@@ -72,7 +72,7 @@ describe('blame: which read of a contradiction is flagged', () => {
     h.create(1, 'u1-w1', 0, 1);
     const missing = h.read(1, null, 2, 3);
     h.read(1, 'u1-w1', 4, 5);
-    const verdict = check({ ops: h.ops });
+    const verdict = check({ fields: FIELDS, ops: h.ops });
     only(verdict, 'garbage');
     expect(verdict.examples.garbage[0]!.ops[0]!.opId).toBe(missing.id);
   });
@@ -84,7 +84,7 @@ describe('blame: which read of a contradiction is flagged', () => {
     h.write(1, 'u1-w2', 2, 5, 'ok', { process: 2 });
     h.read(1, 'u1-w1', 7, 22);
     h.read(1, 'u1-w2', 13, 14);
-    const verdict = check({ ops: h.ops });
+    const verdict = check({ fields: FIELDS, ops: h.ops });
     expect(verdict.anomalies).toBeGreaterThan(0);
     expect(verdict.anomalies).toBe(verdict.byKind.stale);
     expect(verdict.examples.stale[0]!.reason).toMatch(/overlapping writes/);
@@ -98,7 +98,7 @@ describe('non-monotonic reads', () => {
     h.write(1, 'u1-w2', 2, 100);
     h.read(1, 'u1-w2', 3, 4);
     const back = h.read(1, 'u1-w1', 5, 6);
-    const verdict = check({ ops: h.ops });
+    const verdict = check({ fields: FIELDS, ops: h.ops });
     only(verdict, 'nonMonotonic');
     expect(verdict.examples.nonMonotonic[0]!.ops[0]!.opId).toBe(back.id);
   });
@@ -108,7 +108,7 @@ describe('non-monotonic reads', () => {
     h.create(1, 'u1-w1', 0, 50);
     h.read(1, 'u1-w1', 2, 3);
     h.read(1, null, 4, 5);
-    only(check({ ops: h.ops }), 'nonMonotonic');
+    only(check({ fields: FIELDS, ops: h.ops }), 'nonMonotonic');
   });
 });
 
@@ -128,7 +128,7 @@ describe('garbage reads', () => {
       h.write(1, 'u1-w2', 2, 3);
       h.create(2, 'u2-w1', 0, 1);
       addRead(h);
-      const verdict = check({ ops: h.ops });
+      const verdict = check({ fields: FIELDS, ops: h.ops });
       only(verdict, 'garbage');
       expect(verdict.examples.garbage[0]!.reason).toMatch(reason);
     });
@@ -139,7 +139,7 @@ describe('garbage reads', () => {
     h.create(1, 'u1-w1', 0, 1);
     h.read(1, 'u1-w2', 2, 3);
     h.write(1, 'u1-w2', 4, 5);
-    const verdict = check({ ops: h.ops });
+    const verdict = check({ fields: FIELDS, ops: h.ops });
     only(verdict, 'garbage');
     expect(verdict.examples.garbage[0]!.reason).toMatch(/invoked after the read completed/);
   });
@@ -149,7 +149,7 @@ describe('garbage reads', () => {
     h.create(1, 'u1-w1', 0, 1);
     h.write(1, 'u1-w2', 2, 3, 'fail', { status: 400 });
     h.read(1, 'u1-w2', 4, 5);
-    const verdict = check({ ops: h.ops });
+    const verdict = check({ fields: FIELDS, ops: h.ops });
     only(verdict, 'garbage');
     expect(verdict.examples.garbage[0]!.reason).toMatch(/failed write/);
   });
@@ -158,7 +158,7 @@ describe('garbage reads', () => {
     const h = new HistoryBuilder();
     h.create(1, 'u1-w1', 0, 1);
     h.write(1, 'u1-w2', 2, 3, 'fail', { status: 404, version: 'v1' });
-    const verdict = check({ ops: h.ops });
+    const verdict = check({ fields: FIELDS, ops: h.ops });
     only(verdict, 'garbage');
     expect(verdict.examples.garbage[0]!.ops[0]).toMatchObject({ f: 'write answered 404', version: 'v1' });
   });
@@ -169,7 +169,7 @@ describe('lost writes', () => {
     const h = new HistoryBuilder();
     h.create(1, 'u1-w1', 0, 1);
     const w2 = h.write(1, 'u1-w2', 2, 3);
-    const verdict = check({ ops: h.ops, final: [{ userId: 1, value: value('u1-w1'), at: 10 }] });
+    const verdict = check({ fields: FIELDS, ops: h.ops, final: [{ userId: 1, value: value('u1-w1'), at: 10 }] });
     only(verdict, 'lost');
     expect(verdict.examples.lost[0]!.step).toBe('final');
     expect(verdict.examples.lost[0]!.ops.map((o) => o.opId)).toContain(w2.id);
@@ -179,7 +179,7 @@ describe('lost writes', () => {
     const h = new HistoryBuilder();
     h.create(1, 'u1-w1', 0, 1);
     h.create(2, 'u2-w1', 0, 1);
-    only(check({ ops: h.ops, final: [{ userId: 2, value: value('u2-w1'), at: 10 }] }), 'lost');
+    only(check({ fields: FIELDS, ops: h.ops, final: [{ userId: 2, value: value('u2-w1'), at: 10 }] }), 'lost');
   });
 
   it('When an acknowledged write is superseded by a later one, then not seeing it at the end is not lost', () => {
@@ -187,7 +187,7 @@ describe('lost writes', () => {
     h.create(1, 'u1-w1', 0, 1);
     h.write(1, 'u1-w2', 2, 3);
     h.write(1, 'u1-w3', 4, 5);
-    expect(check({ ops: h.ops, final: [{ userId: 1, value: value('u1-w3'), at: 10 }] }).anomalies).toBe(0);
+    expect(check({ fields: FIELDS, ops: h.ops, final: [{ userId: 1, value: value('u1-w3'), at: 10 }] }).anomalies).toBe(0);
   });
 });
 
@@ -200,7 +200,7 @@ describe('correct histories are not flagged', () => {
     h.read(1, 'u1-w3', 4, 5);
     h.read(1, 'u1-w2', 6, 7);
     h.read(1, 'u1-w2', 11, 12);
-    const input: CheckInput = { ops: h.ops, final: [{ userId: 1, value: value('u1-w2'), at: 20 }] };
+    const input: CheckInput = { fields: FIELDS, ops: h.ops, final: [{ userId: 1, value: value('u1-w2'), at: 20 }] };
     expect(check(input).anomalies).toBe(0);
   });
 
@@ -212,7 +212,7 @@ describe('correct histories are not flagged', () => {
     h.read(1, 'u1-w1', 20, 21);
     h.read(1, 'u1-w2', 30, 31);
     h.write(1, 'u1-w4', 40, 41, 'fail', { status: 400 });
-    const verdict = check({ ops: h.ops, final: [{ userId: 1, value: value('u1-w2'), at: 50 }] });
+    const verdict = check({ fields: FIELDS, ops: h.ops, final: [{ userId: 1, value: value('u1-w2'), at: 50 }] });
     expect(verdict.anomalies).toBe(0);
     expect(verdict.unknownOutcomes).toBe(2);
     // The client saw all three fail: two without an answer, one refused.
@@ -223,7 +223,7 @@ describe('correct histories are not flagged', () => {
     const h = new HistoryBuilder();
     h.create(null, 'p0-w1', 0, null, 'info', { error: 'ECONNRESET' });
     h.create(1, 'u1-w1', 0, 1);
-    const verdict = check({ ops: h.ops, final: [{ userId: 1, value: value('u1-w1'), at: 10 }, { userId: 2, value: value('p0-w1'), at: 10 }] });
+    const verdict = check({ fields: FIELDS, ops: h.ops, final: [{ userId: 1, value: value('u1-w1'), at: 10 }, { userId: 2, value: value('p0-w1'), at: 10 }] });
     expect(verdict.anomalies).toBe(0);
     expect(verdict.users).toBe(2);
     expect(verdict.byKind.phantom).toBe(0);
@@ -238,7 +238,7 @@ describe('correct histories are not flagged', () => {
         h.read(user, `u${user}-w${k}`, 10 * k + user + 16, 10 * k + user + 17, { version: k % 2 ? 'v1' : 'v2', readSource: 'old' });
       }
     }
-    const verdict = check({ ops: h.ops });
+    const verdict = check({ fields: FIELDS, ops: h.ops });
     expect(verdict).toMatchObject({ anomalies: 0, users: 50, acknowledgedWrites: 300, reads: 250, versionsSeen: ['v1', 'v2'] });
   });
 });
@@ -258,7 +258,7 @@ describe('scale', () => {
     // CPU time of this process, not wall time: other work on a shared machine does not count against it. About
     // 1 s here; the bound leaves a machine three times slower room, and catches a quadratic slip (minutes).
     const started = process.cpuUsage();
-    const verdict = check({ ops: h.ops });
+    const verdict = check({ fields: FIELDS, ops: h.ops });
     const { user, system } = process.cpuUsage(started);
     expect((user + system) / 1000).toBeLessThan(5000);
     expect(verdict.operations).toBe(100_000);

@@ -6,6 +6,8 @@ import { check } from '../../load/proof/checker/index.ts';
 import type { SnapshotRow } from '../../load/proof/checker/index.ts';
 import { readFinalValues, runLoad } from '../../load/proof/generator.ts';
 import { HistoryRecorder } from '../../load/proof/history.ts';
+import { mapping } from '../../shared/schema-mapping.ts';
+import { snapshotUsers } from '../../load/run/table-snapshots.ts';
 import { sqliteTarget } from '../support/databases.ts';
 import type { TestDatabase } from '../support/databases.ts';
 import { startInstanceProcess } from '../support/instances.ts';
@@ -13,7 +15,7 @@ import type { InstanceProcess } from '../support/instances.ts';
 import { startFakeUsersServer } from './fake-users-server.ts';
 import type { FakeFaults } from './fake-users-server.ts';
 
-const inMemory = () => new HistoryRecorder({ file: null });
+const inMemory = () => new HistoryRecorder({ fields: mapping.oldColumnNames, file: null });
 
 /** Load for `seconds`, then a final read of every user: the recorder holds everything the checker needs. */
 async function loadAndReadBack(url: string, seconds: number, options: Partial<Parameters<typeof runLoad>[0]> = {}) {
@@ -42,7 +44,7 @@ describe('against a real v1 instance', () => {
     expect(recorder.ops).toHaveLength(summary.requests);
     expect(recorder.ops.every((op) => op.version === 'v1' && op.instance)).toBe(true);
     const rows = await database.db.select<{ id: number; name: string | null; email: string | null; profile_data: unknown }>('SELECT id, name, email, profile_data FROM users ORDER BY id');
-    const snapshotRows: SnapshotRow[] = rows.map((r) => ({ id: Number(r.id), name: r.name, email: r.email, profileData: r.profile_data }));
+    const snapshotRows: SnapshotRow[] = await snapshotUsers(database.db);
     // v1 reads the old columns: the rows must hold exactly what the final read returned.
     expect(rows.map((r) => [Number(r.id), { name: r.name, email: r.email }])).toEqual(recorder.final.map((f) => [f.userId, f.value]));
 

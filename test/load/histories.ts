@@ -1,7 +1,10 @@
 // Hand-written histories for the checker tests: one line per operation, times in ms on the history's clock.
-import type { Op, Outcome, UserValue } from '../../load/proof/history.ts';
+import type { Op, Outcome, RecordValue } from '../../load/proof/history.ts';
 
-export const value = (tag: string): UserValue => ({ name: tag, email: `${tag}@example.test` });
+/** The fields of these histories (the users mapping's old columns); test/load/checker-fields.test.ts uses others. */
+export const FIELDS: readonly string[] = ['name', 'email'];
+
+export const value = (tag: string): RecordValue => ({ name: tag, email: `${tag}@example.test` });
 
 export class HistoryBuilder {
   readonly ops: Op[] = [];
@@ -23,7 +26,7 @@ export class HistoryBuilder {
   }
 
   /** A read returning `tag` (a string), an exact value, or null for a 404. */
-  read(userId: number, returned: string | UserValue | null, invokeAt: number, completeAt: number, extra: Partial<Op> = {}): Op {
+  read(userId: number, returned: string | RecordValue | null, invokeAt: number, completeAt: number, extra: Partial<Op> = {}): Op {
     const shown = typeof returned === 'string' ? value(returned) : returned;
     return this.add({ f: 'read', userId, ...(shown ? { value: shown } : {}), invokeAt, completeAt, outcome: 'ok', status: shown ? 200 : 404, ...extra });
   }
@@ -33,7 +36,7 @@ export class HistoryBuilder {
 export type ValueCorruption = { type: 'other' | 'absent' | 'mixed' | 'empty' | 'seed'; pick: number; pick2: number };
 
 /** The value a corrupted read returns instead of `legal` (picked among `written`, or `seed`). */
-export function corruptedValue(legal: UserValue | null, c: ValueCorruption | null, written: UserValue[], seed: UserValue): UserValue | null {
+export function corruptedValue(legal: RecordValue | null, c: ValueCorruption | null, written: RecordValue[], seed: RecordValue): RecordValue | null {
   if (!c) return legal;
   if (c.type === 'absent') return null;
   if (c.type === 'seed') return seed;
@@ -42,6 +45,6 @@ export function corruptedValue(legal: UserValue | null, c: ValueCorruption | nul
   const a = written[c.pick % written.length]!;
   const b = written[c.pick2 % written.length]!;
   if (c.type === 'other') return a;
-  if (c.type === 'mixed') return { name: a.name, email: b.email };
-  return { name: '', email: a.email };
+  if (c.type === 'mixed') return { name: a.name!, email: b.email! };
+  return { name: '', email: a.email! };
 }

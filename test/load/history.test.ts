@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HistoryRecorder, outcomeOfNoResponse, outcomeOfStatus, parseHistory, readHistory } from '../../load/proof/history.ts';
-import { value } from './histories.ts';
+import { FIELDS, value } from './histories.ts';
 
 const dirs: string[] = [];
 const tempFile = () => {
@@ -40,7 +40,7 @@ describe('recorder', () => {
   it('When operations are recorded across steps, then the file reads back as the same history', async () => {
     let clock = 0;
     const file = tempFile();
-    const recorder = new HistoryRecorder({ file, step: 'expand', clock: () => ++clock });
+    const recorder = new HistoryRecorder({ fields: FIELDS, file, step: 'expand', clock: () => ++clock });
     recorder.recordInitial([{ userId: 5, value: value('seed-5') }]);
     const create = recorder.invoke({ process: 0, f: 'create', userId: null, value: value('p0-w1') });
     recorder.currentStep = 'dual-write';
@@ -57,6 +57,8 @@ describe('recorder', () => {
     await recorder.close();
 
     const history = readHistory(file);
+    expect(history.fields).toEqual(['name', 'email']);
+    expect(fs.readFileSync(file, 'utf8').split('\n')[0]).toBe('{"type":"fields","fields":["name","email"]}');
     expect(history.ops).toEqual(recorder.ops);
     expect(history.initial).toEqual(recorder.initial);
     expect(history.final).toEqual(recorder.final);
@@ -70,6 +72,7 @@ describe('recorder', () => {
 
   it('When a history file ends before operations completed, then pending writes read back as unknown and pending reads as failed', () => {
     const lines = [
+      { type: 'fields', fields: FIELDS },
       { type: 'invoke', id: 1, process: 0, f: 'write', userId: 3, value: value('u3-w1'), at: 1, step: 'load' },
       { type: 'invoke', id: 2, process: 1, f: 'read', userId: 3, at: 2, step: 'load' },
     ];
@@ -82,5 +85,14 @@ describe('recorder', () => {
 
   it('When a history line is not JSON, then reading fails naming the line', () => {
     expect(() => parseHistory('{"type":"step","step":"a","at":1}\nnot json')).toThrow(/line 2: not JSON/);
+  });
+
+  it('When a history does not name its fields, or names them after a value or badly, then reading fails saying so', () => {
+    const write = JSON.stringify({ type: 'invoke', id: 1, process: 0, f: 'write', userId: 3, value: value('u3-w1'), at: 1 });
+    expect(() => parseHistory('{"type":"step","step":"a","at":1}')).toThrow(/no fields event/);
+    expect(() => parseHistory(`${write}\n{"type":"fields","fields":["name","email"]}`)).toThrow(/line 1: a value before the fields event/);
+    expect(() => parseHistory('{"type":"fields","fields":[]}')).toThrow(/line 1: fields must be a non-empty list/);
+    expect(() => parseHistory('{"type":"fields","fields":["name","name"]}')).toThrow(/line 1: fields names a field twice/);
+    expect(() => new HistoryRecorder({ fields: [], file: null })).toThrow(/history fields: must be a non-empty list/);
   });
 });

@@ -9,12 +9,13 @@ import { check } from '../../load/proof/checker/index.ts';
 import { HistoryRecorder } from '../../load/proof/history.ts';
 import { conclude, judgeRun, Judgment } from '../../load/run/judgment.ts';
 import { startFakeUsersServer } from './fake-users-server.ts';
+import { FIELDS } from './histories.ts';
 import { runScript } from './run-script.ts';
 
 
 
 describe('the judgment rule', () => {
-  const emptyVerdict = () => check({ ops: [], initial: [{ userId: 1, value: { name: 'a', email: 'a@example.test' } }], final: [{ userId: 1, value: { name: 'a', email: 'a@example.test' }, at: 1 }], snapshots: [] });
+  const emptyVerdict = () => check({ fields: FIELDS, ops: [], initial: [{ userId: 1, value: { name: 'a', email: 'a@example.test' } }], final: [{ userId: 1, value: { name: 'a', email: 'a@example.test' }, at: 1 }], snapshots: [] });
 
   it('When a required part threw, then missing() names it with the reason, and a part never recorded is named too', async () => {
     const judgment = new Judgment('demo', ['final read', 'per-step snapshots', 'final snapshot']);
@@ -29,7 +30,7 @@ describe('the judgment rule', () => {
     const judgment = new Judgment('chaos kill-v2', ['final read', 'final snapshot']);
     judgment.ran('final read');
     judgment.ran('final snapshot');
-    judgment.confirm(check({ ops: [], snapshots: [] }), 1);
+    judgment.confirm(check({ fields: FIELDS, ops: [], snapshots: [] }), 1);
 
     expect(judgment.missing()).toEqual(['final read: did not run (the checker received no final value (no user was read))', 'final snapshot: did not run (the checker judged 0 of 1 snapshots)']);
   });
@@ -46,7 +47,7 @@ describe('the judgment rule', () => {
 
 describe('the end of every run (judgeRun: demo, chaos and run-load share it)', () => {
   it('When the final snapshot throws and no balancer was started, then both parts are named as not run, the verdict still comes, and the run cannot pass', async () => {
-    const recorder = new HistoryRecorder({ file: null, step: 'load' });
+    const recorder = new HistoryRecorder({ fields: FIELDS, file: null, step: 'load' });
     recorder.recordInitial([{ userId: 7, value: { name: 'judge-run 7', email: 'judge-run.7@example.test' } }]);
 
     const { verdict, judgment } = await judgeRun({
@@ -66,7 +67,7 @@ describe('the end of every run (judgeRun: demo, chaos and run-load share it)', (
   it('When the final read runs against a server that lost a seeded user\'s value, then judgeRun reads every user the history names and the checker flags the loss', async () => {
     const server = await startFakeUsersServer();
     try {
-      const recorder = new HistoryRecorder({ file: null, step: 'load' });
+      const recorder = new HistoryRecorder({ fields: FIELDS, file: null, step: 'load' });
       recorder.recordInitial([{ userId: 424242, value: { name: 'judge-run lost', email: 'judge-run.lost@example.test' } }]);
       const steps = ['1-only-step'];
       const snapshots = [{ step: '1-only-step', takenAt: recorder.now(), v1MayBeAlive: false, rows: [] }];

@@ -1,18 +1,15 @@
-// Snapshots at step boundaries: profile_data ahead of the old columns while v1 may serve is an anomaly; old
-// columns ahead of (or merely different from) profile_data is drift; a column value no write produced is garbage.
+// Snapshots at step boundaries: the new column ahead of the old columns while v1 may serve is an anomaly; old
+// columns ahead of (or merely different from) the new column is drift; a column value no write produced is garbage.
+// Rows come as the runner hands them (load/run/table-snapshots.ts): the new column already read back as a value.
 import { describe, expect, it } from 'vitest';
 import { check } from '../../load/proof/checker/index.ts';
 import type { Snapshot, SnapshotRow } from '../../load/proof/checker/index.ts';
 import { DRIFT_MEANING, formatVerdict } from '../../load/proof/checker/format.ts';
-import { HistoryBuilder, value } from './histories.ts';
+import { FIELDS, HistoryBuilder, value } from './histories.ts';
 
-const row = (id: number, old: string | null, profileData: unknown): SnapshotRow => ({
-  id,
-  name: old === null ? null : value(old).name,
-  email: old === null ? null : value(old).email,
-  profileData,
-});
-const json = (tag: string) => JSON.stringify(value(tag));
+const row = (id: number, old: string | null, fromNew: SnapshotRow['new']): SnapshotRow => ({ id, old: old === null ? null : value(old), new: fromNew });
+/** The new column holding `tag`'s value, as read back through the mapping. */
+const json = (tag: string) => value(tag);
 const snapshot = (rows: SnapshotRow[], { v1MayBeAlive = true, takenAt = 100, step = 'dual-write' } = {}): Snapshot => ({ step, takenAt, v1MayBeAlive, rows });
 
 /** User 1: created with w1 at 0–1, then w2 at 2–3, then w3 and w4 overlapping at 4–10 and 5–9. */
@@ -28,15 +25,15 @@ function history() {
 
 describe('new ahead of old vs drift', () => {
   it('When the verdict counts drift, then it says beside the count why drift is not an anomaly (and says nothing when there is none)', () => {
-    const drifted = formatVerdict(check({ ops: history(), snapshots: [snapshot([row(1, 'u1-w1', json('u1-w2'))], { v1MayBeAlive: false, step: 'read-shift' })] }));
-    const clean = formatVerdict(check({ ops: history() }));
-    expect(drifted).toMatch(/ 1 {2}drift \(old columns differ from profile_data; not an anomaly\)\n {11}drift: rows whose two copies differed/);
+    const drifted = formatVerdict(check({ fields: FIELDS, ops: history(), snapshots: [snapshot([row(1, 'u1-w1', json('u1-w2'))], { v1MayBeAlive: false, step: 'read-shift' })] }));
+    const clean = formatVerdict(check({ fields: FIELDS, ops: history() }));
+    expect(drifted).toMatch(/ 1 {2}drift \(old columns differ from the new column; not an anomaly\)\n {11}drift: rows whose two copies differed/);
     for (const line of DRIFT_MEANING) expect(drifted).toContain(line);
     expect(clean).not.toContain(DRIFT_MEANING[0]);
   });
 
-  it('When profile_data holds a write that began after the write in the old columns completed, while v1 may serve, then it is new ahead of old', () => {
-    const verdict = check({ ops: history(), snapshots: [snapshot([row(1, 'u1-w1', json('u1-w2'))])] });
+  it('When the new column holds a write that began after the write in the old columns completed, while v1 may serve, then it is new ahead of old', () => {
+    const verdict = check({ fields: FIELDS, ops: history(), snapshots: [snapshot([row(1, 'u1-w1', json('u1-w2'))])] });
     expect(verdict.byKind).toMatchObject({ newAheadOfOld: 1, garbage: 0 });
     expect(verdict.anomalies).toBe(1);
     expect(verdict.drift).toBe(0);
@@ -45,37 +42,36 @@ describe('new ahead of old vs drift', () => {
   });
 
   it('When the same row is seen after v1 is gone, then it is drift, not an anomaly', () => {
-    const verdict = check({ ops: history(), snapshots: [snapshot([row(1, 'u1-w1', json('u1-w2'))], { v1MayBeAlive: false, step: 'read-shift' })] });
+    const verdict = check({ fields: FIELDS, ops: history(), snapshots: [snapshot([row(1, 'u1-w1', json('u1-w2'))], { v1MayBeAlive: false, step: 'read-shift' })] });
     expect(verdict.anomalies).toBe(0);
     expect(verdict.drift).toBe(1);
     expect(verdict.perStep['read-shift']!.drift).toBe(1);
   });
 
-  it('When the old columns are ahead of profile_data, then it is drift, not an anomaly', () => {
-    const verdict = check({ ops: history(), snapshots: [snapshot([row(1, 'u1-w2', json('u1-w1'))])] });
+  it('When the old columns are ahead of the new column, then it is drift, not an anomaly', () => {
+    const verdict = check({ fields: FIELDS, ops: history(), snapshots: [snapshot([row(1, 'u1-w2', json('u1-w1'))])] });
     expect(verdict.anomalies).toBe(0);
     expect(verdict.drift).toBe(1);
     expect(verdict.driftExamples[0]!.message).toMatch(/differ/);
   });
 
   it('When the two columns hold two overlapping writes, then neither is ahead: drift, not an anomaly', () => {
-    const verdict = check({ ops: history(), snapshots: [snapshot([row(1, 'u1-w3', json('u1-w4'))])] });
+    const verdict = check({ fields: FIELDS, ops: history(), snapshots: [snapshot([row(1, 'u1-w3', json('u1-w4'))])] });
     expect(verdict.anomalies).toBe(0);
     expect(verdict.drift).toBe(1);
   });
 
-  it('When the old columns are empty while profile_data is set, then it is new ahead of old only while v1 may serve', () => {
-    const alive = check({ ops: history(), snapshots: [snapshot([row(1, null, json('u1-w2'))])] });
+  it('When the old columns are empty while the new column is set, then it is new ahead of old only while v1 may serve', () => {
+    const alive = check({ fields: FIELDS, ops: history(), snapshots: [snapshot([row(1, null, json('u1-w2'))])] });
     expect(alive.byKind.newAheadOfOld).toBe(1);
-    const contracted = check({ ops: history(), snapshots: [snapshot([row(1, null, json('u1-w2'))], { v1MayBeAlive: false, step: 'contract' })] });
+    const contracted = check({ fields: FIELDS, ops: history(), snapshots: [snapshot([row(1, null, json('u1-w2'))], { v1MayBeAlive: false, step: 'contract' })] });
     expect(contracted.anomalies).toBe(0);
     expect(contracted.drift).toBe(0);
   });
 
-  it('When profile_data is an object (MySQL 8) with other key order and spacing, then it equals the same value as text', () => {
-    const object = { email: value('u1-w2').email, name: value('u1-w2').name };
-    const text = ` { "email" : ${JSON.stringify(object.email)}, "name": ${JSON.stringify(object.name)} } `;
-    const verdict = check({ ops: history(), snapshots: [snapshot([row(1, 'u1-w2', object)]), snapshot([row(1, 'u1-w2', text)], { step: 'backfill' })] });
+  it('When the new column read back lists the fields in another order, then it equals the same value in the old columns', () => {
+    const object = { email: value('u1-w2').email!, name: value('u1-w2').name! };
+    const verdict = check({ fields: FIELDS, ops: history(), snapshots: [snapshot([row(1, 'u1-w2', object)]), snapshot([row(1, 'u1-w2', value('u1-w2'))], { step: 'backfill' })] });
     expect(verdict.anomalies).toBe(0);
     expect(verdict.drift).toBe(0);
     expect(verdict.snapshotsChecked).toBe(2);
@@ -84,15 +80,15 @@ describe('new ahead of old vs drift', () => {
 
 describe('garbage in snapshots', () => {
   const cases: Array<[string, SnapshotRow, RegExp]> = [
-    ['profile_data mixing the fields of two writes', row(1, 'u1-w2', JSON.stringify({ name: 'u1-w1', email: value('u1-w2').email })), /mixed fields/],
-    ['old columns with one field empty', { id: 1, name: null, email: value('u1-w2').email, profileData: null }, /empty or absent field/],
-    ['profile_data that is not JSON', row(1, 'u1-w2', '{"name":'), /not valid JSON/],
-    ['profile_data missing a field', row(1, 'u1-w2', JSON.stringify({ name: 'u1-w2' })), /empty or absent field/],
+    ['a new column mixing the fields of two writes', row(1, 'u1-w2', { name: 'u1-w1', email: value('u1-w2').email! }), /mixed fields/],
+    ['old columns with one field empty', { id: 1, old: { name: null, email: value('u1-w2').email! }, new: null }, /empty or absent field/],
+    ['a new column the runner could not read back (its reason is the finding\'s)', row(1, 'u1-w2', 'not valid JSON'), /^not valid JSON$/],
+    ['a new column missing a field', row(1, 'u1-w2', { name: 'u1-w2' }), /empty or absent field/],
     ['the value of a write invoked after the snapshot', row(1, 'u1-w5', null), /invoked after the snapshot/],
   ];
   for (const [label, snapshotRow, reason] of cases) {
     it(`When a row holds ${label}, then it is garbage`, () => {
-      const verdict = check({ ops: history(), snapshots: [snapshot([snapshotRow])] });
+      const verdict = check({ fields: FIELDS, ops: history(), snapshots: [snapshot([snapshotRow])] });
       expect(verdict.byKind.garbage).toBe(1);
       expect(verdict.anomalies).toBe(1);
       expect(verdict.examples.garbage[0]!.reason).toMatch(reason);
@@ -111,7 +107,7 @@ describe('phantom rows: rows nobody wrote', () => {
   const rows7and8 = [row(7, 'u7-w1', json('u7-w1')), row(8, 'u8-w1', json('u8-w1'))];
 
   it('When a POST was answered 201 with id 7 and row 8 also appears in a snapshot, then row 8 is a phantom write', () => {
-    const verdict = check({ ops: created7().ops, snapshots: [snapshot(rows7and8, { step: 'dual-write' }), snapshot(rows7and8, { step: 'backfill', takenAt: 200 })] });
+    const verdict = check({ fields: FIELDS, ops: created7().ops, snapshots: [snapshot(rows7and8, { step: 'dual-write' }), snapshot(rows7and8, { step: 'backfill', takenAt: 200 })] });
 
     expect(verdict.byKind.phantom).toBe(1);
     expect(verdict.anomalies).toBe(1);
@@ -121,7 +117,7 @@ describe('phantom rows: rows nobody wrote', () => {
 
   it('When row 8 shows up only in the final read, then it is a phantom write of the final step', () => {
     const final = [{ userId: 7, value: value('u7-w1'), at: 10 }, { userId: 8, value: value('u8-w1'), at: 10 }];
-    const verdict = check({ ops: created7().ops, final });
+    const verdict = check({ fields: FIELDS, ops: created7().ops, final });
 
     expect(verdict.byKind.phantom).toBe(1);
     expect(verdict.examples.phantom[0]).toMatchObject({ userId: 8, step: 'final' });
@@ -131,7 +127,7 @@ describe('phantom rows: rows nobody wrote', () => {
     const h = created7();
     h.create(8, 'u8-w1', 2, 3, 'ok', { external: 'cross-version check', process: -1 });
 
-    const verdict = check({ ops: h.ops, snapshots: [snapshot(rows7and8)], final: [{ userId: 7, value: value('u7-w1'), at: 10 }, { userId: 8, value: value('u8-w1'), at: 10 }] });
+    const verdict = check({ fields: FIELDS, ops: h.ops, snapshots: [snapshot(rows7and8)], final: [{ userId: 7, value: value('u7-w1'), at: 10 }, { userId: 8, value: value('u8-w1'), at: 10 }] });
 
     expect(verdict.anomalies).toBe(0);
     expect(verdict.users).toBe(2);
@@ -141,7 +137,7 @@ describe('phantom rows: rows nobody wrote', () => {
     const h = created7();
     h.create(null, 'p3-w1', 2, null, 'info', { error: 'ECONNRESET' });
 
-    const verdict = check({ ops: h.ops, snapshots: [snapshot([row(7, 'u7-w1', json('u7-w1')), row(8, 'p3-w1', json('p3-w1'))])] });
+    const verdict = check({ fields: FIELDS, ops: h.ops, snapshots: [snapshot([row(7, 'u7-w1', json('u7-w1')), row(8, 'p3-w1', json('p3-w1'))])] });
 
     expect(verdict.anomalies).toBe(0);
   });

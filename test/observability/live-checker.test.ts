@@ -8,10 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { check } from '../../load/proof/checker/index.ts';
 import { EXAMPLES_PER_KIND } from '../../load/proof/checker/types.ts';
 import { LiveChecker } from '../../load/observe/live-checker.ts';
-import type { InitialValue, Op, UserValue } from '../../load/proof/history.ts';
+import type { InitialValue, Op, RecordValue } from '../../load/proof/history.ts';
 import { RequestSeries } from '../../load/observe/request-series.ts';
 import { HistoryRecorder } from '../../load/proof/history.ts';
-import { HistoryBuilder, value } from '../load/histories.ts';
+import { FIELDS, HistoryBuilder, value } from '../load/histories.ts';
 
 /**
  * A long correct history with the demo's mix (7 writes to 12 reads) over `users` users, one operation at a time
@@ -75,7 +75,7 @@ function overlappingHistory(seed: number): { ops: Op[]; initial: InitialValue[] 
 
 /** What the live checker reads from a recorder: the operations so far and those still pending. */
 function fakeRecorder(ops: Op[], initial: InitialValue[] = [], pending: Op[] = []) {
-  return { ops, initial, pending: () => pending };
+  return { fields: FIELDS, ops, initial, pending: () => pending };
 }
 
 describe('the live checker', () => {
@@ -91,7 +91,7 @@ describe('the live checker', () => {
       const read = history.read(user, staleUsers.has(user) ? `u${user}-a` : `u${user}-b`, t + 4, t + 5);
       if (staleUsers.has(user)) staleReads.push(read);
     }
-    const whole = check({ ops: history.ops });
+    const whole = check({ fields: FIELDS, ops: history.ops });
     const ops: Op[] = [];
     const live = new LiveChecker(fakeRecorder(ops));
 
@@ -115,8 +115,8 @@ describe('the live checker', () => {
         takenAt: 10,
         v1MayBeAlive: true,
         rows: [
-          { id: 1, name: 'whole', email: 'whole@example.test', profileData: JSON.stringify(value('whole')) },
-          { id: 2, name: '', email: '', profileData: JSON.stringify(value('half')) },
+          { id: 1, old: value('whole'), new: value('whole') },
+          { id: 2, old: { name: '', email: '' }, new: value('half') },
         ],
       },
     ];
@@ -125,7 +125,7 @@ describe('the live checker', () => {
     live.update();
     live.finish({ final: [], snapshots });
 
-    const whole = check({ ops: history.ops, snapshots });
+    const whole = check({ fields: FIELDS, ops: history.ops, snapshots });
     expect(whole.byKind.garbage).toBeGreaterThan(0);
     expect(live.byKind()).toEqual(whole.byKind);
     expect(live.timeline()[0]).toMatchObject({ kind: 'garbage', userId: 2, at: 10, step: '3-cross-version' });
@@ -155,7 +155,7 @@ describe('the live checker', () => {
     const history = new HistoryBuilder();
     history.create(7, 'u7', 0, 1);
     history.create(null, 'lost-answer', 2, null, 'info');
-    const row = (id: number, tag: string) => ({ id, name: tag, email: value(tag).email, profileData: JSON.stringify(value(tag)) });
+    const row = (id: number, tag: string) => ({ id, old: value(tag), new: value(tag) });
     const snapshots = [{ step: 'dual-write', takenAt: 10, v1MayBeAlive: true, rows: [row(7, 'u7'), row(8, 'nobody'), row(9, 'lost-answer')] }];
     const final = [{ userId: 7, value: value('u7'), at: 20 }, { userId: 9, value: value('lost-answer'), at: 20 }, { userId: 10, value: value('nobody-either'), at: 20 }];
     const live = new LiveChecker(fakeRecorder(history.ops));
@@ -163,7 +163,7 @@ describe('the live checker', () => {
     live.update();
     live.finish({ final, snapshots });
 
-    const whole = check({ ops: history.ops, final, snapshots });
+    const whole = check({ fields: FIELDS, ops: history.ops, final, snapshots });
     expect(whole.byKind.phantom).toBe(2);
     expect(live.byKind()).toEqual(whole.byKind);
     expect(live.timeline().map((a) => [a.kind, a.userId, a.at, a.step])).toEqual([
@@ -194,7 +194,7 @@ describe('the live checker', () => {
     live.update();
     live.finish({ final, snapshots: [] });
 
-    const whole = check({ ops: history.ops, initial, final, consistency: 'session' });
+    const whole = check({ fields: FIELDS, ops: history.ops, initial, final, consistency: 'session' });
     expect(whole.byKind.nonMonotonic).toBe(10 + 6);
     expect(live.byKind()).toEqual(whole.byKind);
   });
@@ -234,7 +234,7 @@ describe('the live checker', () => {
       const views = finalOps.map((op) => ({ ...op, outcome: 'info' as const, completeAt: null, ...(op.f === 'read' ? { value: undefined } : {}) }));
       const ops: Op[] = [];
       const pending = new Set<Op>();
-      const live = new LiveChecker({ ops, initial, pending: () => [...pending] });
+      const live = new LiveChecker({ fields: FIELDS, ops, initial, pending: () => [...pending] });
       for (let at = 0; at <= 130; at += 7) {
         finalOps.forEach((op, i) => {
           const view = views[i]!;
@@ -249,12 +249,12 @@ describe('the live checker', () => {
           }
         });
         live.update();
-        const soFar = check({ ops, initial }).anomalies;
+        const soFar = check({ fields: FIELDS, ops, initial }).anomalies;
         const found = Object.values(live.byKind()).reduce((a, b) => a + b, 0);
         expect(found > 0, `seed ${seed}, look at ${at}: check() finds ${soFar}, the live checker ${found}`).toBe(soFar > 0);
       }
       live.finish({ final: [], snapshots: [] });
-      const whole = check({ ops: finalOps, initial });
+      const whole = check({ fields: FIELDS, ops: finalOps, initial });
       expect(live.byKind(), `seed ${seed}`).toEqual(whole.byKind);
       if (whole.anomalies > 0) withAnomalies++;
     }
@@ -270,13 +270,13 @@ describe('the live checker', () => {
     const KEEP_PER_USER = 50;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bounded-history-'));
     let now = 0;
-    const recorder = new HistoryRecorder({ file: path.join(dir, 'history.jsonl'), step: 'sandbox', clock: () => now, keepOps: KEEP_OPS });
+    const recorder = new HistoryRecorder({ fields: FIELDS, file: path.join(dir, 'history.jsonl'), step: 'sandbox', clock: () => now, keepOps: KEEP_OPS });
     const live = new LiveChecker(recorder, undefined, KEEP_PER_USER);
-    const values = new Map<number, UserValue[]>();
+    const values = new Map<number, RecordValue[]>();
     const tag = (userId: number, i: number) => value(`u${userId}-${i}`);
     recorder.recordInitial(Array.from({ length: USERS }, (_, i) => ({ userId: i + 1, value: tag(i + 1, 0) })));
     for (let userId = 1; userId <= USERS; userId++) values.set(userId, [tag(userId, 0)]);
-    const run = (f: 'write' | 'read', userId: number, written: UserValue, read: UserValue = written) => {
+    const run = (f: 'write' | 'read', userId: number, written: RecordValue, read: RecordValue = written) => {
       const op = recorder.invoke({ process: 0, f, userId, ...(f === 'write' ? { value: written } : {}) });
       return () => recorder.complete(op, { outcome: 'ok', status: 200, ...(f === 'read' ? { value: read } : {}) });
     };

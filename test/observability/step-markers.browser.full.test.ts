@@ -12,6 +12,7 @@ import { instanceRegistry } from '../../shared/registry/instances.ts';
 import { check } from '../../load/proof/checker/index.ts';
 import { startObservation } from '../../load/observe/observation.ts';
 import { HistoryRecorder } from '../../load/proof/history.ts';
+import { FIELDS } from '../load/histories.ts';
 import { markerLabel, ROLLOUT_STEPS, stepLabel } from '../../load/rollout/steps/index.ts';
 import type { RolloutStep } from '../../load/rollout/steps/index.ts';
 import { sqliteTarget } from '../support/databases.ts';
@@ -42,14 +43,14 @@ describe('step markers in report.html, in a real browser', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'step-markers-browser-'));
     const observation = await startObservation({
       resultsDir: dir,
-      recorder: new HistoryRecorder({ file: null, step: 'start' }),
+      recorder: new HistoryRecorder({ fields: FIELDS, file: null, step: 'start' }),
       db: database.db,
       registry: instanceRegistry(database.db),
       meta: { scenario: 'step markers', database: 'sqlite', stepSeconds: 1 },
       port: 0,
     });
     for (const file of ROLLOUT_STEPS) markStep(observation, file);
-    const file = await observation.finish({ verdict: check({ ops: [], initial: [] }), steps: [], passed: true, failure: null, final: [], snapshots: [] });
+    const file = await observation.finish({ verdict: check({ fields: FIELDS, ops: [], initial: [] }), steps: [], passed: true, failure: null, final: [], snapshots: [] });
 
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
     try {

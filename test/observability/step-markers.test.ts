@@ -11,6 +11,7 @@ import { check } from '../../load/proof/checker/index.ts';
 import { startObservation } from '../../load/observe/observation.ts';
 import type { Observation } from '../../load/observe/observation.ts';
 import { HistoryRecorder } from '../../load/proof/history.ts';
+import { FIELDS } from '../load/histories.ts';
 import { markerLabel, ROLLOUT_STEPS, stepLabel } from '../../load/rollout/steps/index.ts';
 import type { RolloutStep } from '../../load/rollout/steps/index.ts';
 import { sqliteTarget } from '../support/databases.ts';
@@ -28,7 +29,7 @@ let dir: string;
 beforeAll(async () => {
   database = await sqliteTarget().create({ migrateTo: '006-instance-strategy' });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'step-markers-'));
-  recorder = new HistoryRecorder({ file: null, step: 'start' });
+  recorder = new HistoryRecorder({ fields: FIELDS, file: null, step: 'start' });
   observation = await startObservation({
     resultsDir: dir,
     recorder,
@@ -60,7 +61,7 @@ describe('step markers on the charts', () => {
 
   it('When report.html is written, then its chart model names every step with its number and name', async () => {
     for (const file of ROLLOUT_STEPS.slice(5)) markStep(observation, file);
-    const verdict = check({ ops: [], initial: [] });
+    const verdict = check({ fields: FIELDS, ops: [], initial: [] });
     const file = await observation.finish({ verdict, steps: [], passed: true, failure: null, final: [], snapshots: [] });
     const html = fs.readFileSync(file, 'utf8');
     const model = JSON.parse(/<script type="application\/json" id="model">(.*?)<\/script>/s.exec(html)![1]!) as { steps: { label: string }[] };

@@ -2,7 +2,7 @@
 // session (one load connection), and staleness that only real time across sessions shows is information.
 import { describe, expect, it } from 'vitest';
 import { check } from '../../load/proof/checker/index.ts';
-import { HistoryBuilder, value } from '../load/histories.ts';
+import { FIELDS, HistoryBuilder, value } from '../load/histories.ts';
 
 const S = { process: 1 };
 const T = { process: 2 };
@@ -26,7 +26,7 @@ describe('checker, consistency session', () => {
     h.write(1, 'u1-w2', 2, 3, 'ok', S);
     const stale = h.read(1, 'u1-w1', 4, 5, S);
 
-    const verdict = check({ ops: h.ops, consistency: 'session' });
+    const verdict = check({ fields: FIELDS, ops: h.ops, consistency: 'session' });
 
     expect(verdict.byKind.stale).toBe(1);
     expect(verdict.anomalies).toBe(1);
@@ -40,14 +40,14 @@ describe('checker, consistency session', () => {
     h.write(1, 'u1-w2', 2, 3, 'ok', T);
     const late = h.read(1, 'u1-w1', 4, 5, S);
 
-    const verdict = check({ ops: h.ops, consistency: 'session' });
+    const verdict = check({ fields: FIELDS, ops: h.ops, consistency: 'session' });
 
     expect(verdict.anomalies).toBe(0);
     expect(verdict.crossSession!.reads).toBe(1);
     expect(verdict.crossSession!.byKind.stale).toBe(1);
     expect(verdict.crossSession!.examples[0]!.ops[0]!.opId).toBe(late.id);
     // The same history is not linearizable: the default mode still flags it.
-    expect(check({ ops: h.ops }).byKind.stale).toBe(1);
+    expect(check({ fields: FIELDS, ops: h.ops }).byKind.stale).toBe(1);
   });
 
   it('When a session reads a value, then an older one (ordered by the writes themselves), then it is a non-monotonic read', () => {
@@ -57,7 +57,7 @@ describe('checker, consistency session', () => {
     h.read(1, 'u1-w2', 4, 5, S);
     const back = h.read(1, 'u1-w1', 6, 7, S);
 
-    const verdict = check({ ops: h.ops, consistency: 'session' });
+    const verdict = check({ fields: FIELDS, ops: h.ops, consistency: 'session' });
 
     expect(verdict.byKind.nonMonotonic).toBe(1);
     expect(verdict.anomalies).toBe(1);
@@ -72,7 +72,7 @@ describe('checker, consistency session', () => {
     const late = h.read(1, 'u1-w1', 6, 7, S);
     h.read(1, 'u1-w2', 8, 9, S);
 
-    const verdict = check({ ops: h.ops, consistency: 'session' });
+    const verdict = check({ fields: FIELDS, ops: h.ops, consistency: 'session' });
 
     expect(verdict.anomalies).toBe(0);
     expect(verdict.crossSession!.examples.map((e) => e.ops[0]!.opId)).toContain(late.id);
@@ -84,7 +84,7 @@ describe('checker, consistency session', () => {
     h.read(5, null, 2, 3, S);
     h.read(5, null, 2, 3, T);
 
-    const verdict = check({ ops: h.ops, consistency: 'session' });
+    const verdict = check({ fields: FIELDS, ops: h.ops, consistency: 'session' });
 
     expect(verdict.anomalies).toBe(1);
     expect(verdict.byKind.garbage).toBe(1);
@@ -99,7 +99,7 @@ describe('checker, consistency session', () => {
     h.read(1, 'u1-w1', 6, 7, S);
     const final = [{ userId: 1, value: { name: 'u1-w2', email: 'u1-w2@example.test' }, at: 100 }];
 
-    const verdict = check({ ops: h.ops, final, consistency: 'session' });
+    const verdict = check({ fields: FIELDS, ops: h.ops, final, consistency: 'session' });
 
     expect(verdict.examples.lost).toEqual([]);
     expect(verdict.byKind.nonMonotonic).toBe(1);
@@ -112,7 +112,7 @@ describe('checker, consistency session', () => {
     h.write(1, 'u1-w2', 2, 3, 'ok', S);
     const final = [{ userId: 1, value: { name: 'u1-w1', email: 'u1-w1@example.test' }, at: 100 }];
 
-    const verdict = check({ ops: h.ops, final, consistency: 'session' });
+    const verdict = check({ fields: FIELDS, ops: h.ops, final, consistency: 'session' });
 
     expect(verdict.byKind.lost).toBe(1);
     expect(verdict.anomalies).toBe(1);
@@ -123,9 +123,9 @@ describe('checker, consistency session', () => {
       const h = overlappingWritesSeenInOrder();
       const final = [{ userId: 1, value: value('X'), at: 100 }];
 
-      const verdict = check({ ops: h.ops, initial: seeded, final, consistency: 'session' });
+      const verdict = check({ fields: FIELDS, ops: h.ops, initial: seeded, final, consistency: 'session' });
 
-      expect(check({ ops: h.ops, initial: seeded, final }).anomalies).toBe(2);
+      expect(check({ fields: FIELDS, ops: h.ops, initial: seeded, final }).anomalies).toBe(2);
       expect(verdict.anomalies).toBe(1);
       expect(verdict.byKind.nonMonotonic).toBe(1);
       expect(verdict.examples.nonMonotonic[0]!.ops[0]).toMatchObject({ f: 'final read', step: 'final' });
@@ -136,14 +136,14 @@ describe('checker, consistency session', () => {
       const h = overlappingWritesSeenInOrder();
       const final = [{ userId: 1, value: value('Y'), at: 100 }];
 
-      expect(check({ ops: h.ops, initial: seeded, final, consistency: 'session' }).anomalies).toBe(0);
+      expect(check({ fields: FIELDS, ops: h.ops, initial: seeded, final, consistency: 'session' }).anomalies).toBe(0);
     });
 
     it('When a session reads X, then Y, then X again, then the third read is non-monotonic', () => {
       const h = overlappingWritesSeenInOrder();
       const back = h.read(1, 'X', 15, 16, S);
 
-      const verdict = check({ ops: h.ops, initial: seeded, consistency: 'session' });
+      const verdict = check({ fields: FIELDS, ops: h.ops, initial: seeded, consistency: 'session' });
 
       expect(verdict.anomalies).toBe(1);
       expect(verdict.examples.nonMonotonic[0]!.ops[0]!.opId).toBe(back.id);
@@ -158,7 +158,7 @@ describe('checker, consistency session', () => {
       h.read(1, 'Y', 11, 12, { process: 4 });
       h.read(1, 'X', 13, 14, { process: 4 });
 
-      const verdict = check({ ops: h.ops, initial: seeded, consistency: 'session' });
+      const verdict = check({ fields: FIELDS, ops: h.ops, initial: seeded, consistency: 'session' });
 
       expect(verdict.anomalies).toBe(1);
       expect(verdict.byKind.nonMonotonic).toBe(1);
@@ -171,7 +171,7 @@ describe('checker, consistency session', () => {
       h.read(1, 'Y', 11, 12, S);
       const back = h.read(1, 'X', 13, 14, S);
 
-      const verdict = check({ ops: h.ops, initial: seeded, consistency: 'session' });
+      const verdict = check({ fields: FIELDS, ops: h.ops, initial: seeded, consistency: 'session' });
 
       expect(verdict.anomalies).toBe(1);
       expect(verdict.examples.nonMonotonic[0]!.ops[0]!.opId).toBe(back.id);
@@ -185,7 +185,7 @@ describe('checker, consistency session', () => {
       h.read(1, 'Y', 10, 11, S);
       const back = h.read(1, 'X', 12, 13, S);
 
-      const verdict = check({ ops: h.ops, initial: seeded, consistency: 'session' });
+      const verdict = check({ fields: FIELDS, ops: h.ops, initial: seeded, consistency: 'session' });
 
       expect(verdict.anomalies).toBe(1);
       expect(verdict.examples.nonMonotonic[0]!.ops[0]!.opId).toBe(back.id);
@@ -198,12 +198,12 @@ describe('checker, consistency session', () => {
     h.write(1, 'u1-external', 2, 3, 'ok', { process: S.process, external: 'cross-version check' });
     const late = h.read(1, 'u1-w1', 4, 5, S);
 
-    const verdict = check({ ops: h.ops, consistency: 'session' });
+    const verdict = check({ fields: FIELDS, ops: h.ops, consistency: 'session' });
 
     expect(verdict.anomalies).toBe(0);
     expect(verdict.crossSession!.examples.map((e) => e.ops[0]!.opId)).toEqual([late.id]);
     // Without the mark it is the session's own write, and the read breaks read-your-writes.
     const own = h.ops.map((op) => ({ ...op, external: undefined }));
-    expect(check({ ops: own, consistency: 'session' }).byKind.stale).toBe(1);
+    expect(check({ fields: FIELDS, ops: own, consistency: 'session' }).byKind.stale).toBe(1);
   });
 });

@@ -10,6 +10,7 @@ import { check } from '../../load/proof/checker/index.ts';
 import type { Verdict } from '../../load/proof/checker/index.ts';
 import { readFinalValues, runLoad } from '../../load/proof/generator.ts';
 import { HistoryRecorder } from '../../load/proof/history.ts';
+import { mapping } from '../../shared/schema-mapping.ts';
 import type { Flags } from '../../shared/flags/index.ts';
 import { replicaApp, replicaUnavailable, startReplicaSetup, title } from './support.ts';
 import type { ReplicaSetup } from './support.ts';
@@ -43,7 +44,7 @@ describe.skipIf(replicaUnavailable !== null)(title('checker on replica reads und
       })),
     );
     const proxy = await startNodeProxy({ upstreams: servers.map((s) => `127.0.0.1:${(s.address() as AddressInfo).port}`) });
-    const recorder = new HistoryRecorder({ file: null });
+    const recorder = new HistoryRecorder({ fields: mapping.oldColumnNames, file: null });
     const window = { from: Infinity, to: Infinity };
     const lag = (async () => {
       await new Promise((resolve) => setTimeout(resolve, LAG_FROM_MS));
@@ -65,7 +66,7 @@ describe.skipIf(replicaUnavailable !== null)(title('checker on replica reads und
     }
     const history = recorder.history();
     const readsDuringLag = history.ops.filter((op) => op.f === 'read' && op.outcome === 'ok' && op.invokeAt >= window.from && op.completeAt! <= window.to).length;
-    return { verdict: check({ ops: history.ops, initial: history.initial, final: history.final, consistency: 'session' }), readsDuringLag };
+    return { verdict: check({ fields: history.fields, ops: history.ops, initial: history.initial, final: history.final, consistency: 'session' }), readsDuringLag };
   }
 
   it('When v2 reads from the replica ignoring the token and the replica lags, then the checker reports stale reads', async () => {

@@ -4,8 +4,9 @@
 // rollout runs to the end on the new table with 0 anomalies, and the database it leaves is the new table with
 // the new column and without the old ones (contracted away), never the `users` table.
 //
-// The copy keeps the old columns `name` and `email`: the consistency checker reads values in that shape
-// (docs/template.md, "What is not derived yet").
+// The copy keeps the old columns `name` and `email` (step 1 as written changes the table, not the columns); the
+// consistency checker would judge other ones as well: the history names its fields (docs/template.md, "How the
+// proof sees your mapping"; test/load/checker-fields.test.ts).
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';

@@ -12,6 +12,7 @@ import { startDashboard } from '../../load/observe/dashboard/server.ts';
 import type { Dashboard } from '../../load/observe/dashboard/server.ts';
 import { Fleet } from '../../load/run/fleet.ts';
 import { HistoryRecorder } from '../../load/proof/history.ts';
+import { mapping } from '../../shared/schema-mapping.ts';
 import { SandboxControls } from '../../load/workshop/actions.ts';
 import type { ActionRecord } from '../../load/workshop/actions.ts';
 import { attribute, nearestActionBefore } from '../../load/workshop/attribution.ts';
@@ -32,7 +33,7 @@ beforeAll(async () => {
   database = await sqliteTarget().create({ migrateTo: '006-instance-strategy' });
   await seedUsers(database.db, 50);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'workshop-controls-'));
-  recorder = new HistoryRecorder({ file: path.join(dir, 'history.jsonl'), step: 'sandbox' });
+  recorder = new HistoryRecorder({ fields: mapping.oldColumnNames, file: path.join(dir, 'history.jsonl'), step: 'sandbox' });
   const fleet = await Fleet.allocate([{ name: 'v1-a', version: 'v1' }, { name: 'v2-a', version: 'v2' }], { DATABASE_URL: database.url });
   let api: ReturnType<typeof controlsApi> | undefined;
   dashboard = await startDashboard({ port: 0, snapshot: () => ({}), api: (req, res, url) => api!(req, res, url) });

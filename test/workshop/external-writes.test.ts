@@ -11,15 +11,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { check } from '../../load/proof/checker/index.ts';
 import { LiveChecker } from '../../load/observe/live-checker.ts';
 import { HistoryRecorder, readHistory } from '../../load/proof/history.ts';
-import type { UserValue } from '../../load/proof/history.ts';
+import type { RecordValue } from '../../load/proof/history.ts';
+import { FIELDS } from '../load/histories.ts';
 import { attribute, describeAttributed } from '../../load/workshop/attribution.ts';
 import { BY_HAND, ExternalWrites } from '../../load/workshop/external-writes.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'external-writes-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const load = (tag: string): UserValue => ({ name: `u1-${tag}`, email: `u1-${tag}@r0a1b2c.example.test` });
-const seeded: UserValue = { name: 'seed1', email: 'seed1@example.test' };
+const load = (tag: string) => ({ name: `u1-${tag}`, email: `u1-${tag}@r0a1b2c.example.test` });
+const seeded: RecordValue = { name: 'seed1', email: 'seed1@example.test' };
 
 /**
  * One user's history as the sandbox records it: seeded, written by the load, then changed by hand (UPDATE of the
@@ -29,11 +30,11 @@ const seeded: UserValue = { name: 'seed1', email: 'seed1@example.test' };
 function sandboxHistory(file: string, spot: boolean) {
   let now = 0;
   let external: ExternalWrites | undefined;
-  const recorder = new HistoryRecorder({ file, step: 'sandbox', clock: () => now, ...(spot ? { onComplete: (op) => external!.observe(op) } : {}) });
+  const recorder = new HistoryRecorder({ fields: FIELDS, file, step: 'sandbox', clock: () => now, ...(spot ? { onComplete: (op) => external!.observe(op) } : {}) });
   external = new ExternalWrites(recorder, (at) => at / 1000);
   external.seed([{ userId: 1, value: seeded }]);
   recorder.recordInitial([{ userId: 1, value: seeded }]);
-  const op = (f: 'write' | 'read', value: UserValue) => {
+  const op = (f: 'write' | 'read', value: RecordValue) => {
     now += 10;
     const invoked = recorder.invoke({ process: 0, f, userId: 1, ...(f === 'write' ? { value } : {}) });
     now += 5;

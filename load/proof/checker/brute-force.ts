@@ -10,15 +10,17 @@
 // Session guarantees (load/proof/checker/sessions.ts states the definition): every total order of the writes that took
 // effect is tried, each write placed at the earliest point its interval and the order allow, and each session's
 // reads and the final read are checked against it literally, one guarantee after another.
-import type { Op, UserValue } from '../history.ts';
+import type { Op, RecordValue } from '../history.ts';
 
 export interface BruteForceInput {
+  /** The history's fields (every value is one string per field). */
+  fields: readonly string[];
   /** One user's operations. */
   ops: Op[];
   /** The value before the load; null or omitted: the user did not exist. */
-  initial?: UserValue | null;
+  initial?: RecordValue | null;
   /** The final read, after every operation ended; undefined: none taken, null: no such user. */
-  final?: UserValue | null;
+  final?: RecordValue | null;
 }
 
 interface Event {
@@ -31,9 +33,11 @@ interface Event {
 
 const MAX_EVENTS = 24;
 const NOT_FOUND = '<no such user>';
-const keyOf = (value: UserValue | null | undefined) => (value ? `${String(value.name)}\u0000${String(value.email)}` : NOT_FOUND);
+/** A value's key: its fields, in the history's order. */
+const keyer = (fields: readonly string[]) => (value: RecordValue | null | undefined) => (value ? fields.map((field) => String(value[field])).join('\u0000') : NOT_FOUND);
 
-export function bruteForceLinearizable({ ops, initial = null, final }: BruteForceInput): boolean {
+export function bruteForceLinearizable({ fields, ops, initial = null, final }: BruteForceInput): boolean {
+  const keyOf = keyer(fields);
   const events: Event[] = [];
   let lastTime = 0;
   for (const op of ops) {
@@ -108,14 +112,16 @@ function* permutations<T>(items: T[]): Generator<T[]> {
   }
 }
 
-const observedKey = (op: Op) => (op.f === 'read' ? keyOf(op.value) : NOT_FOUND);
+const observedKeyOf = (keyOf: ReturnType<typeof keyer>) => (op: Op) => (op.f === 'read' ? keyOf(op.value) : NOT_FOUND);
 const isObservation = (op: Op) => (op.f === 'read' && op.outcome === 'ok') || (op.f === 'write' && op.outcome === 'fail' && op.status === 404);
 
 /**
  * The reads (op ids; 0 for the final read) whose value no write of the user produced before they completed: no
  * order can explain them, in any mode (the value before the load counts as a write).
  */
-export function unexplainedReads({ ops, initial = null, final }: BruteForceInput): number[] {
+export function unexplainedReads({ fields, ops, initial = null, final }: BruteForceInput): number[] {
+  const keyOf = keyer(fields);
+  const observedKey = observedKeyOf(keyOf);
   const initialKey = keyOf(initial);
   const written = new Map<string, Op>();
   for (const op of ops) if (op.f !== 'read' && op.outcome !== 'fail' && op.value) written.set(keyOf(op.value), op);
@@ -126,7 +132,9 @@ export function unexplainedReads({ ops, initial = null, final }: BruteForceInput
 }
 
 export function bruteForceSessions(input: BruteForceInput): SessionReference {
-  const { ops, initial = null, final } = input;
+  const { fields, ops, initial = null, final } = input;
+  const keyOf = keyer(fields);
+  const observedKey = observedKeyOf(keyOf);
   const initialKey = keyOf(initial);
   const written = new Map<string, Op>();
   for (const op of ops) if (op.f !== 'read' && op.outcome !== 'fail' && op.value) written.set(keyOf(op.value), op);

@@ -19,7 +19,7 @@ const clip = (line: string) => (line.length > EXAMPLE_WIDTH ? `${line.slice(0, E
 /** Why drift is not an anomaly, for the verdict, the demo's summary and report.html (docs/workshop/reading-a-report.md). */
 export const DRIFT_MEANING = [
   'drift: rows whose two copies differed in the snapshot at the end of a step. Expected while a v1 writes the old',
-  'columns alone (steps 2-5) and once v2 writes only profile_data (step 10); harmless while nothing reads the copy',
+  'columns alone (steps 2-5) and once v2 writes only the new column (step 10); harmless while nothing reads the copy',
   'that lags. A read of the lagging copy would be a stale read, counted above: the gates keep it from happening.',
 ];
 
@@ -44,7 +44,7 @@ export function formatVerdict(verdict: Verdict, { examplesPerKind = 2 } = {}): s
     lines.push(`${pad(verdict.byKind[kind], 7)}  ${KIND_LABELS[kind]}`);
     for (const example of verdict.examples[kind].slice(0, examplesPerKind)) lines.push(clip(`           e.g. ${example.message}`));
   }
-  lines.push(`${pad(verdict.drift, 7)}  drift (old columns differ from profile_data; not an anomaly)`);
+  lines.push(`${pad(verdict.drift, 7)}  drift (old columns differ from the new column; not an anomaly)`);
   // A large number beside PASSED looks alarming: say why it is not, where it is printed.
   if (verdict.drift > 0) lines.push(DRIFT_MEANING.map((line) => `           ${line}`).join('\n'));
   if (verdict.crossSession) {

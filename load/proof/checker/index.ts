@@ -1,7 +1,8 @@
 // The consistency checker: a recorded history (plus the values before the load, a final read and database
 // snapshots) in, a verdict out. Per user, an exact linearizability check of a register with unique values
 // (register.ts), or in session mode an exact check of the session guarantees (sessions.ts); per snapshot row,
-// new-ahead-of-old and drift (snapshots.ts); a row nobody wrote is a phantom. Imports no app code.
+// new-ahead-of-old and drift (snapshots.ts); a row nobody wrote is a phantom. Imports no app code: the history
+// names the fields of its values (CheckInput.fields), and snapshot rows come in the same shape (values.ts).
 import type { Op } from '../history.ts';
 import { checkRegister, memberRef } from './register.ts';
 import type { RegisterFinding, RegisterRead, RegisterWrite, UserRegister } from './register.ts';
@@ -9,7 +10,7 @@ import { checkSessions } from './sessions.ts';
 import { checkSnapshots } from './snapshots.ts';
 import { ANOMALY_KINDS, EXAMPLES_PER_KIND, FINAL_STEP } from './types.ts';
 import type { AnomalyExample, AnomalyKind, CheckInput, StepSummary, Verdict } from './types.ts';
-import { ABSENT, describeValue, normalizeProfileData, oldColumnsValue, shownValue, valueKey, WriteIndex } from './values.ts';
+import { ABSENT, Values, WriteIndex } from './values.ts';
 import type { Observed } from './values.ts';
 
 export type { AnomalyExample, AnomalyKind, CheckInput, DriftExample, Snapshot, SnapshotRow, StepSummary, Verdict } from './types.ts';
@@ -23,11 +24,11 @@ function emptyStep(): StepSummary {
   return { ops: 0, acknowledgedWrites: 0, reads: 0, failedRequests: 0, unknownOutcomes: 0, anomalies: 0, byKind: zeroByKind(), drift: 0 };
 }
 
-function initialWrite(value: Observed): RegisterWrite {
-  return { type: 'write', op: null, key: valueKey(value), value: value ?? null, invokeAt: -Infinity, completeAt: -Infinity };
+function initialWrite(value: Observed, values: Values): RegisterWrite {
+  return { type: 'write', op: null, key: values.key(value), value: value ?? null, invokeAt: -Infinity, completeAt: -Infinity };
 }
 
-function exampleOf(userId: number, finding: RegisterFinding): AnomalyExample {
+function exampleOf(userId: number, finding: RegisterFinding, values: Values): AnomalyExample {
   const read = finding.read;
   return {
     kind: finding.kind,
@@ -35,7 +36,7 @@ function exampleOf(userId: number, finding: RegisterFinding): AnomalyExample {
     message: finding.message,
     userId,
     step: read.final ? FINAL_STEP : read.op!.step,
-    ops: [memberRef({ role: 'anomalous', member: read }), ...finding.witnesses.map(memberRef)],
+    ops: [memberRef({ role: 'anomalous', member: read }, values), ...finding.witnesses.map((witness) => memberRef(witness, values))],
   };
 }
 
@@ -45,12 +46,13 @@ function exampleOf(userId: number, finding: RegisterFinding): AnomalyExample {
  * write, reported once, where it first appears (snapshots in the order taken, then the final read).
  */
 function attributeRows(input: CheckInput, index: WriteIndex, known: Set<number>): { createdRow: Map<number, number>; phantoms: AnomalyExample[] } {
+  const { values } = index;
   const createdRow = new Map<number, number>();
   const phantoms = new Map<number, AnomalyExample>();
   const claimed = new Set<number>();
-  const consider = (id: number, values: Observed[], where: { step: string; at: number; what: string }) => {
+  const consider = (id: number, seen: Observed[], where: { step: string; at: number; what: string }) => {
     if (known.has(id) || phantoms.has(id)) return;
-    for (const value of values) {
+    for (const value of seen) {
       const create = index.unansweredCreates(value).find((op) => !claimed.has(op.id));
       if (create) {
         claimed.add(create.id);
@@ -59,21 +61,20 @@ function attributeRows(input: CheckInput, index: WriteIndex, known: Set<number>)
         return;
       }
     }
-    const shown = values[0] ?? null;
+    const shown = seen[0] ?? null;
     phantoms.set(id, {
       kind: 'phantom',
       reason: 'a row that no operation names and no unanswered create explains',
-      message: `row ${id}: ${where.what} holds ${describeValue(shown)}, but no operation of the history names row ${id} and no unanswered create wrote that value`,
+      message: `row ${id}: ${where.what} holds ${values.describe(shown)}, but no operation of the history names row ${id} and no unanswered create wrote that value`,
       userId: id,
       step: where.step,
-      ops: [{ role: `row ${id}`, opId: null, f: where.what, value: shownValue(shown), invokeAt: where.at, completeAt: where.at, step: where.step }],
+      ops: [{ role: `row ${id}`, opId: null, f: where.what, value: values.shown(shown), invokeAt: where.at, completeAt: where.at, step: where.step }],
     });
   };
   for (const snapshot of [...(input.snapshots ?? [])].sort((a, b) => a.takenAt - b.takenAt)) {
     for (const row of snapshot.rows) {
-      const profile = normalizeProfileData(row.profileData);
-      const values = [oldColumnsValue(row), 'value' in profile ? profile.value : null].filter((v) => v);
-      consider(row.id, values, { step: snapshot.step, at: snapshot.takenAt, what: `the snapshot at ${snapshot.step}` });
+      const seen = [values.oldColumns(row.old), typeof row.new === 'string' ? null : row.new].filter((v) => v);
+      consider(row.id, seen, { step: snapshot.step, at: snapshot.takenAt, what: `the snapshot at ${snapshot.step}` });
     }
   }
   for (const final of input.final ?? []) if (final.value) consider(final.userId, [final.value], { step: FINAL_STEP, at: final.at, what: 'the final read' });
@@ -83,7 +84,8 @@ function attributeRows(input: CheckInput, index: WriteIndex, known: Set<number>)
 /** examplesPerKind: how many examples of each kind the verdict lists (the live checker asks for all of them). */
 export function check(input: CheckInput, { examplesPerKind = EXAMPLES_PER_KIND }: { examplesPerKind?: number } = {}): Verdict {
   const ops = input.ops;
-  const index = new WriteIndex(ops);
+  const values = new Values(input.fields);
+  const index = new WriteIndex(values, ops);
   const initialByUser = new Map((input.initial ?? []).map((u) => [u.userId, u.value]));
   const known = new Set<number>(initialByUser.keys());
   for (const op of ops) if (op.userId !== null) known.add(op.userId);
@@ -97,7 +99,7 @@ export function check(input: CheckInput, { examplesPerKind = EXAMPLES_PER_KIND }
   const register = (userId: number) => {
     let found = registers.get(userId);
     if (!found) {
-      found = { userId, initial: initialWrite(initialByUser.get(userId) ?? null), writes: [], reads: [] };
+      found = { userId, initial: initialWrite(initialByUser.get(userId) ?? null, values), writes: [], reads: [] };
       registers.set(userId, found);
     }
     return found;
@@ -111,13 +113,13 @@ export function check(input: CheckInput, { examplesPerKind = EXAMPLES_PER_KIND }
     const completeAt = op.outcome === 'ok' && op.completeAt !== null ? op.completeAt : Infinity;
     if (op.f !== 'read') {
       if (op.outcome !== 'fail' && op.value) {
-        user.writes.push({ type: 'write', op, key: valueKey(op.value), value: op.value, invokeAt: op.invokeAt, completeAt });
+        user.writes.push({ type: 'write', op, key: values.key(op.value), value: op.value, invokeAt: op.invokeAt, completeAt });
       } else if (op.outcome === 'fail' && op.f === 'write' && op.status === 404 && op.completeAt !== null) {
         // A PUT answered 404 had no effect, but it observed that the user did not exist.
         user.reads.push({ type: 'read', op, final: null, key: ABSENT, value: null, invokeAt: op.invokeAt, completeAt: op.completeAt });
       }
     } else if (op.outcome === 'ok' && op.completeAt !== null) {
-      user.reads.push({ type: 'read', op, final: null, key: valueKey(op.value), value: op.value ?? null, invokeAt: op.invokeAt, completeAt: op.completeAt });
+      user.reads.push({ type: 'read', op, final: null, key: values.key(op.value), value: op.value ?? null, invokeAt: op.invokeAt, completeAt: op.completeAt });
     }
   }
 
@@ -127,7 +129,7 @@ export function check(input: CheckInput, { examplesPerKind = EXAMPLES_PER_KIND }
     for (const user of registers.values()) {
       // A user the final read did not find is a user whose row is gone.
       const final = finalByUser.get(user.userId) ?? { userId: user.userId, value: null, at: finalAt };
-      const read: RegisterRead = { type: 'read', op: null, final, key: valueKey(final.value), value: final.value, invokeAt: finalAt, completeAt: finalAt };
+      const read: RegisterRead = { type: 'read', op: null, final, key: values.key(final.value), value: final.value, invokeAt: finalAt, completeAt: finalAt };
       user.reads.push(read);
     }
   }
@@ -137,16 +139,16 @@ export function check(input: CheckInput, { examplesPerKind = EXAMPLES_PER_KIND }
   const sessions = input.consistency === 'session';
   for (const user of registers.values()) {
     if (!sessions) {
-      for (const finding of checkRegister(user, index)) examples.push(exampleOf(user.userId, finding));
+      for (const finding of checkRegister(user, index)) examples.push(exampleOf(user.userId, finding, values));
       continue;
     }
     const findings = checkSessions(user, index);
-    for (const finding of findings) examples.push(exampleOf(user.userId, finding));
+    for (const finding of findings) examples.push(exampleOf(user.userId, finding, values));
     // What linearizability alone would add: staleness across sessions, information by design (not the final
     // read: it is judged against every write above).
     const judged = new Set(findings.map((finding) => finding.read));
     for (const finding of checkRegister(user, index)) {
-      if (finding.fromOrder && !finding.read.final && !judged.has(finding.read)) crossSession.push(exampleOf(user.userId, finding));
+      if (finding.fromOrder && !finding.read.final && !judged.has(finding.read)) crossSession.push(exampleOf(user.userId, finding, values));
     }
   }
   const snapshots = checkSnapshots(input.snapshots ?? [], registers, index);

@@ -23,8 +23,8 @@
 import type { FinalRead, Op } from '../history.ts';
 import { FINAL_STEP } from './types.ts';
 import type { AnomalyKind, OpRef } from './types.ts';
-import { ABSENT, describeValue, shownValue } from './values.ts';
-import type { Observed, WriteIndex } from './values.ts';
+import { ABSENT } from './values.ts';
+import type { Observed, Values, WriteIndex } from './values.ts';
 
 export interface RegisterWrite {
   type: 'write';
@@ -172,14 +172,14 @@ function servedBy(op: Op): string {
 }
 
 /** A witness as the verdict shows it: the operation (or the final read, or the value before the load) with its timing. */
-export function memberRef({ role, member }: Witness): OpRef {
+export function memberRef({ role, member }: Witness, values: Values): OpRef {
   const op: Op | null = member.op;
   if (op) {
     return {
       role,
       opId: op.id,
       f: member.type === 'read' && op.f !== 'read' ? `${op.f} answered 404` : op.f,
-      value: shownValue(member.value),
+      value: values.shown(member.value),
       invokeAt: op.invokeAt,
       completeAt: op.completeAt,
       outcome: op.outcome,
@@ -195,7 +195,7 @@ export function memberRef({ role, member }: Witness): OpRef {
       role,
       opId: null,
       f: 'final read',
-      value: shownValue(member.value),
+      value: values.shown(member.value),
       invokeAt: member.invokeAt,
       completeAt: member.completeAt,
       step: FINAL_STEP,
@@ -204,18 +204,18 @@ export function memberRef({ role, member }: Witness): OpRef {
       ...(final.readSource ? { readSource: final.readSource } : {}),
     };
   }
-  return { role, opId: null, f: 'initial', value: shownValue(member.value), invokeAt: null, completeAt: null };
+  return { role, opId: null, f: 'initial', value: values.shown(member.value), invokeAt: null, completeAt: null };
 }
 
-export function describeMember(member: Member): string {
+export function describeMember(member: Member, values: Values): string {
   if (member.type === 'write') {
-    if (!member.op) return `the value before the load, ${describeValue(member.value)}`;
-    return `${member.op.f} #${member.op.id} of ${describeValue(member.value)} [${ms(member.invokeAt)}–${ms(member.completeAt)} ms${servedBy(member.op)}]`;
+    if (!member.op) return `the value before the load, ${values.describe(member.value)}`;
+    return `${member.op.f} #${member.op.id} of ${values.describe(member.value)} [${ms(member.invokeAt)}–${ms(member.completeAt)} ms${servedBy(member.op)}]`;
   }
-  if (member.final) return `the final read returned ${describeValue(member.value)}`;
+  if (member.final) return `the final read returned ${values.describe(member.value)}`;
   const op = member.op!;
   const what = op.f === 'read' ? 'read' : `${op.f} answered 404`;
-  return `${what} #${op.id} returned ${describeValue(member.value)} [${ms(member.invokeAt)}–${ms(member.completeAt)} ms${servedBy(op)}]`;
+  return `${what} #${op.id} returned ${values.describe(member.value)} [${ms(member.invokeAt)}–${ms(member.completeAt)} ms${servedBy(op)}]`;
 }
 
 /** A user's clusters (one per written value), each with the reads that returned its value. */
@@ -230,12 +230,13 @@ export interface Clustered {
 
 /** Groups a user's reads by the write whose value they returned; a read no write can explain is garbage. */
 export function clusterReads(user: UserRegister, index: WriteIndex): Clustered {
+  const { values } = index;
   const garbage: RegisterFinding[] = [];
   const clusters = new Map<string, Cluster>();
   for (const write of [user.initial, ...user.writes]) {
     const existing = clusters.get(write.key);
     if (existing) {
-      throw new Error(`user ${user.userId}: two writes of one value ${describeValue(write.value)} (${describeMember(existing.write)}, ${describeMember(write)}); the checker needs unique values`);
+      throw new Error(`user ${user.userId}: two writes of one value ${values.describe(write.value)} (${describeMember(existing.write, values)}, ${describeMember(write, values)}); the checker needs unique values`);
     }
     clusters.set(write.key, { key: write.key, write, reads: [], minFinish: 0, minFinishBy: write, secondMinFinish: 0, secondMinFinishBy: null, maxStart: 0, maxStartBy: write });
   }
@@ -249,7 +250,7 @@ export function clusterReads(user: UserRegister, index: WriteIndex): Clustered {
         kind: 'garbage',
         fromOrder: false,
         reason: 'value of a write invoked after the read completed',
-        message: `user ${user.userId}: ${describeMember(read)}, the value of ${describeMember(cluster.write)}, invoked after the read completed`,
+        message: `user ${user.userId}: ${describeMember(read, values)}, the value of ${describeMember(cluster.write, values)}, invoked after the read completed`,
         read,
         witnesses: [{ role: 'future write', member: cluster.write }],
       });
@@ -263,6 +264,7 @@ export function clusterReads(user: UserRegister, index: WriteIndex): Clustered {
 
 /** Judges one user's register for linearizability; returns one finding per anomalous read (garbage, stale, non-monotonic, lost). */
 export function checkRegister(user: UserRegister, index: WriteIndex): RegisterFinding[] {
+  const { values } = index;
   const { clusters, initialCluster, clusterOf, garbage } = clusterReads(user, index);
   const findings = [...garbage];
   const absentIsInitial = user.initial.key === ABSENT;
@@ -291,7 +293,7 @@ export function checkRegister(user: UserRegister, index: WriteIndex): RegisterFi
         const newerWrite = writeStarts.query(read.invokeAt, own);
         if (newerWrite && newerWrite.value > since) {
           flagged.add(read);
-          findings.push(supersededFinding(user, read, 'write', newerWrite, [evidence(), { role: 'newer write, completed before the read began', member: newerWrite.cluster.write }], absentIsInitial));
+          findings.push(supersededFinding(user, read, 'write', newerWrite, [evidence(), { role: 'newer write, completed before the read began', member: newerWrite.cluster.write }], absentIsInitial, values));
           continue;
         }
         const newerRead = readClusterStarts.query(read.invokeAt, own);
@@ -302,7 +304,7 @@ export function checkRegister(user: UserRegister, index: WriteIndex): RegisterFi
               evidence(),
               { role: 'started after that', member: newerRead.cluster.maxStartBy },
               { role: 'earlier read of the newer value', member: newerRead.before },
-            ], absentIsInitial),
+            ], absentIsInitial, values),
           );
         }
       } else {
@@ -314,7 +316,7 @@ export function checkRegister(user: UserRegister, index: WriteIndex): RegisterFi
               evidence(),
               { role: 'other write, completed before the read began', member: newerCluster.cluster.write },
               { role: 'observed after the first was in effect', member: newerCluster.cluster.maxStartBy },
-            ], absentIsInitial),
+            ], absentIsInitial, values),
           );
         }
       }
@@ -326,23 +328,24 @@ export function checkRegister(user: UserRegister, index: WriteIndex): RegisterFi
 }
 
 function garbageFinding(user: UserRegister, read: RegisterRead, index: WriteIndex): RegisterFinding {
+  const { values } = index;
   if (read.key === ABSENT) {
     return {
       kind: read.final ? 'lost' : 'garbage',
       fromOrder: false,
       reason: 'missing data: no such user, though it existed before the load',
-      message: `user ${user.userId}: ${describeMember(read)}, but the user existed before the load`,
+      message: `user ${user.userId}: ${describeMember(read, values)}, but the user existed before the load`,
       read,
       witnesses: [{ role: 'value before the load', member: user.initial }],
     };
   }
   const { reason, witnesses } = index.explain(read.value, user.userId);
-  const shown = witnesses.map((op) => `${op.f} #${op.id} of ${describeValue(op.value)} (user ${op.userId ?? 'unknown'}, ${op.outcome})`).join(' and ');
+  const shown = witnesses.map((op) => `${op.f} #${op.id} of ${values.describe(op.value)} (user ${op.userId ?? 'unknown'}, ${op.outcome})`).join(' and ');
   return {
     kind: 'garbage',
     fromOrder: false,
     reason,
-    message: `user ${user.userId}: ${describeMember(read)}: ${reason}${shown ? `: ${shown}` : ''}`,
+    message: `user ${user.userId}: ${describeMember(read, values)}: ${reason}${shown ? `: ${shown}` : ''}`,
     read,
     witnesses: witnesses.map((op) => ({
       role: 'write of the parts seen',
@@ -358,15 +361,17 @@ function supersededFinding(
   newer: Candidate,
   witnesses: Witness[],
   absentIsInitial: boolean,
+  values: Values,
 ): RegisterFinding {
-  const was = describeValue(read.value);
-  const newerValue = describeValue(newer.cluster.write.value);
+  const describe = (member: Member) => describeMember(member, values);
+  const was = values.describe(read.value);
+  const newerValue = values.describe(newer.cluster.write.value);
   const because =
     evidence === 'write'
-      ? `${describeMember(newer.cluster.write)} started after ${was} was in effect and completed before the read began`
+      ? `${describe(newer.cluster.write)} started after ${was} was in effect and completed before the read began`
       : evidence === 'read'
-        ? `${describeMember(newer.before)} completed before it began, and ${newerValue} came after ${was}`
-        : `${describeMember(newer.cluster.write)} completed before it began, and ${describeMember(newer.cluster.maxStartBy)} shows ${newerValue} came after ${was}`;
+        ? `${describe(newer.before)} completed before it began, and ${newerValue} came after ${was}`
+        : `${describe(newer.cluster.write)} completed before it began, and ${describe(newer.cluster.maxStartBy)} shows ${newerValue} came after ${was}`;
   let kind: RegisterFinding['kind'];
   let reason: string;
   if (read.final && evidence !== 'read') {
@@ -382,5 +387,5 @@ function supersededFinding(
     kind = 'stale';
     reason = evidence === 'write' ? 'a newer write had completed before the read began' : 'overlapping writes both completed before the read began, and reads disagree on which came last';
   }
-  return { kind, fromOrder: true, reason, message: `user ${user.userId}: ${describeMember(read)}, but ${because}`, read, witnesses };
+  return { kind, fromOrder: true, reason, message: `user ${user.userId}: ${describe(read)}, but ${because}`, read, witnesses };
 }

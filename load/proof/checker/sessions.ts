@@ -31,8 +31,8 @@
 // Garbage values are judged as in linearizable mode (register.ts).
 import { clusterReads, describeMember } from './register.ts';
 import type { Cluster, Member, RegisterFinding, RegisterRead, UserRegister, Witness } from './register.ts';
-import { ABSENT, describeValue } from './values.ts';
-import type { WriteIndex } from './values.ts';
+import { ABSENT } from './values.ts';
+import type { Values, WriteIndex } from './values.ts';
 
 /** Why an edge "from comes before to" holds: real time (null), or a session's read of `to` after `after`. */
 interface EdgeReason {
@@ -213,7 +213,7 @@ export function checkSessions(user: UserRegister, index: WriteIndex): RegisterFi
       return;
     }
     flagged.add(read);
-    findings.push(sessionFinding(user, graph, read, after, cycle, layer, absentIsInitial));
+    findings.push(sessionFinding(user, graph, read, after, cycle, layer, absentIsInitial, index.values));
   };
 
   for (const read of sessionReads) {
@@ -237,35 +237,37 @@ export function checkSessions(user: UserRegister, index: WriteIndex): RegisterFi
     const other = (i: number) => i !== ownIndex;
     const realTime = graph.path(own, other, Infinity, true);
     const cycle = realTime ?? graph.path(own, other, Infinity);
-    if (cycle) findings.push(finalFinding(user, graph, finalRead, own, cycle, realTime !== null));
+    if (cycle) findings.push(finalFinding(user, graph, finalRead, own, cycle, realTime !== null, index.values));
   }
   return findings;
 }
 
 /** "X came before Y" links as words and witnesses. */
-function explain(graph: OrderGraph, links: Link[]): { words: string; witnesses: Witness[] } {
+function explain(graph: OrderGraph, links: Link[], values: Values): { words: string; witnesses: Witness[] } {
+  const describe = (member: Member) => describeMember(member, values);
   const witnesses: Witness[] = [];
   const words = links.map(({ from, to, reason }) => {
     if (!reason && !from.write.op) {
       witnesses.push({ role: 'value before the load', member: from.write });
-      return `${describeMember(from.write)} came before every write`;
+      return `${describe(from.write)} came before every write`;
     }
     if (!reason) {
       const by = graph.boundBy[graph.index(from)]!;
       witnesses.push({ role: 'in effect by then', member: by }, { role: 'began after that', member: to.write });
-      return `${describeValue(from.write.value)} was in effect by ${ms(graph.boundOf(from))} ms (${describeMember(by)}), before ${describeMember(to.write)} began`;
+      return `${values.describe(from.write.value)} was in effect by ${ms(graph.boundOf(from))} ms (${describe(by)}), before ${describe(to.write)} began`;
     }
     witnesses.push({ role: 'seen first by its session', member: reason.after }, { role: 'then read by the same session', member: reason.read });
-    return `session ${sessionOf(reason.read)}: ${describeMember(reason.after)}, then ${describeMember(reason.read)}`;
+    return `session ${sessionOf(reason.read)}: ${describe(reason.after)}, then ${describe(reason.read)}`;
   });
   return { words: words.join('; '), witnesses };
 }
 
-function sessionFinding(user: UserRegister, graph: OrderGraph, read: RegisterRead, after: Member, cycle: Link[], layer: Layer, absentIsInitial: boolean): RegisterFinding {
-  const { words, witnesses } = explain(graph, cycle);
+function sessionFinding(user: UserRegister, graph: OrderGraph, read: RegisterRead, after: Member, cycle: Link[], layer: Layer, absentIsInitial: boolean, values: Values): RegisterFinding {
+  const { words, witnesses } = explain(graph, cycle, values);
+  const describe = (member: Member) => describeMember(member, values);
   const session = sessionOf(read);
-  const was = describeValue(read.value);
-  const then = describeValue(after.value);
+  const was = values.describe(read.value);
+  const then = values.describe(after.value);
   let kind: RegisterFinding['kind'];
   let reason: string;
   if (layer === 'readYourWrites') {
@@ -275,19 +277,20 @@ function sessionFinding(user: UserRegister, graph: OrderGraph, read: RegisterRea
     kind = 'nonMonotonic';
     reason = read.key === ABSENT ? 'monotonic reads: the session saw the user, then not found' : 'monotonic reads: older than a value the session had already read';
   }
-  const what = layer === 'readYourWrites' ? `its session ${session} had written ${then} (${describeMember(after)})` : `its session ${session} had read ${then} (${describeMember(after)})`;
+  const what = layer === 'readYourWrites' ? `its session ${session} had written ${then} (${describe(after)})` : `its session ${session} had read ${then} (${describe(after)})`;
   return {
     kind,
     fromOrder: true,
     reason,
-    message: `user ${user.userId}: ${describeMember(read)}, but ${what}, and ${was} came before ${then}: ${words}`,
+    message: `user ${user.userId}: ${describe(read)}, but ${what}, and ${was} came before ${then}: ${words}`,
     read,
     witnesses: [{ role: layer === 'readYourWrites' ? "the session's own write" : "the session's earlier read", member: after }, ...witnesses],
   };
 }
 
-function finalFinding(user: UserRegister, graph: OrderGraph, read: RegisterRead, own: Cluster, cycle: Link[], realTime: boolean): RegisterFinding {
-  const { words, witnesses } = explain(graph, cycle);
+function finalFinding(user: UserRegister, graph: OrderGraph, read: RegisterRead, own: Cluster, cycle: Link[], realTime: boolean, values: Values): RegisterFinding {
+  const { words, witnesses } = explain(graph, cycle, values);
+  const describe = (member: Member) => describeMember(member, values);
   const newer = cycle.at(-1)!.to;
   return {
     kind: realTime ? 'lost' : 'nonMonotonic',
@@ -295,7 +298,7 @@ function finalFinding(user: UserRegister, graph: OrderGraph, read: RegisterRead,
     reason: realTime
       ? 'a write that began after the final value was in effect is not visible at the end'
       : 'the final read returned a value that what a session observed orders before another write',
-    message: `user ${user.userId}: ${describeMember(read)}, but ${describeValue(own.write.value)} came before ${describeMember(newer.write)}: ${words}`,
+    message: `user ${user.userId}: ${describe(read)}, but ${values.describe(own.write.value)} came before ${describe(newer.write)}: ${words}`,
     read,
     witnesses,
   };

@@ -1,12 +1,13 @@
 // Database snapshots at step boundaries, judged row by row. While v1 may still serve, a row must never hold a
-// later write in profile_data than in the old columns (v1 reads the old columns: it would serve older data than
-// v2 already acknowledged), nor old columns empty while profile_data is set. Old columns ahead of, or merely
-// different from, profile_data is drift: expected while writes race, repaired by the backfill, verified before
+// later write in the new column than in the old columns (v1 reads the old columns: it would serve older data than
+// v2 already acknowledged), nor old columns empty while the new column is set. Old columns ahead of, or merely
+// different from, the new column is drift: expected while writes race, repaired by the backfill, verified before
 // the read shift, so it is counted but is not a safety violation. A value that no write produced is garbage.
+// The runner hands every row in the history's shape (the new column already read back through the mapping): the
+// checker parses no column.
 import { describeMember, memberRef } from './register.ts';
 import type { RegisterWrite, UserRegister } from './register.ts';
 import type { AnomalyExample, DriftExample, OpRef, Snapshot } from './types.ts';
-import { describeValue, hasEmptyField, normalizeProfileData, oldColumnsValue, shownValue, valueKey } from './values.ts';
 import type { Observed, WriteIndex } from './values.ts';
 
 export interface SnapshotVerdict {
@@ -17,17 +18,18 @@ export interface SnapshotVerdict {
 /** Judges every row of every snapshot whose user the history knows (registers holds each user's effective writes). */
 export function checkSnapshots(snapshots: Snapshot[], registers: Map<number, UserRegister>, index: WriteIndex): SnapshotVerdict {
   const verdict: SnapshotVerdict = { anomalies: [], drift: [] };
+  const { values } = index;
   for (const snapshot of snapshots) {
     for (const row of snapshot.rows) {
       const user = registers.get(row.id);
       if (!user) continue;
       const writes = new Map<string, RegisterWrite>([user.initial, ...user.writes].map((w) => [w.key, w]));
-      const columnRef = (column: string, value: Observed): OpRef => ({ role: `row ${row.id} ${column}`, opId: null, f: 'snapshot', value: shownValue(value), invokeAt: snapshot.takenAt, completeAt: snapshot.takenAt, step: snapshot.step });
+      const columnRef = (column: string, value: Observed): OpRef => ({ role: `row ${row.id} ${column}`, opId: null, f: 'snapshot', value: values.shown(value), invokeAt: snapshot.takenAt, completeAt: snapshot.takenAt, step: snapshot.step });
       const garbage = (column: string, value: Observed, reason: string, witnesses: OpRef[] = []) =>
         verdict.anomalies.push({
           kind: 'garbage',
           reason,
-          message: `user ${row.id}: snapshot at ${snapshot.step}: ${column} holds ${describeValue(value)}: ${reason}`,
+          message: `user ${row.id}: snapshot at ${snapshot.step}: ${column} holds ${values.describe(value)}: ${reason}`,
           userId: row.id,
           step: snapshot.step,
           ops: [columnRef(column, value), ...witnesses],
@@ -35,64 +37,64 @@ export function checkSnapshots(snapshots: Snapshot[], registers: Map<number, Use
 
       /** The write that produced a column's value, or null after reporting garbage. */
       const producedBy = (column: string, value: Observed): RegisterWrite | null => {
-        if (hasEmptyField(value!)) {
+        if (values.hasEmptyField(value!)) {
           garbage(column, value, 'empty or absent field');
           return null;
         }
-        const write = writes.get(valueKey(value));
+        const write = writes.get(values.key(value));
         if (!write) {
           const { reason, witnesses } = index.explain(value, row.id);
-          garbage(column, value, reason, witnesses.map((op) => memberRef({ role: 'write of the parts seen', member: { type: 'write', op, key: '', value: op.value, invokeAt: op.invokeAt, completeAt: op.completeAt ?? Infinity } })));
+          garbage(column, value, reason, witnesses.map((op) => memberRef({ role: 'write of the parts seen', member: { type: 'write', op, key: '', value: op.value, invokeAt: op.invokeAt, completeAt: op.completeAt ?? Infinity } }, values)));
           return null;
         }
         if (write.invokeAt > snapshot.takenAt) {
-          garbage(column, value, 'value of a write invoked after the snapshot was taken', [memberRef({ role: 'future write', member: write })]);
+          garbage(column, value, 'value of a write invoked after the snapshot was taken', [memberRef({ role: 'future write', member: write }, values)]);
           return null;
         }
         return write;
       };
 
-      const old = oldColumnsValue(row);
-      const profile = normalizeProfileData(row.profileData);
+      const old = values.oldColumns(row.old);
       const oldWrite = old ? producedBy('old columns', old) : null;
-      if ('invalid' in profile) {
-        garbage('profile_data', null, profile.invalid);
+      if (typeof row.new === 'string') {
+        garbage('new column', null, row.new);
         continue;
       }
-      const newWrite = profile.value ? producedBy('profile_data', profile.value) : null;
+      const fromNew: Observed = row.new;
+      const newWrite = fromNew ? producedBy('new column', fromNew) : null;
       if ((old && !oldWrite) || !newWrite) continue;
       if (!oldWrite) {
         if (snapshot.v1MayBeAlive) {
           verdict.anomalies.push({
             kind: 'newAheadOfOld',
-            reason: 'old columns empty while profile_data is set',
-            message: `user ${row.id}: snapshot at ${snapshot.step}: old columns empty while profile_data holds ${describeMember(newWrite)}, and v1 may still serve this row`,
+            reason: 'old columns empty while the new column is set',
+            message: `user ${row.id}: snapshot at ${snapshot.step}: old columns empty while the new column holds ${describeMember(newWrite, values)}, and v1 may still serve this row`,
             userId: row.id,
             step: snapshot.step,
-            ops: [columnRef('profile_data', profile.value), memberRef({ role: 'write in profile_data', member: newWrite })],
+            ops: [columnRef('new column', fromNew), memberRef({ role: 'write in the new column', member: newWrite }, values)],
           });
         }
         continue;
       }
       if (oldWrite === newWrite) continue;
-      // Ahead only by real-time order: the old columns' write completed before profile_data's write was invoked.
+      // Ahead only by real-time order: the old columns' write completed before the new column's write was invoked.
       if (snapshot.v1MayBeAlive && oldWrite.completeAt < newWrite.invokeAt) {
         verdict.anomalies.push({
           kind: 'newAheadOfOld',
-          reason: 'profile_data holds a later write than the old columns',
-          message: `user ${row.id}: snapshot at ${snapshot.step}: profile_data holds ${describeMember(newWrite)}, but the old columns still hold ${describeMember(oldWrite)}, which completed before it, and v1 may still serve this row`,
+          reason: 'the new column holds a later write than the old columns',
+          message: `user ${row.id}: snapshot at ${snapshot.step}: the new column holds ${describeMember(newWrite, values)}, but the old columns still hold ${describeMember(oldWrite, values)}, which completed before it, and v1 may still serve this row`,
           userId: row.id,
           step: snapshot.step,
-          ops: [columnRef('profile_data', profile.value), memberRef({ role: 'write in profile_data', member: newWrite }), memberRef({ role: 'write in the old columns', member: oldWrite })],
+          ops: [columnRef('new column', fromNew), memberRef({ role: 'write in the new column', member: newWrite }, values), memberRef({ role: 'write in the old columns', member: oldWrite }, values)],
         });
       } else {
         verdict.drift.push({
           userId: row.id,
           step: snapshot.step,
           takenAt: snapshot.takenAt,
-          old: shownValue(old),
-          profileData: shownValue(profile.value),
-          message: `user ${row.id}: snapshot at ${snapshot.step}: old columns ${describeValue(old)} differ from profile_data ${describeValue(profile.value)}`,
+          old: values.shown(old),
+          new: values.shown(fromNew),
+          message: `user ${row.id}: snapshot at ${snapshot.step}: old columns ${values.describe(old)} differ from the new column ${values.describe(fromNew)}`,
         });
       }
     }

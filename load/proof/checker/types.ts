@@ -3,25 +3,33 @@
 // `npm run check` and the JSON summary are both derived from it.
 import type { FinalRead, InitialValue, Op } from '../history.ts';
 
-/** One row of `users` as the database holds it at a step boundary; a column that does not exist yet (or any more) is null. */
+/**
+ * One row of the table as the database holds it at a step boundary, in the history's shape: the runner reads it
+ * through the mapping, so the checker knows no column. A column that does not exist yet (or any more) is null.
+ */
 export interface SnapshotRow {
   id: number;
-  name: string | null;
-  email: string | null;
-  /** A JSON string (MariaDB: LONGTEXT), an object (MySQL 8: binary JSON), or null. */
-  profileData: unknown;
+  /** The old columns, one entry per field of the history (null: the column is NULL); null when there are none. */
+  old: Readonly<Record<string, string | null>> | null;
+  /**
+   * The new column read back through the mapping (new -> old) as a value of the history's fields; a string says
+   * why the mapping could not read it back (malformed, wrong shape); null when NULL or when there is none.
+   */
+  new: Readonly<Record<string, string>> | string | null;
 }
 
 export interface Snapshot {
   step: string;
   /** On the history's clock, after the snapshot query returned: no row can hold a write invoked later. */
   takenAt: number;
-  /** While v1 may still serve, every write must reach the old columns no later than profile_data. */
+  /** While v1 may still serve, every write must reach the old columns no later than the new column. */
   v1MayBeAlive: boolean;
   rows: SnapshotRow[];
 }
 
 export interface CheckInput {
+  /** The fields of every value, as the history names them (RecordedHistory.fields). */
+  fields: readonly string[];
   ops: Op[];
   initial?: InitialValue[];
   /** Omit (or leave empty) when no final read was taken: lost writes are then not judged. */
@@ -41,8 +49,11 @@ export interface CheckInput {
 export const ANOMALY_KINDS = ['stale', 'nonMonotonic', 'garbage', 'lost', 'newAheadOfOld', 'phantom'] as const;
 export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
 
-/** A value as an example shows it: a field that was missing or not a string is null; null alone is "not found". */
-export type ShownValue = { name: string | null; email: string | null } | null;
+/**
+ * A value as an example shows it: every field of the history, in its order; a field that was missing or not a
+ * string is null. null alone is "not found".
+ */
+export type ShownValue = Record<string, string | null> | null;
 
 /** An operation named in an example, with what served it. */
 export interface OpRef {
@@ -75,7 +86,8 @@ export interface DriftExample {
   step: string;
   takenAt: number;
   old: ShownValue;
-  profileData: ShownValue;
+  /** The new column, read back as the old columns' values. */
+  new: ShownValue;
   message: string;
 }
 
@@ -99,7 +111,7 @@ export interface Verdict {
   byKind: Record<AnomalyKind, number>;
   /** Up to EXAMPLES_PER_KIND per kind. */
   examples: Record<AnomalyKind, AnomalyExample[]>;
-  /** Snapshot rows whose old columns and profile_data differ without putting new ahead of old while v1 may serve. */
+  /** Snapshot rows whose old columns and new column differ without putting new ahead of old while v1 may serve. */
   drift: number;
   driftExamples: DriftExample[];
   users: number;
