@@ -292,14 +292,21 @@ try {
 
   await step('expand', async () => {
     const applied = await migrateTo('006-instance-strategy');
-    if (database.urls.v1 !== database.urls.cli) {
+    // A v1 reads the sync mode once, at start: one started before it was recorded judges by app's narrower range
+    // and would leave at live (stage-guard.ts). So under SYNC=trigger the v1s restart too, as an operator would.
+    const ownAccount = database.urls.v1 !== database.urls.cli;
+    if (ownAccount || keepsLastV1) {
       for (const name of ['v1-a', 'v1-b']) {
         const drained = await fleet.stop(name);
         must(drained.code === 0, `${name} exited ${drained.code} when drained for its restart`);
         await startV1(name);
         await servedBy(name);
       }
-      act(`v1-a and v1-b restarted one at a time on v1's own account (${new URL(database.urls.v1).username}: old columns only, no DDL)`);
+      const why = [
+        ...(ownAccount ? [`on v1's own account (${new URL(database.urls.v1).username}: old columns only, no DDL)`] : []),
+        ...(keepsLastV1 ? ['to read the recorded sync mode (trigger: v1 may serve through new-only)'] : []),
+      ];
+      act(`v1-a and v1-b restarted one at a time ${why.join(', and ')}`);
     }
     await dwell(Math.min(2, STEP_SECONDS));
     evidence(`${applied.map((m) => `${m.name} ${m.ms} ms`).join(', ')}; v1 kept serving (errors this step are counted below)`);

@@ -4,9 +4,8 @@
 // rollout runs to the end on the new table with 0 anomalies, and the database it leaves is the new table with
 // the new column and without the old ones (contracted away), never the `users` table.
 //
-// The copy keeps the old columns `name` and `email` (step 1 as written changes the table, not the columns); the
-// consistency checker would judge other ones as well: the history names its fields (docs/template.md, "How the
-// proof sees your mapping"; test/load/checker-fields.test.ts).
+// The copy renames the old columns too (title, bio instead of name, email, no email format): the load, the
+// snapshots and the consistency checker take the field list from the mapping and the history, never from users.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -47,17 +46,29 @@ describe('docs/template.md, followed step by step in a copy of the repository', 
   });
   afterAll(() => fs.rmSync(copy, { recursive: true, force: true }));
 
-  it('When a team copies examples/users.ts for a members table, lists it in examples/index.ts and runs the short demo with MAPPING=members, then tsc passes, the rollout ends with 0 anomalies, and the database holds members with member_doc and without the old columns', async () => {
-    // Step 1: copy a mapping, set id, table, route and new column.
+  it('When a team copies examples/users.ts for a members table with other old columns (title, bio), lists it in examples/index.ts and runs the short demo with MAPPING=members, then tsc passes, the rollout ends with 0 anomalies, and the database holds members with member_doc {title, bio} and without the old columns', async () => {
+    // Step 1: copy a mapping; set id, entity, table, route, the old columns (other names and types) and the new column.
     const users = fs.readFileSync(path.join(copy, 'examples/users.ts'), 'utf8');
-    const members = users
-      .replace("id: 'users'", "id: 'members'")
-      .replace("table: 'users'", "table: 'members'")
-      .replace("route: '/users'", "route: '/members'")
-      .replace("entity: 'user'", "entity: 'member'")
-      .replace("newColumn: 'profile_data'", "newColumn: 'member_doc'")
-      .replace('export const usersMapping', 'export const membersMapping');
-    for (const edited of ["id: 'members'", "table: 'members'", "route: '/members'", "newColumn: 'member_doc'", 'membersMapping']) expect(members, 'examples/users.ts no longer reads as the docs say').toContain(edited);
+    const edits: [string, string][] = [
+      ["id: 'users'", "id: 'members'"],
+      ["entity: 'user'", "entity: 'member'"],
+      ["table: 'users'", "table: 'members'"],
+      ["route: '/users'", "route: '/members'"],
+      ["newColumn: 'profile_data'", "newColumn: 'member_doc'"],
+      ['export const usersMapping', 'export const membersMapping'],
+      ["const COLUMNS = ['name', 'email'] as const;", "const COLUMNS = ['title', 'bio'] as const;"],
+      ["{ name: 'name', mysqlType: 'VARCHAR(100)', sqliteType: 'TEXT', maxChars: 100 }", "{ name: 'title', mysqlType: 'VARCHAR(80)', sqliteType: 'TEXT', maxChars: 80 }"],
+      ["{ name: 'email', mysqlType: 'VARCHAR(254)', sqliteType: 'TEXT', maxChars: 254, format: 'email-address' }", "{ name: 'bio', mysqlType: 'VARCHAR(500)', sqliteType: 'TEXT', maxChars: 500 }"],
+      // Step 2 and 3: the transform both ways, in code and in SQL.
+      ['toNew: (fields) => ({ name: fields.name, email: fields.email })', 'toNew: (fields) => ({ title: fields.title, bio: fields.bio })'],
+      ['toOld: (profile) => ({ name: profile.name, email: profile.email })', 'toOld: (profile) => ({ title: profile.title, bio: profile.bio })'],
+      ["dialect.jsonObject({ name: old('name'), email: old('email') })", "dialect.jsonObject({ title: old('title'), bio: old('bio') })"],
+    ];
+    let members = users;
+    for (const [from, to] of edits) {
+      expect(members, `examples/users.ts no longer holds ${from}: update this test and docs/template.md together`).toContain(from);
+      members = members.replace(from, to);
+    }
     fs.writeFileSync(path.join(copy, 'examples/members.ts'), members);
     // Step 4: one line in the index (and its import).
     const indexFile = path.join(copy, 'examples/index.ts');
@@ -84,7 +95,7 @@ describe('docs/template.md, followed step by step in a copy of the repository', 
       const memberColumns = (await db.select<{ name: string }>("SELECT name FROM pragma_table_info('members')")).map((row) => row.name);
       expect(memberColumns.sort()).toEqual(['created_at', 'id', 'member_doc', 'updated_at']);
       const [{ rows, valid }] = await db.select<{ rows: number; valid: number }>(
-        "SELECT COUNT(*) AS rows, SUM(json_valid(member_doc) AND json_type(member_doc, '$.name') = 'text' AND json_type(member_doc, '$.email') = 'text') AS valid FROM members",
+        "SELECT COUNT(*) AS rows, SUM(json_valid(member_doc) AND json_type(member_doc, '$.title') = 'text' AND json_type(member_doc, '$.bio') = 'text') AS valid FROM members",
       ) as [{ rows: number; valid: number }];
       expect(rows).toBeGreaterThanOrEqual(100);
       expect(valid).toBe(rows);

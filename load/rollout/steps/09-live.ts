@@ -8,7 +8,7 @@ export const live: RolloutStep = {
   heading: 'live',
   stage: 'live',
   checklistItem: 'After backfill completes and all reads use the new column',
-  title: `live: reads trust ${columns.new} (no v1 left, verify clean after the last v1 stopped)`,
+  title: `live: reads trust ${columns.new} (verify clean; under SYNC=app no v1 left since)`,
   precondition: 'reads at 100%, no v1 alive, clean verify after the last v1 stopped',
   command: `\`npm run rollout -- advance\` (reads trust \`${columns.new}\`)`,
   evidence: 'every alive instance loaded the live flags',
