@@ -13,6 +13,7 @@ import autocannon from 'autocannon';
 import { CONSISTENCY_TOKEN_HEADER } from '../../shared/http/headers.ts';
 import { answeredValue, historyValue, outcomeOfNoResponse, outcomeOfStatus } from './history.ts';
 import { mapping } from '../../shared/schema-mapping.ts';
+import type { SchemaMapping } from '../../shared/schema-mapping.ts';
 import type { Completion, FinalRead, HistoryRecorder, Op, OpKind, RecordValue } from './history.ts';
 
 export interface OperationMix {
@@ -119,12 +120,38 @@ export function loadTarget(url: string): { origin: string; basePath: string } {
   return { origin: parsed.origin, basePath: parsed.pathname.replace(/\/+$/, '') };
 }
 
+/** The load's tags (`u12-w34`: a write to user 12; `c3-w9`: a create by connection 3) and per-run domains (nextValue). */
+const LOAD_TAG = '[uc]\\d+-w\\d+';
+const LOAD_DOMAIN = 'r[0-9a-f]{6}\\.example\\.test';
+const loadDomain = (runTag: string) => `r${runTag}.example.test`;
+
 /**
- * The shape of every name and email the load writes (nextValue in runLoad): a read that returns a name or an email
- * of another shape, not the user's seeded value either, saw a write made by someone else (the sandbox's writes by
- * hand, load/workshop/external-writes.ts). A torn value (the name of one write, the email of another) keeps it.
+ * The shape of every value the load writes, one pattern per field, derived from the mapping's own sample (nextValue
+ * writes `mapping.sampleFields(tag, domain)`): a read that returns a field of another shape, not the user's seeded
+ * value either, saw a write made by someone else (the sandbox's writes by hand, load/workshop/external-writes.ts).
+ * A torn value (one field of one write, another of the next) keeps the shape. Null when the sample does not carry
+ * the tag and domain as written (say, upper-cased): no pattern can tell the load's values from a hand's, and
+ * taking a load value for a hand's would record a write that hides real anomalies.
  */
-export const LOAD_VALUE_SHAPE = { name: /^[uc]\d+-w\d+$/, email: /^[uc]\d+-w\d+@r[0-9a-f]{6}\.example\.test$/ } as const;
+export function loadValueShape(of: Pick<SchemaMapping, 'oldColumnNames' | 'sampleFields'> = mapping): Record<string, RegExp> | null {
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const probe = { tag: 'u7-w7', domain: loadDomain('0a0a0a') };
+  const sample = of.sampleFields(probe.tag, probe.domain);
+  const shape: Record<string, RegExp> = {};
+  for (const field of of.oldColumnNames) {
+    const pattern = (sample[field] ?? '')
+      .split(probe.tag)
+      .map((part) => part.split(probe.domain).map(escape).join(LOAD_DOMAIN))
+      .join(LOAD_TAG);
+    shape[field] = new RegExp(`^${pattern}$`);
+  }
+  // The same shape must hold for other tags and domains, or the sample is not a plain template of them.
+  for (const [tag, runTag] of [['c3-w12', 'abcdef'], ['u1234-w5', '123456']] as const) {
+    const other = of.sampleFields(tag, loadDomain(runTag));
+    if (!of.oldColumnNames.every((field) => shape[field]!.test(other[field] ?? ''))) return null;
+  }
+  return shape;
+}
 
 export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   const { recorder, connections = 8, durationSeconds = 10, maxRequests = 500_000, signal, sharedUsers = 0.2, maxUsers = 2000, timeoutSeconds = 5, retryOnReset = true, onProgress, random = Math.random } = options;
@@ -150,10 +177,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   const counts = { requests: 0, ok: 0, failed: 0, unknown: 0, retries: 0 };
   const connectionsList: Connection[] = [];
 
-  // The shape LOAD_VALUE_SHAPE describes: keep them in step.
+  // The shape loadValueShape describes: keep them in step.
   const nextValue = (userId: number | null, process: number): RecordValue => {
     const tag = `${userId === null ? `c${process}` : `u${userId}`}-w${++writeCounter}`;
-    return historyValue(recorder.fields, mapping.sampleFields(tag, `r${runTag}.example.test`));
+    return historyValue(recorder.fields, mapping.sampleFields(tag, loadDomain(runTag)));
   };
 
   const complete = (connection: Connection, completion: Completion) => {

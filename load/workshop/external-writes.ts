@@ -1,13 +1,13 @@
 // Writes made by hand in the sandbox: an attendee's curl to the balancer, or an UPDATE in the database. Nobody
 // records them as they happen, so a read of their value would look like a value nobody wrote (garbage) to the
-// checker. The sandbox watches every read as it completes (before the live checker can judge it): a value whose
-// name or email the load never writes (LOAD_VALUE_SHAPE) and that is not the user's seeded value was written by
+// checker. The sandbox watches every read as it completes (before the live checker can judge it): a value with a
+// field of a shape the load never writes (loadValueShape, from the mapping) that is not the user's seeded value was written by
 // someone else. It is recorded in the history as an external write (HistoryRecorder.recordInferredWrite: some time
 // between the sandbox's start and that read), listed on the dashboard and in the terminal, and the anomalies found
 // after it are shown next to it, as they are next to the controls' actions. What it teaches: a write by hand is a
 // writer the rollout does not know about. An UPDATE of the old columns alone skips v2's dual-write, and the drift
 // it leaves is what verify reports and verified reads fall back on.
-import { LOAD_VALUE_SHAPE } from '../proof/generator.ts';
+import { loadValueShape } from '../proof/generator.ts';
 import type { HistoryRecorder, Op, RecordValue } from '../proof/history.ts';
 
 export const BY_HAND = 'by hand (curl or SQL)';
@@ -31,11 +31,21 @@ export class ExternalWrites {
   /** Values already recorded, per user: each is recorded once. */
   private readonly recorded = new Map<number, Set<string>>();
 
+  /**
+   * `shape`: the load's values, per field (loadValueShape); null when the mapping's sample gives none, and then
+   * nothing is taken for a write by hand (`spotting` says so).
+   */
   constructor(
     private readonly recorder: HistoryRecorder,
     private readonly secondsAt: (at: number) => number,
     private readonly onSeen: (record: ExternalWriteRecord) => void = () => {},
+    private readonly shape: Record<string, RegExp> | null = loadValueShape(),
   ) {}
+
+  /** Whether writes by hand can be told from the load's (the mapping's sample carries the load's tag). */
+  get spotting(): boolean {
+    return this.shape !== null;
+  }
 
   /** The users' values before the load (the seeded rows): not the load's shape, not by hand either. */
   seed(users: readonly { userId: number; value: RecordValue }[]): void {
@@ -65,11 +75,12 @@ export class ExternalWrites {
     this.onSeen(record);
   }
 
-  /** Whether a value's name or email came from neither the load nor the seed. */
+  /** Whether one of a value's fields came from neither the load nor the seed. */
   byHand(userId: number, value: RecordValue): boolean {
+    const shape = this.shape;
+    if (!shape) return false;
     const seeded = this.seeded.get(userId);
-    const fields = Object.keys(LOAD_VALUE_SHAPE) as (keyof typeof LOAD_VALUE_SHAPE)[];
-    return fields.some((field) => !(LOAD_VALUE_SHAPE[field].test(String(value[field])) || seeded?.[field] === value[field]));
+    return Object.entries(shape).some(([field, pattern]) => !(pattern.test(String(value[field])) || seeded?.[field] === value[field]));
   }
 }
 

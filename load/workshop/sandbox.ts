@@ -136,6 +136,7 @@ externalWrites = new ExternalWrites(recorder, observation.secondsAt, (record) =>
   console.log(`\n${describeExternalWrite(record)}`);
 });
 externalWrites.seed(loaded);
+if (!externalWrites.spotting) console.log(`note: MAPPING=${mapping.id}'s sample does not carry the load's tag as written, so writes by hand cannot be told from the load's: their reads will show as anomalies`);
 const writesByHand = externalWrites;
 observation.step(0, 'sandbox', 'sandbox: two v1 and one v2 dual-writing under load; act from the controls', 'sandbox start');
 

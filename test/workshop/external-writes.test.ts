@@ -15,6 +15,9 @@ import type { RecordValue } from '../../load/proof/history.ts';
 import { FIELDS } from '../load/histories.ts';
 import { attribute, describeAttributed } from '../../load/workshop/attribution.ts';
 import { BY_HAND, ExternalWrites } from '../../load/workshop/external-writes.ts';
+import { loadValueShape } from '../../load/proof/generator.ts';
+import { splitNameMapping } from '../../examples/split-name/schema-mapping.ts';
+import { defineMapping } from '../../shared/mapping-contract.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'external-writes-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -83,5 +86,52 @@ describe('make workshop: writes by hand', () => {
     expect(attributed.after).toMatchObject({ id: null, title: 'a write by hand on user 1 (name "written by hand", email "u1-w1@r0a1b2c.example.test")' });
     expect(describeAttributed(attributed)).toMatch(/found [\d.]+ s after a write by hand on user 1/);
     await recorder.close();
+  });
+});
+
+describe('make workshop: what the load writes, for any mapping', () => {
+  const recorderFor = (fields: readonly string[]) => new HistoryRecorder({ fields, file: path.join(dir, `shape-${fields.join('-')}.jsonl`), step: 'sandbox', clock: () => 0 });
+
+  it('When the mapping is split-name (the load writes "<tag> Example" names), then the load\'s own values are not taken for writes by hand, and a changed name still is', async () => {
+    const recorder = recorderFor(splitNameMapping.oldColumnNames);
+    const external = new ExternalWrites(recorder, (at) => at / 1000, () => {}, loadValueShape(splitNameMapping));
+    const loadValue = splitNameMapping.sampleFields('u12-w34', 'r0a1b2c.example.test');
+
+    expect(external.byHand(12, loadValue)).toBe(false);
+    expect(external.byHand(12, { ...loadValue, name: 'Ada Lovelace' })).toBe(true);
+    await recorder.close();
+  });
+
+  it('When a mapping\'s columns are not name and email, then the shape follows its own sample (title and bio carry the tag)', async () => {
+    const titleBio = defineMapping({
+      id: 'title-bio',
+      entity: 'note',
+      table: 'notes',
+      route: '/notes',
+      keyColumn: 'id',
+      oldColumns: [
+        { name: 'title', mysqlType: 'VARCHAR(80)', sqliteType: 'TEXT', maxChars: 80 },
+        { name: 'bio', mysqlType: 'VARCHAR(500)', sqliteType: 'TEXT', maxChars: 500 },
+      ],
+      newColumn: 'note_doc',
+      sample: (tag, domain) => ({ title: `Note ${tag}`, bio: `about ${tag} (see ${domain})` }),
+      toNew: (fields) => fields,
+      toOld: (doc) => doc,
+      parseNew: () => null,
+      newFromOldSql: () => 'NULL',
+      newValidSql: () => '0',
+      oldFromNewSql: () => ({ title: 'NULL', bio: 'NULL' }),
+    });
+    const recorder = recorderFor(titleBio.oldColumnNames);
+    const external = new ExternalWrites(recorder, (at) => at / 1000, () => {}, loadValueShape(titleBio));
+
+    expect(external.byHand(3, titleBio.sampleFields('c2-w9', 'rabcdef.example.test'))).toBe(false);
+    expect(external.byHand(3, { title: 'Note c2-w9', bio: 'typed by an attendee' })).toBe(true);
+    await recorder.close();
+  });
+
+  it('When a mapping\'s sample does not carry the tag as written, then no shape can be derived and nothing is taken for a write by hand (never a load value hidden as external)', () => {
+    const upper = { ...splitNameMapping, sampleFields: (tag: string, domain: string) => ({ name: tag.toUpperCase(), email: `${tag}@${domain}` }) };
+    expect(loadValueShape(upper)).toBeNull();
   });
 });
