@@ -5,7 +5,7 @@
 import type { Database } from '../db/connection.ts';
 import { SYNC_EVENT_ACTION, syncDirectionsFor } from '../sync/mode.ts';
 import type { SyncMode } from '../sync/mode.ts';
-import { dropSyncTriggers, installSyncTriggers, SYNC_DIRECTIONS } from '../sync/triggers.ts';
+import { dropSyncTriggers, installSyncTriggers, SYNC_DIRECTIONS, triggerPrivilegeRefusal } from '../sync/triggers.ts';
 import { rolloutEvents } from './events.ts';
 import { deriveStage, STAGES } from './stages.ts';
 import type { StageName } from './stages.ts';
@@ -47,6 +47,9 @@ export async function applySyncMode(db: Database, requested: SyncMode | undefine
       if (requested !== 'app' && at(stage.name) >= at('read-shift')) {
         throw new Error(`SYNC=${requested}: the stage is ${stage.label}; the sync mode is chosen in the expand phase, before the read shift`);
       }
+      // Not recorded at all when the triggers it needs cannot be created here (binary logging without the right).
+      const refusal = requested === 'trigger' ? await triggerPrivilegeRefusal(db) : null;
+      if (refusal) throw new Error(`SYNC=trigger is not recorded: ${refusal}`);
       await rolloutEvents(db).record({
         action: SYNC_EVENT_ACTION,
         fromStage: stage.label,

@@ -42,11 +42,45 @@ export function syncTriggerStatements(dialect: Dialect, direction: SyncDirection
   return EVENTS.map((event) => (dialect.name === 'sqlite' ? sqliteTrigger(dialect, direction, event) : mysqlTrigger(dialect, direction, event)));
 }
 
+/**
+ * Why this account's CREATE TRIGGER would be refused, or null. With binary logging on, MariaDB and MySQL require
+ * SUPER for CREATE TRIGGER unless log_bin_trust_function_creators=1 (a trigger's effects must replicate
+ * deterministically); the least-privilege migrator has TRIGGER only. Asked before anything is recorded or created,
+ * so the refusal is one clear line instead of a half-done step.
+ */
+export async function triggerPrivilegeRefusal(db: Database): Promise<string | null> {
+  if (db.dialect.name === 'sqlite') return null;
+  const [server] = await db.select<{ logBin: number | string; trust: number | string; account: string }>(
+    'SELECT @@log_bin AS logBin, @@log_bin_trust_function_creators AS trust, CURRENT_USER() AS account',
+  );
+  if (!server || Number(server.logBin) !== 1 || Number(server.trust) === 1) return null;
+  const [grant] = await db.select<{ n: number | string }>(
+    "SELECT COUNT(*) AS n FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'SUPER' AND GRANTEE = CONCAT('''', REPLACE(CURRENT_USER(), '@', '''@'''), '''')",
+  );
+  return Number(grant?.n ?? 0) > 0 ? null : binlogRefusal(server.account);
+}
+
+const binlogRefusal = (account: string) =>
+  `CREATE TRIGGER is refused to ${account}: binary logging is on, log_bin_trust_function_creators is 0 and the account has no SUPER privilege. ` +
+  'An administrator runs SET GLOBAL log_bin_trust_function_creators = 1 (and sets it in the server config), then run this again (docs/sync-strategies.md)';
+
 export async function installSyncTriggers(db: Database, directions: readonly SyncDirection[], { log = () => {} }: { log?: (line: string) => void } = {}): Promise<void> {
+  if (directions.length === 0) return;
+  const refusal = await triggerPrivilegeRefusal(db);
+  if (refusal) throw new Error(refusal);
   for (const direction of directions) {
     for (const [i, sql] of syncTriggerStatements(db.dialect, direction).entries()) {
       log(`  CREATE TRIGGER ${syncTriggerName(direction, EVENTS[i]!)} (${direction}: ${DIRECTION_MEANING[direction]})`);
-      await runOnlineDdl(db, sql, { log });
+      try {
+        await runOnlineDdl(db, sql, { log });
+      } catch (err) {
+        // The check above reads grants as information_schema shows them; the server has the last word.
+        if (/ER_BINLOG_CREATE_ROUTINE_NEED_SUPER|log_bin_trust_function_creators/.test(`${(err as { parent?: { code?: string } }).parent?.code ?? ''} ${(err as Error).message}`)) {
+          const [who] = await db.select<{ account: string }>('SELECT CURRENT_USER() AS account');
+          throw new Error(binlogRefusal(who?.account ?? 'this account'));
+        }
+        throw err;
+      }
     }
   }
 }
