@@ -27,13 +27,7 @@ export const backfillResume: Scenario = {
     const env = { DATABASE_URL: run.database.url };
     return guarded(run, { failedRequests: 0, rule: 'a backfill costs no request' }, async () => {
       await run.seed(extraRows, 'backfill-resume-bulk');
-      await Promise.all(run.fleet.slots.map((slot) => run.start(slot.name)));
-      await run.startBalancer();
-      run.step = 'load';
-      run.startLoad();
-      await run.servedBy('v2-a');
-      await run.dwell(dwellMs);
-      await run.snapshot('load', false);
+      await run.openUnderLoad({ step: 'load', servedBy: 'v2-a', dwellMs, snapshot: { v1MayBeAlive: false } });
 
       run.step = 'backfill-killed';
       const runs = backfillRuns(run.db);

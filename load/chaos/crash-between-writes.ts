@@ -80,12 +80,7 @@ export const crashBetweenWrites: Scenario = {
     };
 
     return guarded(run, { failedRequests: 0, rule: 'the PUTs sent straight to the crashing instance' }, async () => {
-      await Promise.all([run.start('v1-a'), run.start('v2-a')]);
-      await run.startBalancer();
-      run.step = 'mixed-fleet';
-      run.startLoad();
-      await run.servedBy('v2-a');
-      await run.dwell(dwellMs);
+      await run.openUnderLoad({ step: 'mixed-fleet', slots: ['v1-a', 'v2-a'], servedBy: 'v2-a', dwellMs });
 
       run.step = 'crashes';
       const label = 'crash-between-writes-direct';

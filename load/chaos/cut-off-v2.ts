@@ -48,13 +48,8 @@ export const cutOffV2: Scenario = {
         const throughProxy = new URL(run.database.url);
         throughProxy.port = String(proxy.port);
         await migrateUp(run.db);
-        await Promise.all([run.start('v2-a'), run.start('v2-b'), run.start(CUT_SLOT, { DATABASE_URL: throughProxy.toString() })]);
+        await run.openUnderLoad({ step: 'dual-write', slots: ['v2-a', 'v2-b', [CUT_SLOT, { DATABASE_URL: throughProxy.toString() }]], servedBy: CUT_SLOT, dwellMs });
         const cut = run.fleet.slot(CUT_SLOT).instance!;
-        await run.startBalancer();
-        run.step = 'dual-write';
-        run.startLoad();
-        await run.servedBy(CUT_SLOT);
-        await run.dwell(dwellMs);
 
         run.step = 'to-live';
         await run.backfillThenVerify('chaos cut-off-v2');

@@ -56,14 +56,8 @@ export const dbRestart: Scenario = {
     const after = options.short ? 2000 : 8000;
     try {
       return await guarded(run, { failedRequests: 0, rule: 'requests overlapping the outage' }, async () => {
-        await Promise.all(run.fleet.slots.map((slot) => run.start(slot.name)));
+        await run.openUnderLoad({ step: 'before-outage', servedBy: 'v2-a', dwellMs: before, snapshot: { v1MayBeAlive: true } });
         const instances = run.fleet.slots.map((slot) => ({ name: slot.name, instance: slot.instance! }));
-        await run.startBalancer();
-        run.step = 'before-outage';
-        run.startLoad();
-        await run.servedBy('v2-a');
-        await run.dwell(before);
-        await run.snapshot('before-outage', true);
 
         run.step = 'outage';
         const downAt = run.recorder.now();

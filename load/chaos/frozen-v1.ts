@@ -47,13 +47,8 @@ export const frozenV1: Scenario = {
       { failedRequests: 0, rule: 'requests in flight at the freeze or handed to the frozen v1' },
       async () => {
         await migrateUp(run.db);
-        await Promise.all(run.fleet.slots.map((slot) => run.start(slot.name)));
+        await run.openUnderLoad({ step: 'dual-write', servedBy: FROZEN_SLOT, dwellMs });
         const frozen = run.fleet.slot(FROZEN_SLOT).instance!;
-        await run.startBalancer();
-        run.step = 'dual-write';
-        run.startLoad();
-        await run.servedBy(FROZEN_SLOT);
-        await run.dwell(dwellMs);
 
         run.step = 'read-shift';
         await repair(run);

@@ -180,6 +180,33 @@ export class ChaosRun {
     return ids;
   }
 
+  /**
+   * The opening every scenario shares: start `slots` (each name, or [name, its extra env]; default every slot),
+   * the balancer, and the load under `step`; wait until `servedBy` answered through the balancer, let the load run
+   * `dwellMs`, and take the step's snapshot when `snapshot` is given (whether a v1 may be alive in it).
+   */
+  async openUnderLoad({
+    step,
+    slots = this.fleet.slots.map((slot) => slot.name),
+    servedBy,
+    dwellMs,
+    snapshot,
+  }: {
+    step: string;
+    slots?: (string | [string, Record<string, string>])[];
+    servedBy: string;
+    dwellMs: number;
+    snapshot?: { v1MayBeAlive: boolean };
+  }): Promise<void> {
+    await Promise.all(slots.map((slot) => (typeof slot === 'string' ? this.start(slot) : this.start(slot[0], slot[1]))));
+    await this.startBalancer();
+    this.step = step;
+    this.startLoad();
+    await this.servedBy(servedBy);
+    await this.dwell(dwellMs);
+    if (snapshot) await this.snapshot(step, snapshot.v1MayBeAlive);
+  }
+
   /** Load through the balancer on the seeded users (and the users it creates) until stopLoad(). */
   startLoad({ connections = 8, existingUsers = this.seeded }: { connections?: number; existingUsers?: number[] } = {}): void {
     const stop = new AbortController();

@@ -27,13 +27,7 @@ export const killV2: Scenario = {
     const after = options.short ? 4000 : 15_000;
     let inFlightAtKill = 0;
     return guarded(run, { failedRequests: 0, rule: 'requests in flight at the kill' }, async () => {
-      await Promise.all(run.fleet.slots.map((slot) => run.start(slot.name)));
-      await run.startBalancer();
-      run.step = 'before-kill';
-      run.startLoad();
-      await run.servedBy('v2-a');
-      await run.dwell(before);
-      await run.snapshot('before-kill', true);
+      await run.openUnderLoad({ step: 'before-kill', servedBy: 'v2-a', dwellMs: before, snapshot: { v1MayBeAlive: true } });
 
       run.step = 'after-kill';
       const victim = run.fleet.slot('v2-a').instance!;

@@ -42,12 +42,7 @@ export const lateV1: Scenario = {
       const failures = () => run.recorder.ops.filter((op) => op.outcome !== 'ok' && !run.recorder.pending().includes(op));
       const leaseRefusal = (op: { status?: number; error?: string }) => op.status === 503 && op.error === 'lease_lost';
       await migrateUp(run.db);
-      await Promise.all([run.start('v2-a'), run.start('v2-b')]);
-      await run.startBalancer();
-      run.step = 'dual-write';
-      run.startLoad();
-      await run.servedBy('v2-a');
-      await run.dwell(dwellMs);
+      await run.openUnderLoad({ step: 'dual-write', slots: ['v2-a', 'v2-b'], servedBy: 'v2-a', dwellMs });
 
       run.step = 'to-live';
       await run.backfillThenVerify('chaos late-v1');

@@ -19,13 +19,7 @@ export const sigtermRolling: Scenario = {
     });
     const dwellMs = options.short ? 1000 : 5000;
     return guarded(run, { failedRequests: 0, rule: 'a drain loses nothing' }, async () => {
-      await Promise.all([run.start('v1-a'), run.start('v1-b')]);
-      await run.startBalancer();
-      run.step = 'v1-only';
-      run.startLoad();
-      await run.servedBy('v1-a');
-      await run.dwell(dwellMs);
-      await run.snapshot('v1-only', true);
+      await run.openUnderLoad({ step: 'v1-only', slots: ['v1-a', 'v1-b'], servedBy: 'v1-a', dwellMs, snapshot: { v1MayBeAlive: true } });
 
       const exits: Record<string, unknown> = {};
       for (const [v1, v2] of [['v1-a', 'v2-a'], ['v1-b', 'v2-b']] as const) {
