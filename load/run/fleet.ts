@@ -5,6 +5,7 @@
 import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { startInstanceProcess } from '../infra/instance-process.ts';
 import type { AppVersion, InstanceProcess } from '../infra/instance-process.ts';
@@ -43,14 +44,68 @@ function canListen(port: number): Promise<boolean> {
   });
 }
 
-/** `count` distinct ports, free now, chosen at random below the ephemeral range (see slotPortRange). */
-export async function freePorts(count: number): Promise<number[]> {
+/**
+ * Slot ports claimed by the runs on this machine, one file per port holding its owner's pid. Free now is not
+ * enough: a slot is bound only when its instance starts, and meanwhile another run (two demos side by side in
+ * make test-full, a workshop room's laptops are separate machines) can find it free too, and both bind it later:
+ * a CI run got EADDRINUSE that way. A claim lasts until its process exits; one whose process is gone is stale.
+ */
+const CLAIMS_DIR = path.join(os.tmpdir(), 'dwdr-slot-ports');
+const claimed = new Set<string>();
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Claims `port` for this process (true), or finds it claimed by a live process (false). */
+function claim(port: number): boolean {
+  fs.mkdirSync(CLAIMS_DIR, { recursive: true });
+  const file = path.join(CLAIMS_DIR, String(port));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+      if (claimed.size === 0) process.once('exit', releaseClaims);
+      claimed.add(file);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(fs.readFileSync(file, 'utf8'));
+      if (Number.isInteger(owner) && owner > 0 && processAlive(owner)) return false;
+      // Stale (its run was killed): remove it and try once more; of two runs doing this, one wins the 'wx'.
+      fs.rmSync(file, { force: true });
+    }
+  }
+  return false;
+}
+
+function releaseClaims(): void {
+  for (const file of claimed) {
+    try {
+      if (fs.readFileSync(file, 'utf8') === String(process.pid)) fs.rmSync(file, { force: true });
+    } catch {
+      // already gone
+    }
+  }
+  claimed.clear();
+}
+
+/**
+ * `count` distinct ports, free now and claimed for this process, chosen at random below the ephemeral range (see
+ * slotPortRange). `pick` draws a candidate (tests make two runs draw the same ones).
+ */
+export async function freePorts(count: number, { pick }: { pick?: () => number } = {}): Promise<number[]> {
   const { low, high } = slotPortRange();
+  const draw = pick ?? (() => randomInt(low, high + 1));
   const ports = new Set<number>();
   for (let attempt = 0; ports.size < count; attempt++) {
     if (attempt >= 1000) throw new Error(`no ${count} free ports found between ${low} and ${high}`);
-    const port = randomInt(low, high + 1);
-    if (!ports.has(port) && (await canListen(port))) ports.add(port);
+    const port = draw();
+    if (!ports.has(port) && (await canListen(port)) && claim(port)) ports.add(port);
   }
   return [...ports];
 }

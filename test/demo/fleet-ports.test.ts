@@ -33,3 +33,22 @@ describe('fleet slot ports', () => {
     for (const port of ephemeral) expect(port).toBeGreaterThanOrEqual(ephemeralLow);
   });
 });
+
+describe('fleet slot ports across runs on one machine', () => {
+  it('When two runs draw the same candidate ports (a CI run once gave two concurrent demos one slot port: EADDRINUSE), then the second never gets a port the first holds, even before any instance bound it', async () => {
+    const { low } = slotPortRange();
+    // The same draws for both, as two demos' random picks that happen to meet; ports far apart per test run.
+    const base = low + 5000 + (process.pid % 10_000);
+    const draws = () => {
+      const sequence = [base, base + 1, base + 2, base + 3, base + 4, base + 5, base + 6, base + 7];
+      let i = 0;
+      return () => sequence[i++ % sequence.length]!;
+    };
+    const first = await freePorts(3, { pick: draws() });
+    const second = await freePorts(3, { pick: draws() });
+
+    expect(first).toEqual([base, base + 1, base + 2]);
+    expect(second.filter((port) => first.includes(port))).toEqual([]);
+    expect(second).toEqual([base + 3, base + 4, base + 5]);
+  });
+});
