@@ -74,8 +74,14 @@ function claim(port: number): boolean {
       return true;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number(fs.readFileSync(file, 'utf8'));
-      if (Number.isInteger(owner) && owner > 0 && processAlive(owner)) return false;
+      let owner: number;
+      try {
+        owner = Number(fs.readFileSync(file, 'utf8'));
+      } catch {
+        continue; // removed meanwhile: try to claim it again
+      }
+      // No pid yet (another run is writing it): taken. A live owner: taken.
+      if (!(Number.isInteger(owner) && owner > 0) || processAlive(owner)) return false;
       // Stale (its run was killed): remove it and try once more; of two runs doing this, one wins the 'wx'.
       fs.rmSync(file, { force: true });
     }
