@@ -120,6 +120,9 @@ export function loadTarget(url: string): { origin: string; basePath: string } {
   return { origin: parsed.origin, basePath: parsed.pathname.replace(/\/+$/, '') };
 }
 
+/** `text` as a regular expression that matches exactly it. */
+export const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /** The load's tags (`u12-w34`: a write to user 12; `c3-w9`: a create by connection 3) and per-run domains (nextValue). */
 const LOAD_TAG = '[uc]\\d+-w\\d+';
 const LOAD_DOMAIN = 'r[0-9a-f]{6}\\.example\\.test';
@@ -134,14 +137,13 @@ const loadDomain = (runTag: string) => `r${runTag}.example.test`;
  * taking a load value for a hand's would record a write that hides real anomalies.
  */
 export function loadValueShape(of: Pick<SchemaMapping, 'oldColumnNames' | 'sampleFields'> = mapping): Record<string, RegExp> | null {
-  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const probe = { tag: 'u7-w7', domain: loadDomain('0a0a0a') };
   const sample = of.sampleFields(probe.tag, probe.domain);
   const shape: Record<string, RegExp> = {};
   for (const field of of.oldColumnNames) {
     const pattern = (sample[field] ?? '')
       .split(probe.tag)
-      .map((part) => part.split(probe.domain).map(escape).join(LOAD_DOMAIN))
+      .map((part) => part.split(probe.domain).map(escapeRegExp).join(LOAD_DOMAIN))
       .join(LOAD_TAG);
     shape[field] = new RegExp(`^${pattern}$`);
   }

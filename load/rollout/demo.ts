@@ -326,8 +326,8 @@ try {
       // Recorded as external writes: the checker judges them with the load, and knows whose row this is.
       const checkRequest = (request: Parameters<typeof externalRequest>[2]) => externalRequest(recorder, 'cross-version-check', request);
       // Through the mapping: the history records the mapping's fields, and these values must fit its columns.
-      const byV2 = { ...mapping.sampleFields('check-via-v2', 'example.test') };
-      const byV1 = { ...mapping.sampleFields('check-via-v1', 'example.test') };
+      const byV2 = mapping.sampleFields('check-via-v2', 'example.test');
+      const byV1 = mapping.sampleFields('check-via-v1', 'example.test');
       const shown = (json: Record<string, unknown>) => JSON.stringify(mapping.fieldsOf(json) ?? json);
       const holds = (json: Record<string, unknown>, value: Record<string, string>) => {
         const seen = mapping.fieldsOf(json);

@@ -64,7 +64,6 @@ function processAlive(pid: number): boolean {
 
 /** Claims `port` for this process (true), or finds it claimed by a live process (false). */
 function claim(port: number): boolean {
-  fs.mkdirSync(CLAIMS_DIR, { recursive: true });
   const file = path.join(CLAIMS_DIR, String(port));
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -107,6 +106,7 @@ function releaseClaims(): void {
 export async function freePorts(count: number, { pick }: { pick?: () => number } = {}): Promise<number[]> {
   const { low, high } = slotPortRange();
   const draw = pick ?? (() => randomInt(low, high + 1));
+  fs.mkdirSync(CLAIMS_DIR, { recursive: true });
   const ports = new Set<number>();
   for (let attempt = 0; ports.size < count; attempt++) {
     if (attempt >= 1000) throw new Error(`no ${count} free ports found between ${low} and ${high}`);

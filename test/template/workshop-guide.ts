@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
 import { mysqlTarget } from '../support/databases.ts';
+import { escapeRegExp } from '../../load/proof/generator.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const guide = fs.readFileSync(path.join(ROOT, 'docs/workshop.md'), 'utf8');
@@ -49,7 +50,7 @@ export function missingLines(output: string, expected: string[]): string[] {
   let cursor = 0;
   const missing: string[] = [];
   for (const line of expected) {
-    const pattern = new RegExp(line.split('…').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*'));
+    const pattern = new RegExp(line.split('…').map(escapeRegExp).join('.*'));
     const found = lines.findIndex((candidate, i) => i >= cursor && pattern.test(candidate));
     if (found < 0) missing.push(line);
     else cursor = found + 1;
