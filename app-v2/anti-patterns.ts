@@ -21,6 +21,7 @@ import { mapping } from '../shared/schema-mapping.ts';
 import type { DualReader } from './dual-read.ts';
 import { deriveColumns } from './dual-write.ts';
 import type { DualWriter } from './dual-write.ts';
+import type { Key } from '../shared/mapping-contract.ts';
 
 
 /**
@@ -108,7 +109,7 @@ export function withAntiPattern(
 
     case 'cached-old-read': {
       // WRONG: an in-process cache of reads. Another instance's (or version's) write never invalidates it.
-      const cache = new Map<number, { user: User; readSource: 'old' }>();
+      const cache = new Map<Key, { user: User; readSource: 'old' }>();
       return {
         writer,
         reader: {

@@ -21,10 +21,11 @@ import type { ReadSource } from '../shared/http/user-routes.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import { columns, mapping } from '../shared/schema-mapping.ts';
 import { readsNewColumn } from './read-shift.ts';
+import type { Key } from '../shared/mapping-contract.ts';
 
 export interface DualReader {
   /** `reads`: the server to read from (the replica or the primary, shared/db/replica/); the primary by default. */
-  read(id: number, reads?: Executor): Promise<{ user: User; readSource: ReadSource } | null>;
+  read(id: Key, reads?: Executor): Promise<{ user: User; readSource: ReadSource } | null>;
 }
 
 export function dualReadPolicy({

@@ -26,11 +26,12 @@ import type { User, UsersRepository } from '../shared/db/users-repository.ts';
 import { mapping } from '../shared/schema-mapping.ts';
 import type { UserFields } from '../shared/schema-mapping.ts';
 import type { Metrics } from '../shared/metrics.ts';
+import type { Key } from '../shared/mapping-contract.ts';
 
 export interface DualWriter {
   create(fields: UserFields): Promise<User>;
   /** false when no user has this id. */
-  update(id: number, fields: UserFields): Promise<boolean>;
+  update(id: Key, fields: UserFields): Promise<boolean>;
 }
 
 /** The one place both representations come from: the validated input, and the mapping's old -> new of it. */

@@ -24,7 +24,9 @@ export const usersMapping = defineMapping({
   toNew: (fields) => ({ name: fields.name, email: fields.email }),
   toOld: (profile) => ({ name: profile.name, email: profile.email }),
   parseNew: (value) => stringFields(value, COLUMNS),
-  newFromOldSql: (dialect, old) => dialect.jsonObject({ name: old('name'), email: old('email') }),
-  newValidSql: (dialect, newColumn) => `(${Object.values(sameKeys(dialect, newColumn)).map((field) => `${field} IS NOT NULL`).join(' AND ')})`,
-  oldFromNewSql: sameKeys,
+  sql: {
+    newFromOldSql: (dialect, old) => dialect.jsonObject({ name: old('name'), email: old('email') }),
+    newValidSql: (dialect, newColumn) => `(${Object.values(sameKeys(dialect, newColumn)).map((field) => `${field} IS NOT NULL`).join(' AND ')})`,
+    oldFromNewSql: sameKeys,
+  },
 });

@@ -8,6 +8,7 @@
 //              'Alice' = 'alice', 'Zoe' = 'Zoë' and 'a' = 'a '.
 // test/verify/drift.test.ts and test/template/split-name.test.ts check it against the mapping's own functions.
 import type { Dialect } from './db/dialect.ts';
+import { requireSql } from './mapping-contract.ts';
 import { mapping as activeMapping } from './schema-mapping.ts';
 import type { SchemaMapping } from './schema-mapping.ts';
 
@@ -23,8 +24,9 @@ export interface DriftSql {
 }
 
 export function driftSql(dialect: Dialect, mapping: SchemaMapping = activeMapping): DriftSql {
-  const fieldOf = mapping.oldFromNewSql(dialect);
-  const valid = mapping.newValidSql(dialect);
+  const sql = requireSql(mapping, 'drift in SQL');
+  const fieldOf = sql.oldFromNewSql(dialect);
+  const valid = sql.newValidSql(dialect);
   const column = (name: string) => {
     const sql = fieldOf[name];
     if (sql === undefined) throw new Error(`mapping ${mapping.id}: oldFromNewSql gives no expression for ${name}`);

@@ -4,10 +4,45 @@
 // listed in examples/index.ts), with defineMapping, which checks it against this contract at compile time.
 // shared/schema-mapping.ts picks the active one (MAPPING, default `users`). docs/template.md lists what a mapping
 // must guarantee.
+import { randomUUID } from 'node:crypto';
 import type { Dialect } from './db/dialect.ts';
 
 /** What an entity is through its old columns: one string per old column, keyed by column name. */
 export type Fields = Readonly<Record<string, string>>;
+
+/**
+ * How rows are keyed. integer: the database assigns 1, 2, 3... (AUTO_INCREMENT); the key is a JS number and the
+ * JSON body's `id` a number. uuid: the app assigns a random UUID (v4, lower case) on create; the key is a string.
+ * Either way the rest of the rollout treats a key as opaque and orders it as the database orders the column.
+ */
+export const KEY_TYPES = ['integer', 'uuid'] as const;
+export type KeyType = (typeof KEY_TYPES)[number];
+
+/** A row's key as the database gives it: a number for integer keys, a string for uuid keys. */
+export type Key = number | string;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const MAX_INTEGER_KEY = Number.MAX_SAFE_INTEGER;
+
+/** The SQL form of a mapping's transform, per dialect: what lets the database itself backfill, verify and sync. */
+export interface MappingSqlSpec<Column extends string> {
+  /** Old -> new in SQL, from the row's own old columns (`old(column)` gives each one's expression). */
+  newFromOldSql(dialect: Dialect, old: (column: Column) => string): string;
+  /** The SQL condition "the new column holds a value parseNew accepts". */
+  newValidSql(dialect: Dialect, newColumn: string): string;
+  /** New -> old in SQL: each old column's value from the new column (NULL when not valid). */
+  oldFromNewSql(dialect: Dialect, newColumn: string): Record<Column, string>;
+}
+
+/** The SQL form as the rollout uses it (author's types erased, default column references filled in). */
+export interface MappingSql {
+  /** Old -> new in SQL; `old` names each old column's expression (default: the column itself; a trigger passes `NEW.<column>`). */
+  newFromOldSql(dialect: Dialect, old?: (column: string) => string): string;
+  /** "The new column is valid" in SQL; `newColumnRef` is how the statement names the new column (default: the column). */
+  newValidSql(dialect: Dialect, newColumnRef?: string): string;
+  /** New -> old in SQL, one expression per old column (NULL unless valid); `newColumnRef` as above (e.g. `NEW.profile_data`). */
+  oldFromNewSql(dialect: Dialect, newColumnRef?: string): Record<string, string>;
+}
 
 /** An old column: its SQL types (without NULL-ability: the migrations add it) and the validation both versions share. */
 export interface OldColumn<Column extends string = string> {
@@ -31,8 +66,10 @@ export interface MappingSpec<Column extends string, Profile> {
   table: string;
   /** The HTTP collection path: `/users` (POST creates, GET/PUT `/users/:key`). */
   route: string;
-  /** The integer primary key (backfill and verify walk key ranges of it). */
+  /** The primary key (backfill and verify walk ranges of it in the database's order). */
   keyColumn: string;
+  /** integer (the default): assigned by the database; uuid: assigned by the app on create. */
+  keyType?: KeyType;
   oldColumns: readonly OldColumn<Column>[];
   /** JSON on MySQL/MariaDB, TEXT on SQLite. */
   newColumn: string;
@@ -44,12 +81,12 @@ export interface MappingSpec<Column extends string, Profile> {
   toOld(profile: Profile): Record<Column, string>;
   /** Accepts a parsed JSON value as the new column's shape, or null (missing key, wrong type...). */
   parseNew(value: unknown): Profile | null;
-  /** Old -> new in SQL, from the row's own old columns (`old(column)` gives each one's expression). */
-  newFromOldSql(dialect: Dialect, old: (column: Column) => string): string;
-  /** The SQL condition "the new column holds a value parseNew accepts". */
-  newValidSql(dialect: Dialect, newColumn: string): string;
-  /** New -> old in SQL: each old column's value from the new column (NULL when not valid). */
-  oldFromNewSql(dialect: Dialect, newColumn: string): Record<Column, string>;
+  /**
+   * The transform in SQL, when SQL can express it (then the backfill, verify and the sync triggers run inside
+   * the database). Leave it out when only code can (a parser, a lookup): the backfill and verify then read rows,
+   * transform in code and write with a compare-and-set (shared/backfill/app-side.ts), and SYNC=trigger is refused.
+   */
+  sql?: MappingSqlSpec<Column>;
 }
 
 /** A mapping as the rollout uses it: the same facts with the author's types erased, plus what is derived from them. */
@@ -59,6 +96,11 @@ export interface SchemaMapping {
   readonly table: string;
   readonly route: string;
   readonly keyColumn: string;
+  readonly keyType: KeyType;
+  /** A key from a URL path segment, or null when it is not one this mapping's keys can be (never a database round trip). */
+  parseKey(raw: string): Key | null;
+  /** The key a create assigns in the app (uuid), or null when the database assigns it (integer). */
+  newKey(): Key | null;
   readonly oldColumns: readonly OldColumn[];
   /** The old columns' names, in order. */
   readonly oldColumnNames: readonly string[];
@@ -78,12 +120,8 @@ export interface SchemaMapping {
   fieldsOf(row: Readonly<Record<string, unknown>>): Fields | null;
   /** The old columns whose values differ, compared in code byte for byte (never through a collation). */
   differingFields(a: Fields, b: Fields): string[];
-  /** Old -> new in SQL; `old` names each old column's expression (default: the column itself; a trigger passes `NEW.<column>`). */
-  newFromOldSql(dialect: Dialect, old?: (column: string) => string): string;
-  /** "The new column is valid" in SQL; `newColumnRef` is how the statement names the new column (default: the column). */
-  newValidSql(dialect: Dialect, newColumnRef?: string): string;
-  /** New -> old in SQL, one expression per old column (NULL unless valid); `newColumnRef` as above (e.g. `NEW.profile_data`). */
-  oldFromNewSql(dialect: Dialect, newColumnRef?: string): Record<string, string>;
+  /** The transform in SQL, or null when only code can compute it (see MappingSpec.sql). */
+  readonly sql: MappingSql | null;
 }
 
 /** Checks a mapping against the contract (types and the names SQL will use) and erases its own types. */
@@ -93,6 +131,8 @@ export function defineMapping<Column extends string, Profile>(spec: MappingSpec<
     // Every name is spliced into SQL: only plain identifiers, never anything to quote.
     if (!/^[a-z_][a-z0-9_]*$/.test(identifier)) throw new Error(`mapping ${spec.id}: ${JSON.stringify(identifier)} is not a plain lower-case SQL identifier`);
   }
+  const keyType = spec.keyType ?? 'integer';
+  if (!KEY_TYPES.includes(keyType)) throw new Error(`mapping ${spec.id}: keyType ${JSON.stringify(keyType)} is not one of ${KEY_TYPES.join(', ')}`);
   if (!/^\/[a-z0-9_-]+$/.test(spec.route)) throw new Error(`mapping ${spec.id}: route ${JSON.stringify(spec.route)} must look like /things`);
   const pick = (source: Readonly<Record<string, unknown>>): Record<Column, string> | null => {
     const out = {} as Record<Column, string>;
@@ -114,6 +154,9 @@ export function defineMapping<Column extends string, Profile>(spec: MappingSpec<
     table: spec.table,
     route: spec.route,
     keyColumn: spec.keyColumn,
+    keyType,
+    parseKey: keyType === 'uuid' ? (raw) => (UUID.test(raw) ? raw : null) : (raw) => (/^[1-9]\d{0,15}$/.test(raw) && Number(raw) <= MAX_INTEGER_KEY ? Number(raw) : null),
+    newKey: keyType === 'uuid' ? () => randomUUID() : () => null,
     oldColumns: spec.oldColumns,
     oldColumnNames: names,
     newColumn: spec.newColumn,
@@ -135,9 +178,25 @@ export function defineMapping<Column extends string, Profile>(spec: MappingSpec<
     },
     fieldsOf: (row) => pick(row),
     differingFields: (a, b) => names.filter((name) => a[name] !== b[name]),
-    newFromOldSql: (dialect, old = (column) => column) => spec.newFromOldSql(dialect, old),
-    newValidSql: (dialect, newColumnRef = spec.newColumn) => spec.newValidSql(dialect, newColumnRef),
-    oldFromNewSql: (dialect, newColumnRef = spec.newColumn) => spec.oldFromNewSql(dialect, newColumnRef),
+    sql: spec.sql ? sqlForm(spec.sql, spec.newColumn) : null,
+  };
+}
+
+/**
+ * The mapping's SQL form, for a step that can only run inside the database (a trigger, a one-statement backfill);
+ * throws naming the mapping and the step when it has none.
+ */
+export function requireSql(mapping: SchemaMapping, step: string): MappingSql {
+  if (mapping.sql) return mapping.sql;
+  throw new Error(`mapping ${mapping.id} has no SQL form (its transform is code only), so ${step} cannot run inside the database`);
+}
+
+function sqlForm<Column extends string>(sql: MappingSqlSpec<Column>, newColumn: string): MappingSql {
+  return {
+    // The author's `old` is typed on their own columns; the rollout passes any column name it got from them.
+    newFromOldSql: (dialect, old = (column) => column) => sql.newFromOldSql(dialect, old as (column: Column) => string),
+    newValidSql: (dialect, newColumnRef = newColumn) => sql.newValidSql(dialect, newColumnRef),
+    oldFromNewSql: (dialect, newColumnRef = newColumn) => sql.oldFromNewSql(dialect, newColumnRef),
   };
 }
 

@@ -4,6 +4,7 @@
 // as a 400 with the code and details given here.
 import { z } from 'zod';
 import { mapping } from './schema-mapping.ts';
+import type { Key, KeyType } from './mapping-contract.ts';
 import type { OldColumn, UserFields } from './schema-mapping.ts';
 
 /** Input a client sent that no version accepts: answered as 400 {"error":{code,message,details}}. */
@@ -65,12 +66,12 @@ export function parseUserInput(body: unknown): UserFields {
   throw new ValidationError('invalid_input', `${first.field}: ${first.message}`, details);
 }
 
-const MAX_ID = Number.MAX_SAFE_INTEGER;
+/** What a key from the URL must be, per key type (in the 400 answer). */
+const KEY_SHAPE: Record<KeyType, string> = { integer: 'must be a positive integer', uuid: 'must be a lower-case UUID' };
 
-/** A user id from the URL: a positive decimal integer, nothing else. */
-export function parseUserId(raw: string): number {
-  if (!/^[1-9]\d{0,15}$/.test(raw) || Number(raw) > MAX_ID) {
-    throw new ValidationError('invalid_id', 'id: must be a positive integer', [{ field: 'id', message: 'must be a positive integer' }]);
-  }
-  return Number(raw);
+/** A key from the URL: exactly what the mapping's keys can be (a positive decimal integer, or a UUID), nothing else. */
+export function parseUserId(raw: string): Key {
+  const key = mapping.parseKey(raw);
+  if (key === null) throw new ValidationError('invalid_id', `id: ${KEY_SHAPE[mapping.keyType]}`, [{ field: 'id', message: KEY_SHAPE[mapping.keyType] }]);
+  return key;
 }

@@ -39,27 +39,29 @@ export const splitNameMapping = defineMapping({
     if (typeof first_name !== 'string' || typeof email !== 'string' || !(last_name === null || typeof last_name === 'string')) return null;
     return { first_name, last_name, email };
   },
-  // INSTR and SUBSTR count characters and mean the same on SQLite, MySQL and MariaDB: one expression serves all three.
-  newFromOldSql(dialect, old) {
-    const name = old('name');
-    const space = `INSTR(${name}, ' ')`;
-    return dialect.jsonObject({
-      first_name: `CASE WHEN ${space} = 0 THEN ${name} ELSE SUBSTR(${name}, 1, ${space} - 1) END`,
-      last_name: `CASE WHEN ${space} = 0 THEN NULL ELSE SUBSTR(${name}, ${space} + 1) END`,
-      email: old('email'),
-    });
-  },
-  newValidSql: (dialect, newColumn) =>
-    `(${dialect.jsonStringField(newColumn, 'first_name')} IS NOT NULL AND ${dialect.jsonStringField(newColumn, 'email')} IS NOT NULL` +
-    ` AND (${dialect.jsonStringField(newColumn, 'last_name')} IS NOT NULL OR ${dialect.jsonNullField(newColumn, 'last_name')}))`,
-  oldFromNewSql(dialect, newColumn) {
-    const first = dialect.jsonStringField(newColumn, 'first_name');
-    const last = dialect.jsonStringField(newColumn, 'last_name');
-    const email = dialect.jsonStringField(newColumn, 'email');
-    const valid = `(${first} IS NOT NULL AND ${email} IS NOT NULL AND (${last} IS NOT NULL OR ${dialect.jsonNullField(newColumn, 'last_name')}))`;
-    return {
-      name: `(CASE WHEN ${valid} THEN (CASE WHEN ${last} IS NULL THEN ${first} ELSE ${dialect.concat([first, `' '`, last])} END) END)`,
-      email: `(CASE WHEN ${valid} THEN ${email} END)`,
-    };
+  sql: {
+    // INSTR and SUBSTR count characters and mean the same on SQLite, MySQL and MariaDB: one expression serves all three.
+    newFromOldSql(dialect, old) {
+      const name = old('name');
+      const space = `INSTR(${name}, ' ')`;
+      return dialect.jsonObject({
+        first_name: `CASE WHEN ${space} = 0 THEN ${name} ELSE SUBSTR(${name}, 1, ${space} - 1) END`,
+        last_name: `CASE WHEN ${space} = 0 THEN NULL ELSE SUBSTR(${name}, ${space} + 1) END`,
+        email: old('email'),
+      });
+    },
+    newValidSql: (dialect, newColumn) =>
+      `(${dialect.jsonStringField(newColumn, 'first_name')} IS NOT NULL AND ${dialect.jsonStringField(newColumn, 'email')} IS NOT NULL` +
+      ` AND (${dialect.jsonStringField(newColumn, 'last_name')} IS NOT NULL OR ${dialect.jsonNullField(newColumn, 'last_name')}))`,
+    oldFromNewSql(dialect, newColumn) {
+      const first = dialect.jsonStringField(newColumn, 'first_name');
+      const last = dialect.jsonStringField(newColumn, 'last_name');
+      const email = dialect.jsonStringField(newColumn, 'email');
+      const valid = `(${first} IS NOT NULL AND ${email} IS NOT NULL AND (${last} IS NOT NULL OR ${dialect.jsonNullField(newColumn, 'last_name')}))`;
+      return {
+        name: `(CASE WHEN ${valid} THEN (CASE WHEN ${last} IS NULL THEN ${first} ELSE ${dialect.concat([first, `' '`, last])} END) END)`,
+        email: `(CASE WHEN ${valid} THEN ${email} END)`,
+      };
+    },
   },
 });

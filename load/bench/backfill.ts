@@ -11,6 +11,7 @@ import { migrateUp } from '../../shared/migrations/runner.ts';
 import { spawnTool } from '../run/operator.ts';
 import { ownDatabase } from '../infra/cleanup.ts';
 import { mapping } from '../../shared/schema-mapping.ts';
+import { requireSql } from '../../shared/mapping-contract.ts';
 import { usersRepository } from '../../shared/db/users-repository.ts';
 
 export interface BackfillTable {
@@ -76,7 +77,7 @@ export class BackfillBench {
     const db = await connectDatabase(table.url, { poolMax: 1 });
     try {
       const started = performance.now();
-      await db.run(`UPDATE ${mapping.table} SET ${mapping.newColumn} = ${mapping.newFromOldSql(db.dialect)}`);
+      await db.run(`UPDATE ${mapping.table} SET ${mapping.newColumn} = ${requireSql(mapping, 'the bench').newFromOldSql(db.dialect)}`);
       return performance.now() - started;
     } finally {
       await db.close();

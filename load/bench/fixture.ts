@@ -47,7 +47,7 @@ export class HttpFixture {
     const perInsert = Math.min(500, users.maxRowsPerInsert(true));
     for (let start = 0; start < count; start += perInsert) {
       const rows = Array.from({ length: Math.min(perInsert, count - start) }, (_, i) => mapping.sampleFields(`${label}-${start + i}`, 'bench.example.test'));
-      ids.push(...(await users.insertMany(rows, { withNew: true })));
+      ids.push(...((await users.insertMany(rows, { withNew: true })) as number[])); // the bench seeds the integer-keyed users mapping
     }
     return ids;
   }

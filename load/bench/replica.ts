@@ -21,6 +21,7 @@ import type { ReplicaPair } from '../infra/private-mariadb.ts';
 import { installInterruptHandling } from '../infra/cleanup.ts';
 import { startInstanceProcess } from '../infra/instance-process.ts';
 import { mapping } from '../../shared/schema-mapping.ts';
+import { requireSql } from '../../shared/mapping-contract.ts';
 
 const RESULTS_DIR = path.resolve(process.env.RESULTS_DIR || 'results');
 const { values, positionals: backfillArgs } = (() => {
@@ -170,7 +171,7 @@ try {
   let sampler = sampleLag(pair);
   let started = performance.now();
   const oneDb = await connectDatabase(url, { poolMax: 1 });
-  await oneDb.run(`UPDATE ${mapping.table} SET ${mapping.newColumn} = ${mapping.newFromOldSql(oneDb.dialect)}`);
+  await oneDb.run(`UPDATE ${mapping.table} SET ${mapping.newColumn} = ${requireSql(mapping, 'the bench').newFromOldSql(oneDb.dialect)}`);
   const oneStatementMs = performance.now() - started;
   await oneDb.close();
   await caughtUp(pair);

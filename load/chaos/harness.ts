@@ -349,7 +349,7 @@ export async function seedOldColumns(db: Database, count: number, label: string)
   const ids: number[] = [];
   for (let start = 0; start < count; start += perInsert) {
     const size = Math.min(perInsert, count - start);
-    ids.push(...(await db.transaction((tx) => users.insertMany(Array.from({ length: size }, (_, k) => seedValue(label, start + k)), {}, tx))));
+    ids.push(...((await db.transaction((tx) => users.insertMany(Array.from({ length: size }, (_, k) => seedValue(label, start + k)), {}, tx))) as number[])); // integer keys until load/ takes opaque ones
   }
   return ids;
 }

@@ -4,6 +4,7 @@
 // whatever v1 or v2 commits concurrently, the batch writes what the row holds at that instant, so it can never
 // put older data into a row. Rows already in sync are not touched (no write, no binlog churn, no lock held).
 import type { Dialect } from '../db/dialect.ts';
+import { requireSql } from '../mapping-contract.ts';
 import { mapping as activeMapping } from '../schema-mapping.ts';
 import type { SchemaMapping } from '../schema-mapping.ts';
 import { lateV1Sql, profileNewerSql, UNRESTRICTED } from './repair-scope.ts';
@@ -28,7 +29,7 @@ export function backfillBatchSql(dialect: Dialect, direction: BackfillDirection,
     // Rows whose old columns are NULL were written in new-only: profile_data is their only copy, never overwrite it.
     const oldPresent = oldColumnNames.map((column) => `${column} IS NOT NULL`).join(' AND ');
     const different = scope.forwardDifferent ? ` OR ${drift.different}` : '';
-    return `UPDATE ${table} SET ${newColumn} = ${mapping.newFromOldSql(dialect)}
+    return `UPDATE ${table} SET ${newColumn} = ${requireSql(mapping, 'the SQL backfill').newFromOldSql(dialect)}
       WHERE ${range} AND ${oldPresent} AND (${drift.missing} OR ${drift.invalid}${different})`;
   }
   // Only rows whose profile_data is valid can give their old columns back: those with an old column NULL (written

@@ -9,6 +9,7 @@ import { mapping } from '../schema-mapping.ts';
 import type { UserFields } from '../schema-mapping.ts';
 import { parseUserId, parseUserInput } from '../validation.ts';
 import { HttpError, notFound } from './errors.ts';
+import type { Key } from '../mapping-contract.ts';
 
 /** Where v2 served a read from: the old columns, the verified new column, or the old columns after the new one failed verification. */
 export type ReadSource = 'old' | 'new' | 'fallback';
@@ -21,9 +22,9 @@ export function userBody(user: User): Record<string, unknown> {
 export interface UserService {
   create(fields: UserFields): Promise<User>;
   /** null when no user has this id. */
-  update(id: number, fields: UserFields): Promise<User | null>;
+  update(id: Key, fields: UserFields): Promise<User | null>;
   /** `reads`: the server the read must use (a replica or the primary); the primary when omitted. */
-  get(id: number, reads?: Executor): Promise<{ user: User; readSource?: ReadSource } | null>;
+  get(id: Key, reads?: Executor): Promise<{ user: User; readSource?: ReadSource } | null>;
 }
 
 /**
@@ -41,7 +42,7 @@ export function userRoutes(service: UserService, replicaReads?: ReplicaReads): R
     }
     return header;
   };
-  const routedGet = async (id: number, header: string | undefined, res: { set(name: string, value: string): unknown }) => {
+  const routedGet = async (id: Key, header: string | undefined, res: { set(name: string, value: string): unknown }) => {
     const route = await replicaReads!.route(tokenOf(header));
     const found = await service.get(id, route.reads);
     res.set(READ_FROM_HEADER, route.from);

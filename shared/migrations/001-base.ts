@@ -7,6 +7,17 @@ import { mapping } from '../schema-mapping.ts';
 // Collation: utf8mb4_bin, so that the database never calls 'Alice' and 'alice' the same value; the code still
 // compares bytes itself wherever correctness depends on it (utf8mb4_bin ignores trailing spaces).
 import type { Migration } from './types.ts';
+import type { KeyType } from '../mapping-contract.ts';
+
+/**
+ * The key column per key type. uuid: the app assigns it (a random v4 in lower case), stored as 36 ASCII bytes and
+ * ordered by bytes, which is how backfill and verify walk it. Random keys insert all over the index (page
+ * splits, a bigger working set than AUTO_INCREMENT's tail): the price of keys made without the database.
+ */
+const KEY_DEFINITION: Record<KeyType, { sqlite: string; mysql: string }> = {
+  integer: { sqlite: 'INTEGER PRIMARY KEY AUTOINCREMENT', mysql: 'BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY' },
+  uuid: { sqlite: 'TEXT NOT NULL PRIMARY KEY', mysql: 'CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY' },
+};
 
 export const base: Migration = {
   name: '001-base',
@@ -14,7 +25,7 @@ export const base: Migration = {
   async up({ db }) {
     if (db.dialect.name === 'sqlite') {
       await db.run(`CREATE TABLE ${mapping.table} (
-        ${mapping.keyColumn} INTEGER PRIMARY KEY AUTOINCREMENT,
+        ${mapping.keyColumn} ${KEY_DEFINITION[mapping.keyType].sqlite},
 ${oldColumnLines('sqlite')}
         created_at TEXT NOT NULL,
         updated_at TEXT NOT NULL)`);
@@ -31,7 +42,7 @@ ${oldColumnLines('sqlite')}
         flag_set_version INTEGER NULL)`);
     } else {
       await db.run(`CREATE TABLE ${mapping.table} (
-        ${mapping.keyColumn} BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        ${mapping.keyColumn} ${KEY_DEFINITION[mapping.keyType].mysql},
 ${oldColumnLines('mysql')}
         created_at DATETIME(3) NOT NULL,
         updated_at DATETIME(3) NOT NULL

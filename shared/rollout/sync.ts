@@ -10,6 +10,7 @@ import { rolloutEvents } from './events.ts';
 import { deriveStage, STAGES } from './stages.ts';
 import type { StageName } from './stages.ts';
 import { EXPAND_MIGRATION, readRolloutState } from './state.ts';
+import { columns, mapping } from '../schema-mapping.ts';
 
 export const ROLLOUT_LOG_MIGRATION = '005-rollout-log';
 
@@ -42,6 +43,10 @@ export async function applySyncMode(db: Database, requested: SyncMode | undefine
       throw new Error(`SYNC=${requested}, but the database records sync mode ${recorded.mode} (since ${recorded.recordedAt}): the mode is chosen once, in the expand phase`);
     }
     if (recorded.recordedAt === null) {
+      // Copying back (new -> old) in a trigger needs the transform in SQL; a code-only mapping keeps SYNC=app.
+      if (requested === 'trigger' && !mapping.sql) {
+        throw new Error(`SYNC=trigger is not recorded: mapping ${mapping.id} has no SQL form (its transform is code only), so no trigger can copy ${columns.new} back to ${columns.old}; use SYNC=app (docs/sync-strategies.md)`);
+      }
       // The mode changes what the stages mean (which versions may write where): it is chosen before any read
       // depends on profile_data.
       if (requested !== 'app' && at(stage.name) >= at('read-shift')) {

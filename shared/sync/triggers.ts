@@ -21,9 +21,18 @@
 import type { Database } from '../db/connection.ts';
 import type { Dialect } from '../db/dialect.ts';
 import { runOnlineDdl } from '../migrations/online-ddl.ts';
+import { requireSql } from '../mapping-contract.ts';
 import { mapping } from '../schema-mapping.ts';
 
 const { table: TABLE, newColumn: NEW_COLUMN, oldColumnNames: OLD_COLUMNS, keyColumn: KEY_COLUMN } = mapping;
+/**
+ * A mapping with no SQL form (its transform is code only) cannot copy forward in the database. Its "up" trigger
+ * INVALIDATES instead: a write of the old columns alone sets the new column to NULL, which every reader already
+ * treats as "not there yet" (v2's dual-read falls back to the old columns and repairs the row in code; verify
+ * counts it missing and the backfill fills it). The fence's promise holds (no read of the new column ever sees a
+ * value older than the old columns); only "down" has no such form, so SYNC=trigger needs a SQL form.
+ */
+const INVALIDATES = mapping.sql === null;
 
 export const SYNC_DIRECTIONS = ['up', 'down'] as const;
 export type SyncDirection = (typeof SYNC_DIRECTIONS)[number];
@@ -120,7 +129,13 @@ function conditions(dialect: Dialect, direction: SyncDirection, event: TriggerEv
   const oldWritten =
     event === 'insert' ? OLD_COLUMNS.map((c) => `${at(c)} IS NOT NULL`).join(' OR ') : OLD_COLUMNS.map((c) => differs(at(c), `OLD.${c}`)).join(' OR ');
   const newWritten = event === 'insert' ? `${at(NEW_COLUMN)} IS NOT NULL` : differs(at(NEW_COLUMN), `OLD.${NEW_COLUMN}`);
-  const fromProfile = mapping.oldFromNewSql(dialect, at(NEW_COLUMN));
+  if (!mapping.sql) {
+    // Only code can compute the new column (invalidating; see INVALIDATES): a write of the old columns alone
+    // clears it, once. The clearing UPDATE (SQLite) writes the new column only, so it fires nothing further.
+    if (direction === 'down') requireSql(mapping, 'the down trigger');
+    return `(${oldWritten}) AND NOT (${newWritten}) AND ${at(NEW_COLUMN)} IS NOT NULL`;
+  }
+  const fromProfile = mapping.sql.oldFromNewSql(dialect, at(NEW_COLUMN));
   // The row already in sync: profile_data holds exactly the old columns (byte for byte). The recursion guard.
   const outOfSync = OLD_COLUMNS.map((c) => differs(fromProfile[c]!, at(c))).join(' OR ');
   if (direction === 'up') {
@@ -138,8 +153,8 @@ function mysqlTrigger(dialect: Dialect, direction: SyncDirection, event: Trigger
   const assignments =
     direction === 'up'
       ? // The mapping's old -> new SQL names the row's own columns; in a BEFORE trigger they are NEW's.
-        `NEW.${NEW_COLUMN} = ${mapping.newFromOldSql(dialect, (column) => `NEW.${column}`)}`
-      : Object.entries(mapping.oldFromNewSql(dialect, `NEW.${NEW_COLUMN}`))
+        `NEW.${NEW_COLUMN} = ${INVALIDATES ? 'NULL' : requireSql(mapping, 'the up trigger').newFromOldSql(dialect, (column) => `NEW.${column}`)}`
+      : Object.entries(requireSql(mapping, 'the down trigger').oldFromNewSql(dialect, `NEW.${NEW_COLUMN}`))
           .map(([column, value]) => `NEW.${column} = ${value}`)
           .join(', ');
   return `CREATE TRIGGER IF NOT EXISTS ${syncTriggerName(direction, event)} BEFORE ${event.toUpperCase()} ON ${TABLE} FOR EACH ROW
@@ -149,8 +164,8 @@ function mysqlTrigger(dialect: Dialect, direction: SyncDirection, event: Trigger
 function sqliteTrigger(dialect: Dialect, direction: SyncDirection, event: TriggerEvent): string {
   const set =
     direction === 'up'
-      ? `${NEW_COLUMN} = ${mapping.newFromOldSql(dialect)}`
-      : Object.entries(mapping.oldFromNewSql(dialect, NEW_COLUMN))
+      ? `${NEW_COLUMN} = ${INVALIDATES ? 'NULL' : requireSql(mapping, 'the up trigger').newFromOldSql(dialect)}`
+      : Object.entries(requireSql(mapping, 'the down trigger').oldFromNewSql(dialect, NEW_COLUMN))
           .map(([column, value]) => `${column} = ${value}`)
           .join(', ');
   const on = event === 'insert' ? 'INSERT' : `UPDATE OF ${[...OLD_COLUMNS, NEW_COLUMN].join(', ')}`;

@@ -16,6 +16,7 @@ import { databaseTargets } from '../support/databases.ts';
 import type { TestDatabase } from '../support/databases.ts';
 import { startScript } from '../support/scripts.ts';
 import { seedV1Users, usersById } from './seed.ts';
+import type { Key } from '../../shared/mapping-contract.ts';
 
 const targets = await databaseTargets();
 
@@ -35,7 +36,7 @@ describe.each(targets)('backfill under concurrent writes on $name', (target) => 
       const users = usersRepository(db);
       const v2 = dualWriteStrategy('single', { db, users });
       /** Every value each row ever held, in order, and who wrote the last one. */
-      const history = new Map<number, { values: UserFields[]; lastBy: 'v1' | 'v2' }>(seeded.ids.map((id) => [id, { values: [seeded.fields.get(id)!], lastBy: 'v1' }]));
+      const history = new Map<Key, { values: UserFields[]; lastBy: 'v1' | 'v2' }>(seeded.ids.map((id) => [id, { values: [seeded.fields.get(id)!], lastBy: 'v1' }]));
 
       const backfill = startScript('cli/backfill.ts', ['--batch', '25', '--sleep-ms', '5'], { DATABASE_URL: database.url }, { timeoutMs: 60_000 });
       let backfillDone = false;
@@ -70,7 +71,7 @@ describe.each(targets)('backfill under concurrent writes on $name', (target) => 
       expect(stdout).toMatch(/backfill #\d+ forward done/);
       expect(writesDuringBackfill).toBeGreaterThan(20);
       const [run] = await db.select<{ range_start: number | string; range_end: number | string }>('SELECT range_start, range_end FROM backfill_runs ORDER BY id DESC LIMIT 1');
-      const inRange = (id: number) => id >= Number(run!.range_start) && id <= Number(run!.range_end);
+      const inRange = (id: Key) => Number(id) >= Number(run!.range_start) && Number(id) <= Number(run!.range_end);
       const rows = await usersById(db);
       let staleAfterV1 = 0;
       for (const [id, { values, lastBy }] of history) {

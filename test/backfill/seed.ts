@@ -3,6 +3,7 @@
 // more than the tests themselves.
 import type { Database } from '../../shared/db/connection.ts';
 import { unique } from '../support/databases.ts';
+import type { Key } from '../../shared/mapping-contract.ts';
 
 export interface SeededUsers {
   label: string;
@@ -24,7 +25,7 @@ export async function seedV1Users(db: Database, count: number, label = unique('s
 }
 
 /** Every row's old columns and parsed profile_data, by id. */
-export async function usersById(db: Database): Promise<Map<number, { name: string | null; email: string | null; profile: unknown }>> {
+export async function usersById(db: Database): Promise<Map<Key, { name: string | null; email: string | null; profile: unknown }>> {
   const rows = await db.select<{ id: number | string; name: string | null; email: string | null; profile_data: unknown }>('SELECT id, name, email, profile_data FROM users ORDER BY id');
   return new Map(rows.map((r) => [Number(r.id), { name: r.name, email: r.email, profile: r.profile_data === null ? null : typeof r.profile_data === 'string' ? JSON.parse(r.profile_data) : r.profile_data }]));
 }

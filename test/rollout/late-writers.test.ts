@@ -23,6 +23,7 @@ import { storedProfile } from '../support/rows.ts';
 import { runScript } from '../support/scripts.ts';
 import { seedV1Users } from '../backfill/seed.ts';
 import { clock, clockPasses, stageLabel, step, verify, walkTo } from './walk.ts';
+import type { Key } from '../../shared/mapping-contract.ts';
 
 const targets = await databaseTargets();
 
@@ -48,7 +49,7 @@ async function withoutFence(db: Database) {
 }
 
 /** Every row's old columns and parsed profile_data. */
-async function row(db: Database, id: number) {
+async function row(db: Database, id: Key) {
   const [r] = await db.select<{ name: string | null; email: string | null; profile_data: unknown }>('SELECT name, email, profile_data FROM users WHERE id = $1', [id]);
   return { old: r!.name === null ? null : { name: r!.name, email: r!.email }, profile: storedProfile(r!.profile_data) };
 }

@@ -1,6 +1,7 @@
 // Raw SQL views of the users table for assertions: tests check what the database holds, not only what the
 // HTTP answer said.
 import type { Database } from '../../shared/db/connection.ts';
+import type { Key } from '../../shared/mapping-contract.ts';
 
 export interface StoredUser {
   id: number;
@@ -11,7 +12,7 @@ export interface StoredUser {
 }
 
 /** One row as the database holds it, or undefined. */
-export async function storedUser(db: Database, id: number): Promise<StoredUser | undefined> {
+export async function storedUser(db: Database, id: Key): Promise<StoredUser | undefined> {
   const [row] = await db.select<{ id: number | string; name: string; email: string; profile_data: unknown }>(
     'SELECT id, name, email, profile_data FROM users WHERE id = $1',
     [id],
@@ -26,7 +27,7 @@ export function storedProfile(raw: unknown): unknown {
 }
 
 /** profile_data written with raw SQL, as a test's way of simulating drift the app did not cause. */
-export async function setStoredProfile(db: Database, id: number, raw: string | null): Promise<void> {
+export async function setStoredProfile(db: Database, id: Key, raw: string | null): Promise<void> {
   const matched = await db.update('UPDATE users SET profile_data = $1 WHERE id = $2', [raw, id]);
   if (matched !== 1) throw new Error(`no user ${id}`);
 }

@@ -16,6 +16,7 @@ import { syncTriggerPresence } from '../../shared/sync/triggers.ts';
 import { databaseTargets, unique } from '../support/databases.ts';
 import { storedProfile, storedUser } from '../support/rows.ts';
 import { runScript } from '../support/scripts.ts';
+import type { Key } from '../../shared/mapping-contract.ts';
 
 const targets = await databaseTargets();
 
@@ -32,7 +33,7 @@ async function inProcessMigrate(db: Database, to: string, mode: 'app' | 'trigger
   return { code: 0, stdout: lines.join('\n'), stderr: '' };
 }
 
-async function row(db: Database, id: number) {
+async function row(db: Database, id: Key) {
   const stored = await storedUser(db, id);
   return { name: stored?.name, email: stored?.email, profile: storedProfile(stored?.profileRaw) };
 }

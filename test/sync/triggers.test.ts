@@ -11,6 +11,7 @@ import { dropSyncTriggers, installSyncTriggers, syncTriggerName, syncTriggerPres
 import { databaseTargets, unique } from '../support/databases.ts';
 import type { TestDatabase } from '../support/databases.ts';
 import { storedProfile, storedUser } from '../support/rows.ts';
+import type { Key } from '../../shared/mapping-contract.ts';
 
 const targets = await databaseTargets();
 
@@ -21,7 +22,7 @@ const fieldsOf = (label: string) => {
 const profileJson = (fields: { name: string; email: string }) => JSON.stringify({ name: fields.name, email: fields.email });
 
 /** The row as stored, profile_data parsed (MariaDB and SQLite store text, MySQL 8 an object). */
-async function row(db: Database, id: number) {
+async function row(db: Database, id: Key) {
   const stored = await storedUser(db, id);
   if (!stored) throw new Error(`no user ${id}`);
   return { name: stored.name, email: stored.email, profile: storedProfile(stored.profileRaw) };
@@ -211,7 +212,7 @@ describe.each(targets)('sync triggers on $name', (target) => {
     const { db } = database;
     try {
       const users = usersRepository(db);
-      const ids: number[] = [];
+      const ids: Key[] = [];
       for (let i = 0; i < 8; i++) {
         const fields = fieldsOf('online');
         ids.push((await users.insertBoth(fields, profileJson(fields))).id);

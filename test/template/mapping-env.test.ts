@@ -20,7 +20,7 @@ describe('a MAPPING that names no mapping', () => {
     try {
       const result = await runScript(script, args, { MAPPING: 'nope', DATABASE_URL: `sqlite:${file}`, RESULTS_DIR: folder }, { timeoutMs: 30_000 });
       expect(result.code, result.lines.join('\n')).toBe(2);
-      expect(result.lines).toEqual(['MAPPING: no mapping named "nope"; choose one of users, split-name (examples/index.ts)']);
+      expect(result.lines).toEqual(['MAPPING: no mapping named "nope"; choose one of users, split-name, orders-address (examples/index.ts)']);
       expect(fs.existsSync(file)).toBe(false);
     } finally {
       fs.rmSync(folder, { recursive: true, force: true });

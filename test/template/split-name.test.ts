@@ -73,12 +73,12 @@ describe.each(targets)('the split-name SQL on $name', (target) => {
   it.skipIf(target.skip !== null)("When the database computes profile_data from the old columns and back, then both equal the code's values for every tricky name", async () => {
     const { dialect } = database.db;
     const email = `${unique('split')}@example.test`;
-    const newFromOld = splitNameMapping.newFromOldSql(dialect);
+    const newFromOld = splitNameMapping.sql!.newFromOldSql(dialect);
     for (const name of TRICKY_NAMES) {
       const [row] = await database.db.select<{ profile_data: unknown }>(`SELECT ${newFromOld} AS profile_data FROM (SELECT $1 AS name, $2 AS email) AS t`, [name, email]);
       expect(storedProfile(row!.profile_data), JSON.stringify(name)).toEqual(splitNameMapping.toNew({ name, email }));
 
-      const back = splitNameMapping.oldFromNewSql(dialect);
+      const back = splitNameMapping.sql!.oldFromNewSql(dialect);
       const drift = driftSql(dialect, splitNameMapping);
       const [read] = await database.db.select<{ name: string | null; email: string | null; valid: unknown }>(
         `SELECT ${back.name} AS name, ${back.email} AS email, CASE WHEN ${drift.valid} THEN 1 ELSE 0 END AS valid FROM (SELECT $1 AS profile_data) AS t`,
@@ -90,7 +90,7 @@ describe.each(targets)('the split-name SQL on $name', (target) => {
 
   it.skipIf(target.skip !== null)('When profile_data has the wrong shape, then the SQL calls it invalid and reads no old value from it, as the code does', async () => {
     const { dialect } = database.db;
-    const back = splitNameMapping.oldFromNewSql(dialect);
+    const back = splitNameMapping.sql!.oldFromNewSql(dialect);
     const drift = driftSql(dialect, splitNameMapping);
     for (const raw of [{ name: 'Ada', email: 'e' }, { first_name: 'Ada', last_name: 7, email: 'e' }, { first_name: 'Ada', email: 'e' }, [1]]) {
       const [read] = await database.db.select<{ name: string | null; valid: unknown }>(

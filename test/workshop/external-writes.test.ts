@@ -118,9 +118,6 @@ describe('make workshop: what the load writes, for any mapping', () => {
       toNew: (fields) => fields,
       toOld: (doc) => doc,
       parseNew: () => null,
-      newFromOldSql: () => 'NULL',
-      newValidSql: () => '0',
-      oldFromNewSql: () => ({ title: 'NULL', bio: 'NULL' }),
     });
     const recorder = recorderFor(titleBio.oldColumnNames);
     const external = new ExternalWrites(recorder, (at) => at / 1000, () => {}, loadValueShape(titleBio));

@@ -1,0 +1,66 @@
+// Worked example of a migration only code can do: orders(address) -> shipping_address {"street", "postcode",
+// "city"}, keyed by a UUID the app assigns. Select it with MAPPING=orders-address (listed in examples/index.ts).
+// The transform is an address parser: SQL could not express it portably (SQLite has no REGEXP, MariaDB's differs
+// from MySQL's), so the mapping has no `sql` form, and the rollout runs the backfill and verify in code, with a
+// compare-and-set on the old column's exact bytes (shared/backfill/app-side.ts). docs/template.md explains when
+// a mapping needs code, and what changes when it does.
+//
+// Lossless both ways, as every mapping must be (v1 and the way back read the old column from the new one): an
+// address the parser cannot split exactly (joining the parts must give back every byte) is kept whole, as
+// {"street": <the whole address>, "postcode": null, "city": null}. test/template/orders-address.test.ts checks it.
+import { defineMapping } from '../../shared/mapping-contract.ts';
+
+export interface ShippingAddress {
+  street: string;
+  /** null (with city null) when the address could not be split exactly: street then holds all of it. */
+  postcode: string | null;
+  city: string | null;
+}
+
+/**
+ * "<street>, <postcode> <city>": the street is everything up to the LAST comma; the postcode is 4-5 digits (DE,
+ * FR, AT, CH, NL digits...) or a UK outward code with its inward code ("NW1 6XE"); the city is the rest.
+ */
+const ADDRESS = /^(?<street>.+), (?<postcode>\d{4,5}|[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}) (?<city>\S(?:.*\S)?)$/u;
+
+export function parseAddress(address: string): ShippingAddress {
+  const parts = ADDRESS.exec(address)?.groups;
+  if (parts && joinAddress(parts as unknown as ShippingAddress) === address) {
+    return { street: parts.street!, postcode: parts.postcode!, city: parts.city! };
+  }
+  return { street: address, postcode: null, city: null };
+}
+
+export function joinAddress({ street, postcode, city }: ShippingAddress): string {
+  return postcode === null || city === null ? street : `${street}, ${postcode} ${city}`;
+}
+
+export const ordersAddressMapping = defineMapping({
+  id: 'orders-address',
+  entity: 'order',
+  table: 'orders',
+  route: '/orders',
+  keyColumn: 'id',
+  keyType: 'uuid',
+  oldColumns: [{ name: 'address', mysqlType: 'VARCHAR(300)', sqliteType: 'TEXT', maxChars: 300 }],
+  newColumn: 'shipping_address',
+  // Every generated address parses (a street with the tag, a Berlin postcode), so seeds and load exercise the split.
+  sample: (tag) => ({ address: `${tag} Example Street 5, 10115 Berlin` }),
+  toNew: (fields): ShippingAddress => parseAddress(fields.address),
+  toOld: (shipping) => ({ address: joinAddress(shipping) }),
+  parseNew(value): ShippingAddress | null {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+    const { street, postcode, city } = value as Record<string, unknown>;
+    if (typeof street !== 'string') return null;
+    // Both parts or neither: a half-split address has no exact way back.
+    if (postcode === null && city === null) return { street, postcode: null, city: null };
+    if (typeof postcode !== 'string' || typeof city !== 'string') return null;
+    // Only what the parser itself would produce: otherwise the old column read back could differ from what
+    // dual-write stored for the same address (and drift would be reported where there is none).
+    const shipping = { street, postcode, city };
+    const address = joinAddress(shipping);
+    const reparsed = parseAddress(address);
+    return reparsed.postcode === postcode && reparsed.city === city && reparsed.street === street ? shipping : null;
+  },
+  // No `sql`: the transform is code only.
+});
