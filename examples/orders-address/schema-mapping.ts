@@ -1,5 +1,5 @@
-// Worked example of a migration only code can do: orders(address) -> shipping_address {"street", "postcode",
-// "city"}, keyed by a UUID the app assigns. Select it with MAPPING=orders-address (listed in examples/index.ts).
+// Worked example of a migration only code can do: orders(recipient, address) -> shipping_address {"recipient",
+// "street", "postcode", "city"}, keyed by a UUID the app assigns. Select it with MAPPING=orders-address (listed in examples/index.ts).
 // The transform is an address parser: SQL could not express it portably (SQLite has no REGEXP, MariaDB's differs
 // from MySQL's), so the mapping has no `sql` form, and the rollout runs the backfill and verify in code, with a
 // compare-and-set on the old column's exact bytes (shared/backfill/app-side.ts). docs/template.md explains when
@@ -10,11 +10,16 @@
 // {"street": <the whole address>, "postcode": null, "city": null}. test/template/orders-address.test.ts checks it.
 import { defineMapping } from '../../shared/mapping-contract.ts';
 
-export interface ShippingAddress {
+/** The parts of an address line. */
+export interface AddressParts {
   street: string;
   /** null (with city null) when the address could not be split exactly: street then holds all of it. */
   postcode: string | null;
   city: string | null;
+}
+
+export interface ShippingAddress extends AddressParts {
+  recipient: string;
 }
 
 /**
@@ -23,15 +28,15 @@ export interface ShippingAddress {
  */
 const ADDRESS = /^(?<street>.+), (?<postcode>\d{4,5}|[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}) (?<city>\S(?:.*\S)?)$/u;
 
-export function parseAddress(address: string): ShippingAddress {
+export function parseAddress(address: string): AddressParts {
   const parts = ADDRESS.exec(address)?.groups;
-  if (parts && joinAddress(parts as unknown as ShippingAddress) === address) {
+  if (parts && joinAddress(parts as unknown as AddressParts) === address) {
     return { street: parts.street!, postcode: parts.postcode!, city: parts.city! };
   }
   return { street: address, postcode: null, city: null };
 }
 
-export function joinAddress({ street, postcode, city }: ShippingAddress): string {
+export function joinAddress({ street, postcode, city }: AddressParts): string {
   return postcode === null || city === null ? street : `${street}, ${postcode} ${city}`;
 }
 
@@ -42,20 +47,23 @@ export const ordersAddressMapping = defineMapping({
   route: '/orders',
   keyColumn: 'id',
   keyType: 'uuid',
-  oldColumns: [{ name: 'address', mysqlType: 'VARCHAR(300)', sqliteType: 'TEXT', maxChars: 300 }],
+  oldColumns: [
+    { name: 'recipient', mysqlType: 'VARCHAR(100)', sqliteType: 'TEXT', maxChars: 100 },
+    { name: 'address', mysqlType: 'VARCHAR(300)', sqliteType: 'TEXT', maxChars: 300 },
+  ],
   newColumn: 'shipping_address',
   // Every generated address parses (a street with the tag, a Berlin postcode), so seeds and load exercise the split.
-  sample: (tag) => ({ address: `${tag} Example Street 5, 10115 Berlin` }),
-  toNew: (fields): ShippingAddress => parseAddress(fields.address),
-  toOld: (shipping) => ({ address: joinAddress(shipping) }),
+  sample: (tag) => ({ recipient: `Recipient ${tag}`, address: `${tag} Example Street 5, 10115 Berlin` }),
+  toNew: (fields): ShippingAddress => ({ recipient: fields.recipient, ...parseAddress(fields.address) }),
+  toOld: (shipping) => ({ recipient: shipping.recipient, address: joinAddress(shipping) }),
   parseNew(value): ShippingAddress | null {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
-    const { street, postcode, city } = value as Record<string, unknown>;
-    if (typeof street !== 'string') return null;
+    const { recipient, street, postcode, city } = value as Record<string, unknown>;
+    if (typeof recipient !== 'string' || typeof street !== 'string') return null;
     // Both parts or neither: a half-split address has no exact way back.
     const whole = postcode === null && city === null;
     if (!whole && (typeof postcode !== 'string' || typeof city !== 'string')) return null;
-    const shipping = { street, postcode: postcode as string | null, city: city as string | null };
+    const shipping = { recipient, street, postcode: postcode as string | null, city: city as string | null };
     // Only what the parser itself would produce (a whole address that would split is not one): otherwise two
     // JSON values would stand for one address, and verify would call a row in sync "different".
     const reparsed = parseAddress(joinAddress(shipping));
