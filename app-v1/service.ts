@@ -9,6 +9,8 @@ export function oldColumnsService(users: UsersRepository): UserService {
     async update(id, fields) {
       return (await users.updateOld(id, fields)) ? { id, fields } : null;
     },
+    patch: (id, patch) => users.patchOld(id, patch),
+    delete: (id) => users.deleteRow(id),
     async get(id, reads) {
       const user = await users.findOld(id, reads);
       return user ? { user } : null;

@@ -23,7 +23,6 @@ import { deriveColumns } from './dual-write.ts';
 import type { DualWriter } from './dual-write.ts';
 import type { Key } from '../shared/mapping-contract.ts';
 
-
 /**
  * new-first-crash dies after its 5th update. It answers first (its old columns are written behind the answer)
  * because a crash before the answer would be hidden here: the balancer re-sends a PUT whose connection broke to
@@ -47,6 +46,7 @@ export function withAntiPattern(
       return {
         reader,
         writer: {
+          ...writer,
           create: async (fields) => {
             const { profileJson } = deriveColumns(fields);
             const empty = Object.fromEntries(mapping.oldColumnNames.map((column) => [column, '']));
@@ -65,7 +65,7 @@ export function withAntiPattern(
       return {
         reader,
         writer: {
-          create: writer.create,
+          ...writer,
           update: async (id, fields) => {
             const { old, profileJson } = deriveColumns(fields);
             if (!(await users.updateNew(id, profileJson))) return false;

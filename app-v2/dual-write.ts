@@ -32,6 +32,10 @@ export interface DualWriter {
   create(fields: UserFields): Promise<User>;
   /** false when no user has this id. */
   update(id: Key, fields: UserFields): Promise<boolean>;
+  /** A partial update: the whole value after it, or null when no user has this id. */
+  patch(id: Key, patch: Partial<UserFields>): Promise<UserFields | null>;
+  /** false when no user has this id. */
+  remove(id: Key): Promise<boolean>;
 }
 
 /** The one place both representations come from: the validated input, and the mapping's old -> new of it. */
@@ -48,10 +52,14 @@ export function dualWriteStrategy(strategy: DualWriteStrategy, { db, users, betw
     const { old, profileJson } = deriveColumns(fields);
     return users.insertBoth(old, profileJson);
   };
+  // A PATCH is one statement in every strategy (old columns and the whole new column, merged under a
+  // compare-and-set: users-repository.ts); a DELETE removes both representations at once (they share the row).
+  const patchAndRemove = { patch: (id: Key, patch: Partial<UserFields>) => users.patchBoth(id, patch), remove: (id: Key) => users.deleteRow(id) };
   switch (strategy) {
     case 'single':
       return {
         create,
+        ...patchAndRemove,
         update(id, fields) {
           const { old, profileJson } = deriveColumns(fields);
           return users.updateBoth(id, old, profileJson);
@@ -60,6 +68,7 @@ export function dualWriteStrategy(strategy: DualWriteStrategy, { db, users, betw
     case 'transaction':
       return {
         create,
+        ...patchAndRemove,
         update(id, fields) {
           const { old, profileJson } = deriveColumns(fields);
           return db.transaction(async (tx) => {
@@ -72,6 +81,7 @@ export function dualWriteStrategy(strategy: DualWriteStrategy, { db, users, betw
     case 'sequential':
       return {
         create,
+        ...patchAndRemove,
         async update(id, fields) {
           // Old columns first, profile_data cleared with them: if we die after this line, v1 and v2 both read the
           // new value (v2 falls back on the missing profile_data) and the backfill fills it.
@@ -85,6 +95,7 @@ export function dualWriteStrategy(strategy: DualWriteStrategy, { db, users, betw
     case 'sequential-seed':
       return {
         create,
+        ...patchAndRemove,
         async update(id, fields) {
           const { old, profileJson } = deriveColumns(fields);
           // WRONG under concurrency (the common recipe's code): a PUT that ran both statements in between leaves its own
@@ -116,5 +127,5 @@ export function timedDualWriter(writer: DualWriter, strategy: DualWriteStrategy,
         end();
       }
     };
-  return { create: timed('create', writer.create), update: timed('update', writer.update) };
+  return { create: timed('create', writer.create), update: timed('update', writer.update), patch: timed('patch', writer.patch), remove: timed('delete', writer.remove) };
 }

@@ -23,6 +23,8 @@ export function newOnlyWriter(users: UsersRepository): DualWriter {
       return { id, fields };
     },
     update: (id, fields) => users.updateNewOnly(id, deriveColumns(fields).profileJson),
+    patch: (id, patch) => users.patchNewOnly(id, patch),
+    remove: (id) => users.deleteRow(id),
   };
 }
 
@@ -47,7 +49,12 @@ export function newOnlyReader({ users, metrics, logger }: { users: UsersReposito
 export function byWriteMode(flags: Flags, dual: { writer: DualWriter; reader: DualReader }, newOnly: { writer: DualWriter; reader: DualReader }): { writer: DualWriter; reader: DualReader } {
   const current = () => (flags.get('write-mode') === 'new-only' ? newOnly : dual);
   return {
-    writer: { create: (fields) => current().writer.create(fields), update: (id, fields) => current().writer.update(id, fields) },
+    writer: {
+      create: (fields) => current().writer.create(fields),
+      update: (id, fields) => current().writer.update(id, fields),
+      patch: (id, patch) => current().writer.patch(id, patch),
+      remove: (id) => current().writer.remove(id),
+    },
     reader: { read: (id, reads) => current().reader.read(id, reads) },
   };
 }

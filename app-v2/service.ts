@@ -9,6 +9,11 @@ export function dualWriteDualReadService(writer: DualWriter, reader: DualReader)
     async update(id, fields) {
       return (await writer.update(id, fields)) ? { id, fields } : null;
     },
+    async patch(id, patch) {
+      const fields = await writer.patch(id, patch);
+      return fields ? { id, fields } : null;
+    },
+    delete: (id) => writer.remove(id),
     get: (id, reads) => reader.read(id, reads),
   };
 }

@@ -24,6 +24,8 @@ export function slowedService(ms: number, service: UserService): UserService {
   return {
     create: (fields) => (burnCpu(ms), service.create(fields)),
     update: (id, fields) => (burnCpu(ms), service.update(id, fields)),
+    patch: (id, patch) => (burnCpu(ms), service.patch(id, patch)),
+    delete: (id) => (burnCpu(ms), service.delete(id)),
     get: (id, reads) => (burnCpu(ms), service.get(id, reads)),
   };
 }

@@ -56,7 +56,12 @@ export function fieldLabel(key: string): string {
 
 /** Validates a request body into the fields both versions write; throws a 400 naming the field. */
 export function parseUserInput(body: unknown): UserFields {
-  const parsed = userInputSchema.safeParse(body);
+  return validated(userInputSchema, body);
+}
+
+/** The body parsed by `schema`, or a ValidationError naming each field that fails (`body` when it is the whole body). */
+function validated<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
   const details = parsed.error.issues.map((issue) => ({
     field: issue.code === 'unrecognized_keys' ? issue.keys.map(fieldLabel).join(',') : issue.path.join('.') || 'body',
@@ -68,6 +73,16 @@ export function parseUserInput(body: unknown): UserFields {
 
 /** What a key from the URL must be, per key type (in the 400 answer). */
 const KEY_SHAPE: Record<KeyType, string> = { integer: 'must be a positive integer', uuid: 'must be a lower-case UUID' };
+
+/** The body of a PATCH: a non-empty subset of the old columns, each by its rule (an unknown field is refused). */
+const patchInputSchema = userInputSchema.partial().refine((fields) => Object.keys(fields).length > 0, {
+  message: `must name at least one of ${mapping.oldColumnNames.join(', ')}`,
+});
+
+/** Validates a PATCH body into the fields it changes; throws a 400 naming the field (or `body` when it names none). */
+export function parsePatchInput(body: unknown): Partial<UserFields> {
+  return validated(patchInputSchema, body) as Partial<UserFields>;
+}
 
 /** A key from the URL: exactly what the mapping's keys can be (a positive decimal integer, or a UUID), nothing else. */
 export function parseUserId(raw: string): Key {

@@ -25,6 +25,8 @@ export type UsersRepository = ReturnType<typeof usersRepository>;
 
 /** How often a code-side repair re-reads a row that a concurrent write changed under it before it gives up (the next read repairs it). */
 const REPAIR_ATTEMPTS = 5;
+/** How often a PATCH re-reads a row changed under it before it answers 500 (a hot key under a storm of writes). */
+const PATCH_ATTEMPTS = 20;
 
 /** Column assignments and their bind values, numbered from $1 in the order given. */
 export function sqlValues(entries: readonly (readonly [column: string, value: Param | undefined])[], firstParam = 1): { columns: string[]; params: string[]; values: Param[] } {
@@ -70,6 +72,37 @@ export function usersRepository(db: Database, mapping: SchemaMapping = activeMap
     return matched > 0;
   };
 
+  /**
+   * A partial update as a compare-and-set: read the row, merge the patch into it in code, and write in ONE
+   * statement only if the columns it merged from still hold the bytes read; otherwise read again. `read` gives the
+   * row's current whole value and the guard on it (null: no such row); `write` is the UPDATE's assignments.
+   * Optimistic rather than SELECT ... FOR UPDATE: no lock is held across a round trip to the app.
+   */
+  const patchCas = async (
+    id: Key,
+    patch: Partial<Fields>,
+    read: (row: Record<string, unknown>) => { current: Fields; guard: readonly (readonly [string, Param])[] } | null,
+    selectColumns: string,
+    write: (merged: Fields) => readonly (readonly [string, Param | undefined])[],
+  ): Promise<Fields | null> => {
+    for (let attempt = 0; attempt < PATCH_ATTEMPTS; attempt++) {
+      const [row] = await db.select<Record<string, unknown>>(`SELECT ${selectColumns} FROM ${table} WHERE ${key} = $1`, [id]);
+      if (!row) return null;
+      const seen = read(row);
+      if (!seen) throw new Error(`${mapping.entity} ${String(id)}: neither the old columns nor ${newColumn} hold a whole value to patch`);
+      const merged: Fields = { ...seen.current, ...(patch as Fields) };
+      const { columns, params, values } = sqlValues(write(merged));
+      const guardFrom = values.length + 2;
+      const matched = await db.update(
+        `UPDATE ${table} SET ${[...columns.map((column, i) => `${column} = ${params[i]}`), `updated_at = ${now}`].join(', ')}
+          WHERE ${key} = $${values.length + 1} AND ${sameBytes(seen.guard.map(([column]) => column), guardFrom)}`,
+        [...values, id, ...seen.guard.map(([, value]) => value)],
+      );
+      if (matched > 0) return merged;
+    }
+    throw new Error(`${mapping.entity} ${String(id)}: the row changed under ${PATCH_ATTEMPTS} patches in a row; try again`);
+  };
+
   return {
     // ---- old columns only: v1, and v2's first statement in the `sequential-seed` strategy
     async insertOld(fields: Fields): Promise<User> {
@@ -105,6 +138,14 @@ export function usersRepository(db: Database, mapping: SchemaMapping = activeMap
     /** Rows per insertMany that stay under SQLite's oldest limit of 999 bound parameters. */
     maxRowsPerInsert: (withNew = false) => Math.floor(999 / (oldColumnNames.length + (withNew ? 1 : 0) + (mapping.keyType === 'integer' ? 0 : 1))),
 
+    /** v1's PATCH: the named old columns alone, in one statement; the whole row after it, read in the same transaction. */
+    async patchOld(id: Key, patch: Partial<Fields>): Promise<User | null> {
+      const entries = oldColumnNames.filter((column) => patch[column] !== undefined).map((column) => [column, patch[column]] as const);
+      return db.transaction(async (tx) => ((await update(tx, id, entries)) ? this.findOld(id, tx) : null));
+    },
+    /** DELETE by key, any version, any write mode; true when a row was there. */
+    deleteRow: async (id: Key, ex: Executor = db): Promise<boolean> => (await ex.update(`DELETE FROM ${table} WHERE ${key} = $1`, [id])) > 0,
+
     // ---- both columns: v2 dual-write
     async insertBoth(fields: Fields, profileJson: string): Promise<User> {
       return { id: await insert([...oldEntries(fields), [newColumn, profileJson]]), fields };
@@ -123,9 +164,41 @@ export function usersRepository(db: Database, mapping: SchemaMapping = activeMap
       const [row] = await ex.select<Record<string, unknown>>(`SELECT ${key}, ${oldSelect}, ${newColumn} FROM ${table} WHERE ${key} = $1`, [id]);
       return row ? { id: keyOf(row[key]), fields: mapping.fieldsOf(row), profileData: row[newColumn] } : null;
     },
+    /**
+     * v2's PATCH in dual-write: the named old columns AND the whole new column in one statement, merged from the
+     * row's current old columns (the truth while v1 may write) under a compare-and-set on them.
+     */
+    patchBoth: (id: Key, patch: Partial<Fields>): Promise<Fields | null> =>
+      patchCas(
+        id,
+        patch,
+        (row) => {
+          // A row written in new-only (old columns NULL, after a rollback to dual) is whole in the new column only.
+          const current = mapping.fieldsOf(row) ?? mapping.readNew(row[newColumn]);
+          return current && { current, guard: oldColumnNames.map((column) => [column, (row[column] ?? null) as Param] as const) };
+        },
+        `${oldSelect}, ${newColumn}`,
+        // Every old column (those not patched are guarded equal, so rewriting them changes nothing but fills a
+        // row's NULLs) and the new column whole: what a PUT of the merged value writes.
+        (merged) => [...oldEntries(merged), [newColumn, mapping.newJson(merged)]],
+      ),
+
     // ---- new column only: v2 in write mode new-only (never names the old columns, which contract drops)
     insertNewOnly: (profileJson: string): Promise<Key> => insert([[newColumn, profileJson]]),
     updateNewOnly: (id: Key, profileJson: string): Promise<boolean> => update(db, id, [[newColumn, profileJson]]),
+    /** v2's PATCH in new-only: the new column merged in code, under a compare-and-set on its bytes as read. */
+    patchNewOnly: (id: Key, patch: Partial<Fields>): Promise<Fields | null> =>
+      patchCas(
+        id,
+        patch,
+        (row) => {
+          const current = mapping.readNew(row[newColumn]);
+          // The raw text as read (MariaDB, SQLite). MySQL 8 hands its JSON type over as an object: validated offline only.
+          return current && { current, guard: [[newColumn, row[newColumn] as Param]] };
+        },
+        newColumn,
+        (merged) => [[newColumn, mapping.newJson(merged)]],
+      ),
     async findNewOnly(id: Key, ex: Executor = db): Promise<{ id: Key; profileData: unknown } | null> {
       const [row] = await ex.select<Record<string, unknown>>(`SELECT ${key}, ${newColumn} FROM ${table} WHERE ${key} = $1`, [id]);
       return row ? { id: keyOf(row[key]), profileData: row[newColumn] } : null;

@@ -7,7 +7,7 @@ import type { ReplicaReads } from '../db/replica/read-your-writes.ts';
 import type { User } from '../db/users-repository.ts';
 import { mapping } from '../schema-mapping.ts';
 import type { UserFields } from '../schema-mapping.ts';
-import { parseUserId, parseUserInput } from '../validation.ts';
+import { parsePatchInput, parseUserId, parseUserInput } from '../validation.ts';
 import { HttpError, notFound } from './errors.ts';
 import type { Key } from '../mapping-contract.ts';
 
@@ -23,6 +23,10 @@ export interface UserService {
   create(fields: UserFields): Promise<User>;
   /** null when no user has this id. */
   update(id: Key, fields: UserFields): Promise<User | null>;
+  /** A partial update (PATCH): the whole value after it, or null when no user has this id. */
+  patch(id: Key, patch: Partial<UserFields>): Promise<User | null>;
+  /** false when no user has this id. */
+  delete(id: Key): Promise<boolean>;
   /** `reads`: the server the read must use (a replica or the primary); the primary when omitted. */
   get(id: Key, reads?: Executor): Promise<{ user: User; readSource?: ReadSource } | null>;
 }
@@ -61,6 +65,19 @@ export function userRoutes(service: UserService, replicaReads?: ReplicaReads): R
     if (!user) throw notFound(`${mapping.entity} ${id}`);
     if (replicaReads) res.set(CONSISTENCY_TOKEN_HEADER, await replicaReads.tokenAfterWrite());
     res.json(userBody(user));
+  });
+  router.patch('/:id', async (req, res) => {
+    const id = parseUserId(req.params.id);
+    const user = await service.patch(id, parsePatchInput(req.body));
+    if (!user) throw notFound(`${mapping.entity} ${id}`);
+    if (replicaReads) res.set(CONSISTENCY_TOKEN_HEADER, await replicaReads.tokenAfterWrite());
+    res.json(userBody(user));
+  });
+  router.delete('/:id', async (req, res) => {
+    const id = parseUserId(req.params.id);
+    if (!(await service.delete(id))) throw notFound(`${mapping.entity} ${id}`);
+    if (replicaReads) res.set(CONSISTENCY_TOKEN_HEADER, await replicaReads.tokenAfterWrite());
+    res.status(204).end();
   });
   router.get('/:id', async (req, res) => {
     const id = parseUserId(req.params.id);

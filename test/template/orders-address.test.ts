@@ -157,4 +157,21 @@ describe.each(targets)('orders over HTTP with UUID keys on $name', (target) => {
     expect(raced).toBe(true);
     expect(await stored(database.db, String(id))).toEqual({ id, ...newer, shipping: shippingOf(newer) });
   });
+
+  it.skipIf(target.skip)('When v2 patches the recipient of an order, then the address stays and shipping_address is rebuilt whole in code from the merged row', async () => {
+    const order = orderFor('patched');
+    const { body } = await request(v2.app).post('/orders').send(order).expect(201);
+    const recipient = `Recipient ${unique('new')}`;
+
+    expect((await request(v2.app).patch(`/orders/${body.id}`).send({ recipient }).expect(200)).body).toEqual({ id: body.id, recipient, address: order.address });
+
+    expect(await stored(database.db, body.id)).toEqual({ id: body.id, recipient, address: order.address, shipping: shippingOf({ recipient, address: order.address }) });
+  });
+
+  it.skipIf(target.skip)('When v1 deletes an order, then v2 answers 404 for its UUID and the row is gone', async () => {
+    const { body } = await request(v2.app).post('/orders').send(orderFor('deleted')).expect(201);
+    await request(v1.app).delete(`/orders/${body.id}`).expect(204);
+    await request(v2.app).get(`/orders/${body.id}`).expect(404);
+    expect(await stored(database.db, body.id)).toBeUndefined();
+  });
 });
