@@ -103,7 +103,8 @@ export class ChaosRun {
   readonly recorder: HistoryRecorder;
   readonly registry: ReturnType<typeof instanceRegistry>;
   balancer!: Balancer;
-  seeded: number[] = [];
+  /** The seeded users' keys. */
+  seeded: string[] = [];
   private load: { stop: AbortController; done: Promise<LoadSummary> } | undefined;
   private readonly startedAt = performance.now();
 
@@ -174,10 +175,11 @@ export class ChaosRun {
    * Inserts `count` users as v1 writes them and records each in the history as an initial value: every row the
    * checker finds must be explained by the history, or it is a phantom write.
    */
-  async seed(count: number, label: string): Promise<number[]> {
-    const ids = await seedOldColumns(this.db, count, label);
-    this.recorder.recordInitial(ids.map((id, i) => ({ userId: id, value: seedValue(label, i) })));
-    return ids;
+  async seed(count: number, label: string): Promise<string[]> {
+    // shared/ still takes the key as the DB gives it (a number): the history's keys are strings.
+    const keys = (await seedOldColumns(this.db, count, label)).map(String);
+    this.recorder.recordInitial(keys.map((key, i) => ({ key, value: seedValue(label, i) })));
+    return keys;
   }
 
   /**
@@ -208,7 +210,7 @@ export class ChaosRun {
   }
 
   /** Load through the balancer on the seeded users (and the users it creates) until stopLoad(). */
-  startLoad({ connections = 8, existingUsers = this.seeded }: { connections?: number; existingUsers?: number[] } = {}): void {
+  startLoad({ connections = 8, existingUsers = this.seeded }: { connections?: number; existingUsers?: string[] } = {}): void {
     const stop = new AbortController();
     let lastLine = 0;
     const done = runLoad({
