@@ -39,7 +39,7 @@ describe('stale reads', () => {
     const h = new HistoryBuilder();
     h.write(7, 'u7-w1', 1, 2);
     h.read(7, 'seed-7', 3, 4);
-    only(check({ fields: FIELDS, ops: h.ops, initial: [{ userId: 7, value: value('seed-7') }] }), 'stale');
+    only(check({ fields: FIELDS, ops: h.ops, initial: [{ key: '7', value: value('seed-7') }] }), 'stale');
   });
 });
 
@@ -169,7 +169,7 @@ describe('lost writes', () => {
     const h = new HistoryBuilder();
     h.create(1, 'u1-w1', 0, 1);
     const w2 = h.write(1, 'u1-w2', 2, 3);
-    const verdict = check({ fields: FIELDS, ops: h.ops, final: [{ userId: 1, value: value('u1-w1'), at: 10 }] });
+    const verdict = check({ fields: FIELDS, ops: h.ops, final: [{ key: '1', value: value('u1-w1'), at: 10 }] });
     only(verdict, 'lost');
     expect(verdict.examples.lost[0]!.step).toBe('final');
     expect(verdict.examples.lost[0]!.ops.map((o) => o.opId)).toContain(w2.id);
@@ -179,7 +179,7 @@ describe('lost writes', () => {
     const h = new HistoryBuilder();
     h.create(1, 'u1-w1', 0, 1);
     h.create(2, 'u2-w1', 0, 1);
-    only(check({ fields: FIELDS, ops: h.ops, final: [{ userId: 2, value: value('u2-w1'), at: 10 }] }), 'lost');
+    only(check({ fields: FIELDS, ops: h.ops, final: [{ key: '2', value: value('u2-w1'), at: 10 }] }), 'lost');
   });
 
   it('When an acknowledged write is superseded by a later one, then not seeing it at the end is not lost', () => {
@@ -187,7 +187,7 @@ describe('lost writes', () => {
     h.create(1, 'u1-w1', 0, 1);
     h.write(1, 'u1-w2', 2, 3);
     h.write(1, 'u1-w3', 4, 5);
-    expect(check({ fields: FIELDS, ops: h.ops, final: [{ userId: 1, value: value('u1-w3'), at: 10 }] }).anomalies).toBe(0);
+    expect(check({ fields: FIELDS, ops: h.ops, final: [{ key: '1', value: value('u1-w3'), at: 10 }] }).anomalies).toBe(0);
   });
 });
 
@@ -200,7 +200,7 @@ describe('correct histories are not flagged', () => {
     h.read(1, 'u1-w3', 4, 5);
     h.read(1, 'u1-w2', 6, 7);
     h.read(1, 'u1-w2', 11, 12);
-    const input: CheckInput = { fields: FIELDS, ops: h.ops, final: [{ userId: 1, value: value('u1-w2'), at: 20 }] };
+    const input: CheckInput = { fields: FIELDS, ops: h.ops, final: [{ key: '1', value: value('u1-w2'), at: 20 }] };
     expect(check(input).anomalies).toBe(0);
   });
 
@@ -212,7 +212,7 @@ describe('correct histories are not flagged', () => {
     h.read(1, 'u1-w1', 20, 21);
     h.read(1, 'u1-w2', 30, 31);
     h.write(1, 'u1-w4', 40, 41, 'fail', { status: 400 });
-    const verdict = check({ fields: FIELDS, ops: h.ops, final: [{ userId: 1, value: value('u1-w2'), at: 50 }] });
+    const verdict = check({ fields: FIELDS, ops: h.ops, final: [{ key: '1', value: value('u1-w2'), at: 50 }] });
     expect(verdict.anomalies).toBe(0);
     expect(verdict.unknownOutcomes).toBe(2);
     // The client saw all three fail: two without an answer, one refused.
@@ -223,7 +223,7 @@ describe('correct histories are not flagged', () => {
     const h = new HistoryBuilder();
     h.create(null, 'p0-w1', 0, null, 'info', { error: 'ECONNRESET' });
     h.create(1, 'u1-w1', 0, 1);
-    const verdict = check({ fields: FIELDS, ops: h.ops, final: [{ userId: 1, value: value('u1-w1'), at: 10 }, { userId: 2, value: value('p0-w1'), at: 10 }] });
+    const verdict = check({ fields: FIELDS, ops: h.ops, final: [{ key: '1', value: value('u1-w1'), at: 10 }, { key: '2', value: value('p0-w1'), at: 10 }] });
     expect(verdict.anomalies).toBe(0);
     expect(verdict.users).toBe(2);
     expect(verdict.byKind.phantom).toBe(0);

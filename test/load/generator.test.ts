@@ -21,7 +21,7 @@ const inMemory = () => new HistoryRecorder({ fields: mapping.oldColumnNames, fil
 async function loadAndReadBack(url: string, seconds: number, options: Partial<Parameters<typeof runLoad>[0]> = {}) {
   const recorder = inMemory();
   const summary = await runLoad({ url, recorder, connections: 6, durationSeconds: seconds, sharedUsers: 0.3, ...options });
-  recorder.recordFinal(await readFinalValues(url, recorder.userIds()));
+  recorder.recordFinal(await readFinalValues(url, recorder.keys()));
   return { recorder, summary };
 }
 
@@ -46,7 +46,7 @@ describe('against a real v1 instance', () => {
     const rows = await database.db.select<{ id: number; name: string | null; email: string | null; profile_data: unknown }>('SELECT id, name, email, profile_data FROM users ORDER BY id');
     const snapshotRows: SnapshotRow[] = await snapshotUsers(database.db);
     // v1 reads the old columns: the rows must hold exactly what the final read returned.
-    expect(rows.map((r) => [Number(r.id), { name: r.name, email: r.email }])).toEqual(recorder.final.map((f) => [f.userId, f.value]));
+    expect(rows.map((r) => [String(r.id), { name: r.name, email: r.email }])).toEqual(recorder.final.map((f) => [f.key, f.value]));
 
     const verdict = check({ ...recorder.history(), snapshots: [{ step: 'load', takenAt: recorder.now(), v1MayBeAlive: true, rows: snapshotRows }] });
     expect(verdict).toMatchObject({ anomalies: 0, failedRequests: 0, unknownOutcomes: 0, versionsSeen: ['v1'], finalReadChecked: true });
@@ -78,7 +78,7 @@ describe('against a fake of the contract', () => {
     const retries = recorder.ops.filter((op) => op.retryOf !== undefined);
     for (const retry of retries) {
       const original = recorder.ops.find((op) => op.id === retry.retryOf)!;
-      expect(retry).toMatchObject({ retries: 1, f: original.f, userId: original.userId, process: original.process });
+      expect(retry).toMatchObject({ retries: 1, f: original.f, key: original.key, process: original.process });
       expect(original.outcome).toBe(original.f === 'read' ? 'fail' : 'info');
       // A retried PUT writes a fresh value: every write in the history stays unique.
       if (retry.f === 'write') expect(retry.value).not.toEqual(original.value);
@@ -118,14 +118,14 @@ describe('against a fake of the contract', () => {
       [1, 2, 3, 4].map(async (n) => {
         const value = { name: `existing-${n}`, email: `existing-${n}@example.test` };
         const response = await fetch(`${url}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) });
-        return { userId: ((await response.json()) as { id: number }).id, value };
+        return { key: String(((await response.json()) as { id: number }).id), value };
       }),
     );
     recorder.recordInitial(existing);
-    await runLoad({ url, recorder, connections: 2, durationSeconds: 0.5, mix: { create: 0, write: 1, read: 1 }, existingUsers: existing.map((u) => u.userId) });
-    recorder.recordFinal(await readFinalValues(url, recorder.userIds()));
+    await runLoad({ url, recorder, connections: 2, durationSeconds: 0.5, mix: { create: 0, write: 1, read: 1 }, existingUsers: existing.map((u) => u.key) });
+    recorder.recordFinal(await readFinalValues(url, recorder.keys()));
 
-    expect(new Set(recorder.ops.map((op) => op.userId))).toEqual(new Set(existing.map((u) => u.userId)));
+    expect(new Set(recorder.ops.map((op) => op.key))).toEqual(new Set(existing.map((u) => u.key)));
     expect(check(recorder.history())).toMatchObject({ anomalies: 0, users: 4 });
   });
 
