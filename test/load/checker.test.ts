@@ -265,3 +265,29 @@ describe('scale', () => {
     expect(verdict.byKind.garbage).toBe(16_500);
   });
 });
+
+describe('string keys', () => {
+  /** Row a: a read returns w1 after w2 completed (stale), then w3; row b: the final read shows w1 though w2 came after it (lost). */
+  const judged = (a: string, b: string) => {
+    const h = new HistoryBuilder();
+    h.create(a, 'a-w1', 0, 1);
+    h.write(a, 'a-w2', 2, 3);
+    h.read(a, 'a-w1', 4, 5);
+    h.write(a, 'a-w3', 6, 7);
+    h.create(b, 'b-w1', 0, 1);
+    h.write(b, 'b-w2', 2, 3);
+    return check({ fields: FIELDS, ops: h.ops, final: [{ key: a, value: value('a-w3'), at: 10 }, { key: b, value: value('b-w1'), at: 10 }] });
+  };
+
+  it('When keys are UUID strings, then the checker finds a stale read and a lost write exactly as with integer keys', () => {
+    const [a, b] = ['3f2c8a4e-1b7d-4c5e-9a0f-6d2e8b1c7a53', 'c91e07d2-58af-4b3c-8e16-0f4a9d2b6e71'];
+    const withUuids = judged(a, b);
+    const withIntegers = judged('1', '2');
+
+    expect(withUuids.byKind).toEqual({ stale: 1, nonMonotonic: 0, garbage: 0, lost: 1, newAheadOfOld: 0, phantom: 0 });
+    expect(withUuids.byKind).toEqual(withIntegers.byKind);
+    expect(withUuids.users).toBe(2);
+    expect(withUuids.examples.stale[0]).toMatchObject({ key: a, message: expect.stringContaining(a) });
+    expect(withUuids.examples.lost[0]).toMatchObject({ key: b, message: expect.stringContaining(b) });
+  });
+});

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { check } from '../../load/proof/checker/index.ts';
 import type { SnapshotRow } from '../../load/proof/checker/index.ts';
-import { readFinalValues, runLoad } from '../../load/proof/generator.ts';
+import { loadValueShape, readFinalValues, runLoad } from '../../load/proof/generator.ts';
 import { HistoryRecorder } from '../../load/proof/history.ts';
 import { mapping } from '../../shared/schema-mapping.ts';
 import { snapshotUsers } from '../../load/run/table-snapshots.ts';
@@ -13,7 +13,7 @@ import type { TestDatabase } from '../support/databases.ts';
 import { startInstanceProcess } from '../support/instances.ts';
 import type { InstanceProcess } from '../support/instances.ts';
 import { startFakeUsersServer } from './fake-users-server.ts';
-import type { FakeFaults } from './fake-users-server.ts';
+import type { FakeFaults, FakeKeys, FakeUsersServer } from './fake-users-server.ts';
 
 const inMemory = () => new HistoryRecorder({ fields: mapping.oldColumnNames, file: null });
 
@@ -56,9 +56,9 @@ describe('against a real v1 instance', () => {
 });
 
 describe('against a fake of the contract', () => {
-  const servers: Array<{ close(): Promise<void> }> = [];
-  const fake = async (faults: FakeFaults) => {
-    const server = await startFakeUsersServer(faults);
+  const servers: FakeUsersServer[] = [];
+  const fake = async (faults: FakeFaults, keys: FakeKeys = {}) => {
+    const server = await startFakeUsersServer(faults, keys);
     servers.push(server);
     return server.url;
   };
@@ -127,6 +127,32 @@ describe('against a fake of the contract', () => {
 
     expect(new Set(recorder.ops.map((op) => op.key))).toEqual(new Set(existing.map((u) => u.key)));
     expect(check(recorder.history())).toMatchObject({ anomalies: 0, users: 4 });
+  });
+
+  it('When the server answers creates with UUID string ids, then the generator reads and writes /users/<uuid>, the history holds those keys, and every value keeps the load\'s short shape', async () => {
+    const url = await fake({}, { uuidKeys: true });
+    const server = servers.at(-1)!;
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+    const { recorder } = await loadAndReadBack(url, 0.5, { connections: 2, mix: { create: 1, write: 2, read: 2 } });
+
+    const keys = recorder.keys();
+    expect(keys.length).toBeGreaterThan(1);
+    expect(keys.every((key) => uuid.test(key))).toBe(true);
+    const keyed = recorder.ops.filter((op) => op.f !== 'create');
+    expect(keyed.length).toBeGreaterThan(0);
+    expect(keyed.every((op) => op.key !== null && keys.includes(op.key))).toBe(true);
+    // Every request by key went to /users/<one of the keys the creates answered>.
+    const byKey = server.requests.filter((request) => !/^POST \/users$/.test(request));
+    expect(byKey.length).toBeGreaterThan(0);
+    for (const request of byKey) expect(keys).toContain(/^(?:GET|PUT) \/users\/(.+)$/.exec(request)?.[1]);
+    // A write's tag names a UUID key by its short alias, never the key itself: values stay short and of the load's shape.
+    const shape = loadValueShape()!;
+    for (const op of recorder.ops.filter((o) => o.f === 'write')) {
+      expect(op.value!.name).toMatch(/k\d+-w\d+/);
+      expect(Object.entries(shape).every(([field, pattern]) => pattern.test(op.value![field]!))).toBe(true);
+    }
+    expect(recorder.final.map((read) => read.key)).toEqual(keys);
+    expect(check(recorder.history())).toMatchObject({ anomalies: 0, users: keys.length });
   });
 
   it('When the target is not 127.0.0.1, then the generator refuses to start', async () => {
