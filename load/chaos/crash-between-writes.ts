@@ -93,7 +93,7 @@ export const crashBetweenWrites: Scenario = {
         // A healthy v2 writes both columns first, so that the crash visibly leaves profile_data behind.
         const previous = { ...mapping.sampleFields(`${label}-${i}-previous`, 'example.test') };
         const written = await direct('write', v2, key, previous);
-        if (!run.expect(written.answer.status === 200, `the healthy v2 could not write user ${key}: ${written.answer.status ?? written.answer.error}`)) continue;
+        if (!run.expect(written.answer.status === 200, `the healthy v2 could not write ${mapping.entity} ${key}: ${written.answer.status ?? written.answer.error}`)) continue;
         const next = { ...mapping.sampleFields(`${label}-${i}-crashed`, 'example.test') };
         for (let attempt = 1; attempt <= 5; attempt++) {
           const crashing = await run.start('v2-crash', { DUAL_WRITE_STRATEGY: 'sequential-seed', FAULT_INJECT: 'crash-between-writes' });
@@ -123,7 +123,7 @@ export const crashBetweenWrites: Scenario = {
         for (const url of [v1, v2]) {
           const { answer } = await direct('read', url, key);
           const seen = answer.body ? mapping.fieldsOf(answer.body) : null;
-          if (!seen || mapping.differingFields(seen, next).length > 0) wrongReads.push(`${answer.headers?.['x-app-version']} read user ${key} as ${JSON.stringify(seen ?? answer.body)}`);
+          if (!seen || mapping.differingFields(seen, next).length > 0) wrongReads.push(`${answer.headers?.['x-app-version']} read ${mapping.entity} ${key} as ${JSON.stringify(seen ?? answer.body)}`);
         }
       }
       run.expect(wrongReads.length === 0, `after the crashes: ${wrongReads.slice(0, 3).join('; ')}`);

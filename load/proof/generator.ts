@@ -455,7 +455,7 @@ export async function readFinalValues(url: string, keys: string[], { clock = () 
         lastError = (err as Error).message;
       }
     }
-    throw new Error(`final read of user ${key} failed ${attempts} times: ${lastError}`);
+    throw new Error(`final read of ${mapping.entity} ${key} failed ${attempts} times: ${lastError}`);
   };
   const worker = async () => {
     while (next < keys.length) {
