@@ -34,8 +34,8 @@ export interface HttpContext extends BenchContext {
   /** v2 with the default dual-write strategy (`single`). */
   v2: Instance;
   /** Users for writes; reads use others (a v1 PUT leaves profile_data stale, which would make reads at 100% fallbacks). */
-  writeIds: number[];
-  readIds: number[];
+  writeIds: string[];
+  readIds: string[];
   /** The build the container image runs (compiled JS under plain node), built once on first use; null with the reason when it cannot be. */
   compiled: () => Promise<{ dist: string } | { skipped: string }>;
 }
@@ -57,9 +57,9 @@ export function httpPlan(options: BenchOptions, contenders: number): number {
 
 /** A measurement of `seconds` against one target, its CPU charged to `pids` (default: the instance itself). */
 export const loadOn =
-  (context: BenchContext, target: { url: string; pid?: number }, operation: Operation, userIds: number[], pids?: () => number[]) =>
+  (context: BenchContext, target: { url: string; pid?: number }, operation: Operation, keys: string[], pids?: () => number[]) =>
   (seconds: number): Promise<LoadRun> =>
-    runHttpLoad({ url: target.url, operation, userIds, seconds, connections: context.options.connections, pids: pids ? pids() : target.pid ? [target.pid] : [] });
+    runHttpLoad({ url: target.url, operation, keys, seconds, connections: context.options.connections, pids: pids ? pids() : target.pid ? [target.pid] : [] });
 
 /** A process's children (Linux /proc): nginx's workers, which do its work, are children of the master we started. */
 export function childPids(pid: number): number[] {

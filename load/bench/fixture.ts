@@ -41,13 +41,14 @@ export class HttpFixture {
   }
 
   /** `count` users written as v2 writes them (old columns and an equal profile_data); their ids. */
-  async seedUsers(count: number, label: string): Promise<number[]> {
-    const ids: number[] = [];
+  async seedUsers(count: number, label: string): Promise<string[]> {
+    const ids: string[] = [];
     const users = usersRepository(this.db);
     const perInsert = Math.min(500, users.maxRowsPerInsert(true));
     for (let start = 0; start < count; start += perInsert) {
       const rows = Array.from({ length: Math.min(perInsert, count - start) }, (_, i) => mapping.sampleFields(`${label}-${start + i}`, 'bench.example.test'));
-      ids.push(...((await users.insertMany(rows, { withNew: true })) as number[])); // the bench seeds the integer-keyed users mapping
+      // The load's keys are opaque strings; the repository gives them as the database does.
+      ids.push(...(await users.insertMany(rows, { withNew: true })).map(String));
     }
     return ids;
   }

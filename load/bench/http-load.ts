@@ -25,8 +25,8 @@ export interface LoadRun {
 export interface LoadOptions {
   url: string;
   operation: Operation;
-  /** Ids the load picks from, uniformly at random. */
-  userIds: number[];
+  /** Keys of the users the load picks from, uniformly at random. */
+  keys: string[];
   seconds: number;
   connections: number;
   /** Fixed total rate (requests/s) instead of as fast as possible: a steady load, as production traffic is. */
@@ -48,14 +48,15 @@ function putBody(): string {
 }
 
 export async function runHttpLoad(options: LoadOptions): Promise<LoadRun> {
-  const { url, operation, userIds, seconds, connections, rate, onAnswer, signal, pids = [] } = options;
+  const { url, operation, keys, seconds, connections, rate, onAnswer, signal, pids = [] } = options;
   const cpuBefore = cpuMs(pids);
   const memory = sampleResidentMemory(pids);
-  if (userIds.length === 0) throw new Error('runHttpLoad: no users to load');
+  if (keys.length === 0) throw new Error('runHttpLoad: no users to load');
   const latencies: number[] = [];
   let ok = 0;
   let errors = 0;
-  const pick = () => userIds[Math.floor(Math.random() * userIds.length)]!;
+  const paths = keys.map((key) => `${mapping.route}/${encodeURIComponent(key)}`);
+  const pick = () => paths[Math.floor(Math.random() * paths.length)]!;
   let flip = false;
   let finish!: (result: { error?: Error; result?: autocannon.Result }) => void;
   const finished = new Promise<{ error?: Error; result?: autocannon.Result }>((resolve) => (finish = resolve));
@@ -70,8 +71,8 @@ export async function runHttpLoad(options: LoadOptions): Promise<LoadRun> {
       {
         setupRequest: (request) => {
           const write = operation === 'put' || (operation === 'mix' && (flip = !flip));
-          if (write) return { ...request, method: 'PUT', path: `${mapping.route}/${pick()}`, headers: { 'content-type': 'application/json' }, body: putBody() };
-          return { ...request, method: 'GET', path: `${mapping.route}/${pick()}`, headers: {}, body: undefined };
+          if (write) return { ...request, method: 'PUT', path: pick(), headers: { 'content-type': 'application/json' }, body: putBody() };
+          return { ...request, method: 'GET', path: pick(), headers: {}, body: undefined };
         },
       },
     ],

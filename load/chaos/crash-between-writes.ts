@@ -60,9 +60,9 @@ export const crashBetweenWrites: Scenario = {
     // Direct requests are history operations of their own "processes", apart from the load's connections.
     let directProcess = 10_000;
     let directWrites = 0;
-    const direct = async (f: 'write' | 'read', url: string, userId: number, value?: RecordValue): Promise<{ op: Op; answer: Answer }> => {
-      const op = run.recorder.invoke({ process: directProcess++, f, userId, ...(value ? { value } : {}) });
-      const answer = await send(f === 'write' ? 'PUT' : 'GET', `${url}${mapping.route}/${userId}`, value);
+    const direct = async (f: 'write' | 'read', url: string, key: string, value?: RecordValue): Promise<{ op: Op; answer: Answer }> => {
+      const op = run.recorder.invoke({ process: directProcess++, f, key, ...(value ? { value } : {}) });
+      const answer = await send(f === 'write' ? 'PUT' : 'GET', `${url}${mapping.route}/${encodeURIComponent(key)}`, value);
       const served = { version: answer.headers?.['x-app-version'] as string | undefined, instance: answer.headers?.['x-instance-id'] as string | undefined };
       if (answer.status === undefined) {
         run.recorder.complete(op, { outcome: f === 'read' || answer.error === 'ECONNREFUSED' ? 'fail' : 'info', error: answer.error });
@@ -87,17 +87,17 @@ export const crashBetweenWrites: Scenario = {
       const crashUsers = await run.seed(crashes, label);
       const v1 = run.fleet.slot('v1-a').instance!.url;
       const v2 = run.fleet.slot('v2-a').instance!.url;
-      const crashed: { userId: number; previous: RecordValue; next: RecordValue }[] = [];
+      const crashed: { key: string; previous: RecordValue; next: RecordValue }[] = [];
       let loadCrashes = 0;
-      for (const [i, userId] of crashUsers.entries()) {
+      for (const [i, key] of crashUsers.entries()) {
         // A healthy v2 writes both columns first, so that the crash visibly leaves profile_data behind.
         const previous = { ...mapping.sampleFields(`${label}-${i}-previous`, 'example.test') };
-        const written = await direct('write', v2, userId, previous);
-        if (!run.expect(written.answer.status === 200, `the healthy v2 could not write user ${userId}: ${written.answer.status ?? written.answer.error}`)) continue;
+        const written = await direct('write', v2, key, previous);
+        if (!run.expect(written.answer.status === 200, `the healthy v2 could not write ${mapping.entity} ${key}: ${written.answer.status ?? written.answer.error}`)) continue;
         const next = { ...mapping.sampleFields(`${label}-${i}-crashed`, 'example.test') };
         for (let attempt = 1; attempt <= 5; attempt++) {
           const crashing = await run.start('v2-crash', { DUAL_WRITE_STRATEGY: 'sequential-seed', FAULT_INJECT: 'crash-between-writes' });
-          const { answer } = await direct('write', crashing.url, userId, next);
+          const { answer } = await direct('write', crashing.url, key, next);
           const exit = await crashing.exited;
           if (answer.error === 'ECONNREFUSED') {
             // A load PUT through the balancer reached it first and crashed it: that is a crash too; start again.
@@ -105,7 +105,7 @@ export const crashBetweenWrites: Scenario = {
             continue;
           }
           run.expect(exit.signal === 'SIGKILL' && answer.status === undefined, `v2-crash did not crash between its writes (answer ${answer.status ?? answer.error}, exit ${JSON.stringify(exit)})`);
-          crashed.push({ userId, previous, next });
+          crashed.push({ key, previous, next });
           break;
         }
       }
@@ -114,16 +114,16 @@ export const crashBetweenWrites: Scenario = {
 
       // Users see the crashed write through both versions: the old columns hold it, and v2 trusts them.
       const wrongReads: string[] = [];
-      const rows = new Map((await run.db.select<Record<string, unknown>>(`SELECT ${mapping.keyColumn}, ${mapping.oldColumnNames.join(', ')}, ${mapping.newColumn} FROM ${mapping.table} WHERE ${mapping.keyColumn} IN (${crashUsers.map(Number).join(',')})`)).map((r) => [Number(r[mapping.keyColumn]), { old: mapping.fieldsOf(r), fromNew: mapping.readNew(r[mapping.newColumn]) }]));
-      for (const { userId, previous, next } of crashed) {
-        const row = rows.get(userId)!;
+      const rows = new Map((await run.db.select<Record<string, unknown>>(`SELECT ${mapping.keyColumn}, ${mapping.oldColumnNames.join(', ')}, ${mapping.newColumn} FROM ${mapping.table} WHERE ${mapping.keyColumn} IN (${crashUsers.map(Number).join(',')})`)).map((r) => [String(r[mapping.keyColumn]), { old: mapping.fieldsOf(r), fromNew: mapping.readNew(r[mapping.newColumn]) }]));
+      for (const { key, previous, next } of crashed) {
+        const row = rows.get(key)!;
         const oldHoldsNext = row.old !== null && mapping.differingFields(row.old, { ...next }).length === 0;
         const newHoldsPrevious = row.fromNew !== null && mapping.differingFields(row.fromNew, { ...previous }).length === 0;
-        if (!oldHoldsNext || !newHoldsPrevious) wrongReads.push(`row ${userId}: old columns ${JSON.stringify(row.old)}, ${mapping.newColumn} ${JSON.stringify(row.fromNew)}`);
+        if (!oldHoldsNext || !newHoldsPrevious) wrongReads.push(`row ${key}: old columns ${JSON.stringify(row.old)}, ${mapping.newColumn} ${JSON.stringify(row.fromNew)}`);
         for (const url of [v1, v2]) {
-          const { answer } = await direct('read', url, userId);
+          const { answer } = await direct('read', url, key);
           const seen = answer.body ? mapping.fieldsOf(answer.body) : null;
-          if (!seen || mapping.differingFields(seen, next).length > 0) wrongReads.push(`${answer.headers?.['x-app-version']} read user ${userId} as ${JSON.stringify(seen ?? answer.body)}`);
+          if (!seen || mapping.differingFields(seen, next).length > 0) wrongReads.push(`${answer.headers?.['x-app-version']} read ${mapping.entity} ${key} as ${JSON.stringify(seen ?? answer.body)}`);
         }
       }
       run.expect(wrongReads.length === 0, `after the crashes: ${wrongReads.slice(0, 3).join('; ')}`);

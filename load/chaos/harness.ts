@@ -103,7 +103,8 @@ export class ChaosRun {
   readonly recorder: HistoryRecorder;
   readonly registry: ReturnType<typeof instanceRegistry>;
   balancer!: Balancer;
-  seeded: number[] = [];
+  /** The seeded users' keys. */
+  seeded: string[] = [];
   private load: { stop: AbortController; done: Promise<LoadSummary> } | undefined;
   private readonly startedAt = performance.now();
 
@@ -174,10 +175,11 @@ export class ChaosRun {
    * Inserts `count` users as v1 writes them and records each in the history as an initial value: every row the
    * checker finds must be explained by the history, or it is a phantom write.
    */
-  async seed(count: number, label: string): Promise<number[]> {
-    const ids = await seedOldColumns(this.db, count, label);
-    this.recorder.recordInitial(ids.map((id, i) => ({ userId: id, value: seedValue(label, i) })));
-    return ids;
+  async seed(count: number, label: string): Promise<string[]> {
+    // shared/ still takes the key as the DB gives it (a number): the history's keys are strings.
+    const keys = (await seedOldColumns(this.db, count, label)).map(String);
+    this.recorder.recordInitial(keys.map((key, i) => ({ key, value: seedValue(label, i) })));
+    return keys;
   }
 
   /**
@@ -208,7 +210,7 @@ export class ChaosRun {
   }
 
   /** Load through the balancer on the seeded users (and the users it creates) until stopLoad(). */
-  startLoad({ connections = 8, existingUsers = this.seeded }: { connections?: number; existingUsers?: number[] } = {}): void {
+  startLoad({ connections = 8, existingUsers = this.seeded }: { connections?: number; existingUsers?: string[] } = {}): void {
     const stop = new AbortController();
     let lastLine = 0;
     const done = runLoad({
@@ -343,13 +345,14 @@ export class ChaosRun {
 export const seedValue = (label: string, i: number) => mapping.sampleFields(`${label}-${i}`, 'example.test');
 
 /** Users as v1 writes them (old columns only, profile_data NULL), 500 per INSERT; returns their ids in order. */
-export async function seedOldColumns(db: Database, count: number, label: string): Promise<number[]> {
+export async function seedOldColumns(db: Database, count: number, label: string): Promise<string[]> {
   const users = usersRepository(db);
   const perInsert = Math.min(500, users.maxRowsPerInsert());
-  const ids: number[] = [];
+  const ids: string[] = [];
   for (let start = 0; start < count; start += perInsert) {
     const size = Math.min(perInsert, count - start);
-    ids.push(...((await db.transaction((tx) => users.insertMany(Array.from({ length: size }, (_, k) => seedValue(label, start + k)), {}, tx))) as number[])); // integer keys until load/ takes opaque ones
+    // The load's keys are opaque strings; the repository gives them as the database does.
+    ids.push(...(await db.transaction((tx) => users.insertMany(Array.from({ length: size }, (_, k) => seedValue(label, start + k)), {}, tx))).map(String));
   }
   return ids;
 }

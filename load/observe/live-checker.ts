@@ -65,13 +65,13 @@ function finishOf(op: Op): number {
 const BATCH_USERS = 400;
 
 export class LiveChecker {
-  private readonly users = new Map<number, UserHistory>();
+  private readonly users = new Map<string, UserHistory>();
   /** Per user, every anomaly found so far, by kind and anomalous operation. */
-  private readonly findings = new Map<number, Map<string, AnomalyExample>>();
+  private readonly findings = new Map<string, Map<string, AnomalyExample>>();
   private readonly undecided = new Set<Op>();
   private readonly unassigned = new Set<Op>();
-  private readonly dirty = new Set<number>();
-  private readonly initial = new Map<number, RecordValue>();
+  private readonly dirty = new Set<string>();
+  private readonly initial = new Map<string, RecordValue>();
   /** The history's fields: values are keyed as check() keys them. */
   private readonly values: Values;
   private indexed = 0;
@@ -105,14 +105,14 @@ export class LiveChecker {
     this.collect();
     const users = [...this.dirty];
     this.dirty.clear();
-    const windows = new Map(users.map((userId) => [userId, this.window(userId)]));
+    const windows = new Map(users.map((rowKey) => [rowKey, this.window(rowKey)]));
     for (let i = 0; i < users.length; i += BATCH_USERS) {
       const batch = users.slice(i, i + BATCH_USERS);
-      this.recordExamples(this.judge(batch, batch.flatMap((userId) => windows.get(userId)!)));
+      this.recordExamples(this.judge(batch, batch.flatMap((rowKey) => windows.get(rowKey)!)));
     }
-    for (const userId of users) {
-      const user = this.users.get(userId);
-      if (user && user.ops.length > this.keepPerUser * 1.5) this.forgetOldest(userId, user);
+    for (const rowKey of users) {
+      const user = this.users.get(rowKey);
+      if (user && user.ops.length > this.keepPerUser * 1.5) this.forgetOldest(rowKey, user);
     }
     this.lastMs = performance.now() - started;
   }
@@ -130,19 +130,19 @@ export class LiveChecker {
     for (let i = 0; i < users.length; i += BATCH_USERS) {
       const batch = users.slice(i, i + BATCH_USERS);
       const inBatch = new Set(batch);
-      const ops = batch.flatMap((userId) => this.users.get(userId)?.ops ?? []);
+      const ops = batch.flatMap((rowKey) => this.users.get(rowKey)?.ops ?? []);
       this.recordExamples(
         this.judge(batch, ops, {
-          final: final.filter((read) => inBatch.has(read.userId)),
-          snapshots: snapshots.map((snapshot) => ({ ...snapshot, rows: snapshot.rows.filter((row) => inBatch.has(row.id)) })),
+          final: final.filter((read) => inBatch.has(read.key)),
+          snapshots: snapshots.map((snapshot) => ({ ...snapshot, rows: snapshot.rows.filter((row) => inBatch.has(row.key)) })),
         }),
       );
     }
     this.judgeOrphanRows(final, snapshots);
   }
 
-  private known(id: number): boolean {
-    return this.users.has(id) || this.initial.has(id);
+  private known(rowKey: string): boolean {
+    return this.users.has(rowKey) || this.initial.has(rowKey);
   }
 
   /**
@@ -151,8 +151,8 @@ export class LiveChecker {
    * create that wrote its value; judged together.
    */
   private judgeOrphanRows(final: FinalRead[], snapshots: Snapshot[]): void {
-    const orphanFinal = final.filter((read) => !this.known(read.userId));
-    const orphans = snapshots.map((snapshot) => ({ ...snapshot, rows: snapshot.rows.filter((row) => !this.known(row.id)) }));
+    const orphanFinal = final.filter((read) => !this.known(read.key));
+    const orphans = snapshots.map((snapshot) => ({ ...snapshot, rows: snapshot.rows.filter((row) => !this.known(row.key)) }));
     if (orphanFinal.length === 0 && orphans.every((snapshot) => snapshot.rows.length === 0)) return;
     const verdict = check({ fields: this.recorder.fields, ops: [...this.unassigned], final: orphanFinal, snapshots: orphans, ...(this.consistency ? { consistency: this.consistency } : {}) }, { examplesPerKind: Infinity });
     this.recordExamples(verdict);
@@ -170,7 +170,7 @@ export class LiveChecker {
     for (const user of this.findings.values()) {
       const timed = [...user.values()].map((example) => {
         const anomalous = example.ops[0];
-        return { kind: example.kind, at: anomalous?.completeAt ?? anomalous?.invokeAt ?? 0, step: example.step, userId: example.userId, message: example.message };
+        return { kind: example.kind, at: anomalous?.completeAt ?? anomalous?.invokeAt ?? 0, step: example.step, key: example.key, message: example.message };
       });
       const listed = Object.fromEntries(ANOMALY_KINDS.map((kind) => [kind, 0])) as Record<AnomalyKind, number>;
       for (const anomaly of timed.sort((a, b) => a.at - b.at)) if (listed[anomaly.kind]++ < EXAMPLES_PER_KIND) all.push(anomaly);
@@ -180,7 +180,7 @@ export class LiveChecker {
 
   private collect(): void {
     const { ops, initial } = this.recorder;
-    for (; this.initialSeen < initial.length; this.initialSeen++) this.initial.set(initial[this.initialSeen]!.userId, initial[this.initialSeen]!.value);
+    for (; this.initialSeen < initial.length; this.initialSeen++) this.initial.set(initial[this.initialSeen]!.key, initial[this.initialSeen]!.value);
     const dropped = this.recorder.dropped ?? 0;
     // Operations that left the recorder's ring before a look are not judged live (a ring far larger than a
     // second of load never lets that happen).
@@ -196,32 +196,32 @@ export class LiveChecker {
       this.undecided.delete(op);
       // A create learns its user when it is answered.
       if (this.unassigned.has(op)) this.assign(op);
-      else if (op.userId !== null) this.place(this.users.get(op.userId)!, op);
+      else if (op.key !== null) this.place(this.users.get(op.key)!, op);
     }
   }
 
   private assign(op: Op): void {
-    if (op.userId === null) {
+    if (op.key === null) {
       this.unassigned.add(op);
       return;
     }
     this.unassigned.delete(op);
-    let user = this.users.get(op.userId);
+    let user = this.users.get(op.key);
     if (!user) {
       user = { ops: [], clusters: new Map(), touched: new Set() };
-      this.users.set(op.userId, user);
+      this.users.set(op.key, user);
     }
     // In invocation order: only a create, assigned when answered, can come in late.
     let at = user.ops.length;
     while (at > 0 && user.ops[at - 1]!.invokeAt > op.invokeAt) at--;
     user.ops.splice(at, 0, op);
     this.place(user, op);
-    this.dirty.add(op.userId);
+    this.dirty.add(op.key);
   }
 
   /** Files an operation (new, or just answered) in its clusters and marks them touched. */
   private place(user: UserHistory, op: Op): void {
-    this.dirty.add(op.userId!);
+    this.dirty.add(op.key!);
     for (const key of clusterKeys(this.values, op)) {
       let cluster = user.clusters.get(key);
       if (!cluster) {
@@ -235,7 +235,7 @@ export class LiveChecker {
   }
 
   /** Forgets a user's oldest operations, up to the last clean cut that keeps at least keepPerUser (see the header). */
-  private forgetOldest(userId: number, user: UserHistory): void {
+  private forgetOldest(rowKey: string, user: UserHistory): void {
     const { ops } = user;
     let ended = -Infinity;
     let writesEnded = -Infinity;
@@ -259,7 +259,7 @@ export class LiveChecker {
       }
     }
     if (cut === 0) return;
-    if (cutValue?.value) this.initial.set(userId, cutValue.value);
+    if (cutValue?.value) this.initial.set(rowKey, cutValue.value);
     user.ops = ops.slice(cut);
     const touched = new Set(user.touched);
     user.clusters = new Map();
@@ -267,14 +267,14 @@ export class LiveChecker {
     for (const op of user.ops) this.place(user, op);
     user.touched = new Set([...touched].filter((key) => user.clusters.has(key)));
     // Judged already: placing the kept operations again is no news.
-    this.dirty.delete(userId);
+    this.dirty.delete(rowKey);
   }
 
   /** The operations a look judges for one user (the header says why they suffice). */
-  private window(userId: number): Op[] {
-    const user = this.users.get(userId);
+  private window(rowKey: string): Op[] {
+    const user = this.users.get(rowKey);
     if (!user) return [];
-    const initialKey = this.values.key(this.initial.get(userId));
+    const initialKey = this.values.key(this.initial.get(rowKey));
     let since = Infinity;
     for (const key of user.touched) since = Math.min(since, key === initialKey ? -Infinity : user.clusters.get(key)!.minFinish);
     const keys = new Set(user.touched);
@@ -287,11 +287,11 @@ export class LiveChecker {
     return [...window];
   }
 
-  private judge(users: number[], ops: Op[], end?: { final: FinalRead[]; snapshots: Snapshot[] }): Verdict {
+  private judge(users: string[], ops: Op[], end?: { final: FinalRead[]; snapshots: Snapshot[] }): Verdict {
     this.lastOpsJudged += ops.length;
-    const initial = users.flatMap((userId) => {
-      const value = this.initial.get(userId);
-      return value ? [{ userId, value }] : [];
+    const initial = users.flatMap((rowKey) => {
+      const value = this.initial.get(rowKey);
+      return value ? [{ key: rowKey, value }] : [];
     });
     return check(
       { fields: this.recorder.fields, ops: ops.sort((a, b) => a.id - b.id), initial, ...(this.consistency ? { consistency: this.consistency } : {}), ...(end ?? {}) },
@@ -303,10 +303,10 @@ export class LiveChecker {
   private recordExamples(verdict: Verdict): void {
     for (const kind of ANOMALY_KINDS) {
       for (const example of verdict.examples[kind]) {
-        let found = this.findings.get(example.userId);
+        let found = this.findings.get(example.key);
         if (!found) {
           found = new Map();
-          this.findings.set(example.userId, found);
+          this.findings.set(example.key, found);
         }
         found.set(`${kind} ${example.ops[0]?.opId ?? example.message}`, example);
       }

@@ -219,7 +219,7 @@ export class RolloutSampler {
   private newAnomalies(): { at: number; kind: AnomalyKind }[] {
     const fresh = [];
     for (const anomaly of this.checker.timeline()) {
-      const key = `${anomaly.kind} ${anomaly.userId} ${anomaly.at}`;
+      const key = `${anomaly.kind} ${anomaly.key} ${anomaly.at}`;
       if (this.anomaliesSent.has(key)) continue;
       this.anomaliesSent.add(key);
       fresh.push({ at: Math.round((anomaly.at - this.t0) / 100) / 10, kind: anomaly.kind });

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { check } from './checker/index.ts';
-import type { Snapshot } from './checker/index.ts';
+import type { Snapshot, SnapshotRow } from './checker/index.ts';
 import { formatVerdict } from './checker/format.ts';
 import { readHistory } from './history.ts';
 import type { RecordedHistory } from './history.ts';
@@ -28,7 +28,15 @@ function readSnapshots(file: string): Snapshot[] {
   if (!Array.isArray(snapshots) || snapshots.some((s) => typeof s?.step !== 'string' || typeof s?.takenAt !== 'number' || !Array.isArray(s?.rows))) {
     throw new Error('expected snapshots {step, takenAt, v1MayBeAlive, rows}');
   }
-  return snapshots as Snapshot[];
+  return (snapshots as Array<Snapshot & { rows: unknown[] }>).map((snapshot) => ({ ...snapshot, rows: snapshot.rows.map(snapshotRow) }));
+}
+
+/** A row's key is a string (`key`); a file written before keys were strings has a numeric `id` instead. */
+function snapshotRow(row: unknown): SnapshotRow {
+  const { id, key, ...rest } = row as SnapshotRow & { id?: unknown };
+  if (typeof key === 'string') return { key, ...rest };
+  if (typeof id === 'number') return { key: String(id), ...rest };
+  throw new Error(`expected a snapshot row with a key, got ${JSON.stringify(row)}`);
 }
 
 function main(): number {

@@ -11,7 +11,7 @@ import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { CONSISTENCY_TOKEN_HEADER } from '../../shared/http/headers.ts';
-import { answeredValue, historyValue, outcomeOfNoResponse, outcomeOfStatus } from './history.ts';
+import { answeredValue, compareKeys, createdKey, historyValue, outcomeOfNoResponse, outcomeOfStatus } from './history.ts';
 import { mapping } from '../../shared/schema-mapping.ts';
 import type { SchemaMapping } from '../../shared/schema-mapping.ts';
 import type { Completion, FinalRead, HistoryRecorder, Op, OpKind, RecordValue } from './history.ts';
@@ -36,8 +36,8 @@ export interface LoadOptions {
   signal?: AbortSignal;
   /** Relative weights. Default { create: 1, write: 7, read: 12 }. */
   mix?: Partial<OperationMix>;
-  /** Users that exist before the load (record their values with recorder.recordInitial): loaded like the rest. */
-  existingUsers?: number[];
+  /** Keys of users that exist before the load (record their values with recorder.recordInitial): loaded like the rest. */
+  existingUsers?: string[];
   /** Fraction of users (and of operations) that every connection shares. Default 0.2. */
   sharedUsers?: number;
   /**
@@ -77,8 +77,8 @@ export interface LoadProgress {
 
 export interface LoadSummary extends LoadProgress {
   sharedUsers: number;
-  /** The hot-key workload's users. */
-  hotUsers: number[];
+  /** The hot-key workload's users (their keys). */
+  hotUsers: string[];
   stoppedBy: 'duration' | 'signal' | 'maxRequests';
 }
 
@@ -87,15 +87,18 @@ const CONSISTENCY_TOKEN_HEADER_LOWER = CONSISTENCY_TOKEN_HEADER.toLowerCase();
 
 const DEFAULT_MIX: OperationMix = { create: 1, write: 7, read: 12 };
 
+/** A key written into a value's tag as it is (`u42`); any other key by its alias (`k3`), so that the tag stays short. */
+const SHORT_INTEGER = /^\d{1,9}$/;
+
 /** Failures after which nothing (or nothing that matters) reached the server twice: safe to send a GET or PUT again. */
 const RETRYABLE = new Set(['ECONNRESET', 'EPIPE', 'connection closed']);
 
 interface Connection {
   process: number;
-  ownUsers: number[];
+  ownUsers: string[];
   inFlight: Op | null;
   lastError: NodeJS.ErrnoException | null;
-  retry: { f: 'write' | 'read'; userId: number; of: number } | null;
+  retry: { f: 'write' | 'read'; key: string; of: number } | null;
   /**
    * The last X-Consistency-Token answered to this connection, sent with each of its requests: with a read
    * replica, a session (one connection) reads its own writes whatever instance or version serves it.
@@ -123,8 +126,12 @@ export function loadTarget(url: string): { origin: string; basePath: string } {
 /** `text` as a regular expression that matches exactly it. */
 export const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** The load's tags (`u12-w34`: a write to user 12; `c3-w9`: a create by connection 3) and per-run domains (nextValue). */
-const LOAD_TAG = '[uc]\\d+-w\\d+';
+/**
+ * The load's tags (`u12-w34`: a write to user 12; `k5-w34`: a write to the 5th key this run learned, when the key
+ * is not a short integer (a UUID would not fit a field); `c3-w9`: a create by connection 3) and per-run domains
+ * (nextValue).
+ */
+const LOAD_TAG = '[uck]\\d+-w\\d+';
 const LOAD_DOMAIN = 'r[0-9a-f]{6}\\.example\\.test';
 const loadDomain = (runTag: string) => `r${runTag}.example.test`;
 
@@ -148,7 +155,7 @@ export function loadValueShape(of: Pick<SchemaMapping, 'oldColumnNames' | 'sampl
     shape[field] = new RegExp(`^${pattern}$`);
   }
   // The same shape must hold for other tags and domains, or the sample is not a plain template of them.
-  for (const [tag, runTag] of [['c3-w12', 'abcdef'], ['u1234-w5', '123456']] as const) {
+  for (const [tag, runTag] of [['c3-w12', 'abcdef'], ['u1234-w5', '123456'], ['k5-w3', 'fedcba']] as const) {
     const other = of.sampleFields(tag, loadDomain(runTag));
     if (!of.oldColumnNames.every((field) => shape[field]!.test(other[field] ?? ''))) return null;
   }
@@ -170,18 +177,24 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   // A tag per run keeps this run's values apart from rows an earlier run left in the same database.
   const runTag = randomBytes(3).toString('hex');
   let writeCounter = 0;
-  const sharedPool: number[] = [];
-  const ownPools: number[][] = Array.from({ length: connections }, () => []);
+  const sharedPool: string[] = [];
+  const ownPools: string[][] = Array.from({ length: connections }, () => []);
   const existingUsers = options.existingUsers ?? [];
   const hotPool = existingUsers.slice(0, hotKeys.users);
-  existingUsers.slice(hotPool.length).forEach((userId, i) => (random() < sharedUsers ? sharedPool : ownPools[i % connections]!).push(userId));
+  existingUsers.slice(hotPool.length).forEach((key, i) => (random() < sharedUsers ? sharedPool : ownPools[i % connections]!).push(key));
+  // A key that is not a short integer goes into a value's tag as its index in the order this run learned it.
+  const aliases = new Map<string, number>();
+  const learn = (key: string) => {
+    if (!aliases.has(key)) aliases.set(key, aliases.size + 1);
+  };
+  existingUsers.forEach(learn);
   let users = existingUsers.length;
   const counts = { requests: 0, ok: 0, failed: 0, unknown: 0, retries: 0 };
   const connectionsList: Connection[] = [];
 
   // The shape loadValueShape describes: keep them in step.
-  const nextValue = (userId: number | null, process: number): RecordValue => {
-    const tag = `${userId === null ? `c${process}` : `u${userId}`}-w${++writeCounter}`;
+  const nextValue = (key: string | null, process: number): RecordValue => {
+    const tag = `${key === null ? `c${process}` : SHORT_INTEGER.test(key) ? `u${key}` : `k${aliases.get(key)}`}-w${++writeCounter}`;
     return historyValue(recorder.fields, mapping.sampleFields(tag, loadDomain(runTag)));
   };
 
@@ -207,12 +220,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     // fresh value: resending the same one would give the register two writes of one value, which could reappear
     // after being overwritten, and no single operation spanning both attempts could describe that. The checker
     // is exact only when every write is unique. (A POST is never retried: a second create is a second user.)
-    if (retryOnReset && op.f !== 'create' && op.retryOf === undefined && op.userId !== null && RETRYABLE.has(code)) {
-      connection.retry = { f: op.f as 'write' | 'read', userId: op.userId, of: op.id };
+    if (retryOnReset && op.f !== 'create' && op.retryOf === undefined && op.key !== null && RETRYABLE.has(code)) {
+      connection.retry = { f: op.f as 'write' | 'read', key: op.key, of: op.id };
     }
   };
 
-  const chooseNext = (connection: Connection): { f: OpKind; userId: number | null } => {
+  const chooseNext = (connection: Connection): { f: OpKind; key: string | null } => {
     const roll = random() * mixTotal;
     const kind: OpKind = roll < mix.create ? 'create' : roll < mix.create + mix.write ? 'write' : 'read';
     const pool =
@@ -221,8 +234,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
         : (random() < sharedUsers && sharedPool.length > 0) || connection.ownUsers.length === 0
           ? sharedPool
           : connection.ownUsers;
-    if (pool.length === 0 || (kind === 'create' && users < maxUsers)) return { f: 'create', userId: null };
-    return { f: kind === 'create' ? 'write' : kind, userId: pool[Math.floor(random() * pool.length)]! };
+    if (pool.length === 0 || (kind === 'create' && users < maxUsers)) return { f: 'create', key: null };
+    return { f: kind === 'create' ? 'write' : kind, key: pool[Math.floor(random() * pool.length)]! };
   };
 
   // Stopping drains: no new operation is sent, and each connection closes once its last one is answered (or
@@ -244,12 +257,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     const retry = connection.retry;
     connection.retry = null;
     const next = retry ?? chooseNext(connection);
-    const value = next.f === 'read' ? undefined : nextValue(next.userId, connection.process);
-    const op = recorder.invoke({ process: connection.process, f: next.f, userId: next.userId, ...(value ? { value } : {}), ...(retry ? { retryOf: retry.of } : {}) });
+    const value = next.f === 'read' ? undefined : nextValue(next.key, connection.process);
+    const op = recorder.invoke({ process: connection.process, f: next.f, key: next.key, ...(value ? { value } : {}), ...(retry ? { retryOf: retry.of } : {}) });
     connection.inFlight = op;
     counts.requests++;
     if (retry) counts.retries++;
-    const path = next.userId === null ? `${basePath}${mapping.route}` : `${basePath}${mapping.route}/${next.userId}`;
+    const path = next.key === null ? `${basePath}${mapping.route}` : `${basePath}${mapping.route}/${encodeURIComponent(next.key)}`;
     const method = next.f === 'create' ? 'POST' : next.f === 'write' ? 'PUT' : 'GET';
     return {
       ...request,
@@ -281,12 +294,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     };
     if (status >= 400) completion.error = errorCode ?? `HTTP ${status}`;
     if (op.f === 'create' && completion.outcome === 'ok') {
-      if (typeof json?.id === 'number') {
-        completion.userId = json.id;
+      const key = createdKey(json);
+      if (key !== null) {
+        completion.key = key;
         users++;
-        if (hotPool.length < hotKeys.users) hotPool.push(json.id);
-        else if (random() < sharedUsers) sharedPool.push(json.id);
-        else connection.ownUsers.push(json.id);
+        learn(key);
+        if (hotPool.length < hotKeys.users) hotPool.push(key);
+        else if (random() < sharedUsers) sharedPool.push(key);
+        else connection.ownUsers.push(key);
       } else {
         // Created, but we cannot tell which row: its value may still be found in the final read.
         completion.outcome = 'info';
@@ -324,8 +339,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
         timeout: timeoutSeconds,
         pipelining: 1,
         sampleInt: 250,
-        // Replaced per connection in setupClient; never sent.
-        requests: [{ method: 'GET', path: `${basePath}${mapping.route}/1` }],
+        // Replaced per connection in setupClient; never sent. A key the run knows, if any: not every key looks like 1.
+        requests: [{ method: 'GET', path: `${basePath}${mapping.route}/${encodeURIComponent(existingUsers[0] ?? '1')}` }],
         // autocannon resets `context` after each pass through `requests`, so with one request per pass it keeps
         // nothing between requests: each connection's state lives in the closures given to it here instead.
         setupClient: (client) => {
@@ -418,40 +433,40 @@ function get(agent: http.Agent, url: string, timeoutMs: number): Promise<HttpAns
  * any other failure is retried, then thrown (a final read must be complete to judge lost writes). Its connections
  * are closed at the end: an idle keep-alive connection left open would hold up an instance's drain.
  */
-export async function readFinalValues(url: string, userIds: number[], { clock = () => performance.now(), concurrency = 8, attempts = 3, timeoutMs = 5000, fields = mapping.oldColumnNames } = {}): Promise<FinalRead[]> {
+export async function readFinalValues(url: string, keys: string[], { clock = () => performance.now(), concurrency = 8, attempts = 3, timeoutMs = 5000, fields = mapping.oldColumnNames } = {}): Promise<FinalRead[]> {
   const { origin, basePath } = loadTarget(url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const reads: FinalRead[] = [];
   let next = 0;
-  const readOne = async (userId: number): Promise<FinalRead> => {
+  const readOne = async (key: string): Promise<FinalRead> => {
     let lastError = '';
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
-        const { status, json, headers } = await get(agent, `${origin}${basePath}${mapping.route}/${userId}`, timeoutMs);
+        const { status, json, headers } = await get(agent, `${origin}${basePath}${mapping.route}/${encodeURIComponent(key)}`, timeoutMs);
         const served = {
           ...(headers['x-app-version'] ? { version: String(headers['x-app-version']) } : {}),
           ...(headers['x-instance-id'] ? { instance: String(headers['x-instance-id']) } : {}),
           ...(headers['x-read-source'] ? { readSource: String(headers['x-read-source']) } : {}),
         };
-        if (status === 200) return { userId, value: answeredValue(fields, json), at: clock(), ...served };
-        if (status === 404 && (json?.error as { code?: string } | undefined)?.code === 'not_found') return { userId, value: null, at: clock(), ...served };
+        if (status === 200) return { key, value: answeredValue(fields, json), at: clock(), ...served };
+        if (status === 404 && (json?.error as { code?: string } | undefined)?.code === 'not_found') return { key, value: null, at: clock(), ...served };
         lastError = `HTTP ${status}`;
       } catch (err) {
         lastError = (err as Error).message;
       }
     }
-    throw new Error(`final read of user ${userId} failed ${attempts} times: ${lastError}`);
+    throw new Error(`final read of ${mapping.entity} ${key} failed ${attempts} times: ${lastError}`);
   };
   const worker = async () => {
-    while (next < userIds.length) {
-      const userId = userIds[next++]!;
-      reads.push(await readOne(userId));
+    while (next < keys.length) {
+      const key = keys[next++]!;
+      reads.push(await readOne(key));
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.min(concurrency, userIds.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(concurrency, keys.length) }, worker));
   } finally {
     agent.destroy();
   }
-  return reads.sort((a, b) => a.userId - b.userId);
+  return reads.sort((a, b) => compareKeys(a.key, b.key));
 }

@@ -45,8 +45,11 @@ export interface Op {
   /** The load connection (a session): one operation at a time. */
   process: number;
   f: OpKind;
-  /** Known once a create is answered; null for a create whose answer never came. */
-  userId: number | null;
+  /**
+   * The row's key as the route names it, an opaque string (`"42"`, a UUID): known once a create is answered; null
+   * for a create whose answer never came.
+   */
+  key: string | null;
   /** The written value (create, write), or the returned value of an ok read (absent: 404, no such user). */
   value?: RecordValue;
   invokeAt: number;
@@ -73,13 +76,13 @@ export interface Op {
 
 /** A user that existed before the load, with its value (a write that completed before every operation). */
 export interface InitialValue {
-  userId: number;
+  key: string;
   value: RecordValue;
 }
 
 /** The value of one user after the load: a read that begins after every operation ended. null = no such user. */
 export interface FinalRead {
-  userId: number;
+  key: string;
   value: RecordValue | null;
   at: number;
   version?: string;
@@ -101,7 +104,7 @@ export interface RecordedHistory {
 export interface Completion {
   outcome: Outcome;
   status?: number;
-  userId?: number;
+  key?: string;
   value?: RecordValue;
   error?: string;
   version?: string;
@@ -121,12 +124,29 @@ export function outcomeOfStatus(f: OpKind, status: number, errorCode?: string): 
   return 'fail';
 }
 
+/** The key a create's answer names: its `id`, a number or a non-empty string, as an opaque string; null when none. */
+export function createdKey(json: Readonly<Record<string, unknown>> | null | undefined): string | null {
+  const id = json?.id;
+  if (typeof id === 'number' && Number.isFinite(id)) return String(id);
+  if (typeof id === 'string' && id !== '') return id;
+  return null;
+}
+
 /**
  * What a missing answer says. A connection refused before anything was sent: no effect (fail). A reset, a close
  * or a timeout after the request was sent: a read had no effect (fail), a write may have (info).
  */
 export function outcomeOfNoResponse(f: OpKind, { sent }: { sent: boolean }): Outcome {
   return f === 'read' || !sent ? 'fail' : 'info';
+}
+
+/**
+ * The order keys are listed in (final reads, examples, reports): shorter first, then by code unit. Integer keys
+ * (no leading zeros) come out in numeric order, as they did when keys were numbers; keys of one length (UUIDs) in
+ * string order.
+ */
+export function compareKeys(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 }
 
 export function defaultHistoryFile(): string {
@@ -200,12 +220,12 @@ export class HistoryRecorder {
     this.markStep(step);
   }
 
-  invoke(request: { process: number; f: OpKind; userId: number | null; value?: RecordValue; retryOf?: number; external?: string }): Op {
+  invoke(request: { process: number; f: OpKind; key: string | null; value?: RecordValue; retryOf?: number; external?: string }): Op {
     const op: Op = {
       id: this.nextId++,
       process: request.process,
       f: request.f,
-      userId: request.userId,
+      key: request.key,
       ...(request.value ? { value: request.value } : {}),
       invokeAt: this.clock(),
       completeAt: null,
@@ -216,7 +236,7 @@ export class HistoryRecorder {
     };
     this.push(op);
     this.pendingOps.set(op.id, op);
-    this.write({ type: 'invoke', id: op.id, process: op.process, f: op.f, userId: op.userId, value: op.value, at: op.invokeAt, step: op.step, retryOf: op.retryOf, external: op.external });
+    this.write({ type: 'invoke', id: op.id, process: op.process, f: op.f, key: op.key, value: op.value, at: op.invokeAt, step: op.step, retryOf: op.retryOf, external: op.external });
     return op;
   }
 
@@ -231,11 +251,11 @@ export class HistoryRecorder {
    * completion). Recorded as an acknowledged write over that interval, marked external: the checker may place it
    * anywhere in it, so the reads of its value are explained, and no other read is.
    */
-  recordInferredWrite({ userId, value, external, since, by }: { userId: number; value: RecordValue; external: string; since: number; by: number }): Op {
-    const op: Op = { id: this.nextId++, process: EXTERNAL_PROCESS, f: 'write', userId, value, invokeAt: since, completeAt: by, outcome: 'ok', step: this.step, external };
+  recordInferredWrite({ key, value, external, since, by }: { key: string; value: RecordValue; external: string; since: number; by: number }): Op {
+    const op: Op = { id: this.nextId++, process: EXTERNAL_PROCESS, f: 'write', key, value, invokeAt: since, completeAt: by, outcome: 'ok', step: this.step, external };
     this.push(op);
-    this.write({ type: 'invoke', id: op.id, process: op.process, f: op.f, userId, value, at: since, step: op.step, external });
-    this.write({ type: 'complete', id: op.id, outcome: 'ok', at: by, userId });
+    this.write({ type: 'invoke', id: op.id, process: op.process, f: op.f, key, value, at: since, step: op.step, external });
+    this.write({ type: 'complete', id: op.id, outcome: 'ok', at: by, key });
     return op;
   }
 
@@ -253,20 +273,20 @@ export class HistoryRecorder {
     if (!this.pendingOps.delete(op.id)) throw new Error(`operation ${op.id} is not pending`);
     op.outcome = completion.outcome;
     op.completeAt = completion.outcome === 'info' ? null : this.clock();
-    if (completion.userId !== undefined) op.userId = completion.userId;
+    if (completion.key !== undefined) op.key = completion.key;
     if (op.f === 'read') {
       if (completion.value) op.value = completion.value;
       else delete op.value;
     }
-    for (const key of ['status', 'error', 'version', 'instance', 'readSource'] as const) {
-      if (completion[key] !== undefined) (op as unknown as Record<string, unknown>)[key] = completion[key];
+    for (const field of ['status', 'error', 'version', 'instance', 'readSource'] as const) {
+      if (completion[field] !== undefined) (op as unknown as Record<string, unknown>)[field] = completion[field];
     }
     this.write({
       type: 'complete',
       id: op.id,
       outcome: op.outcome,
       at: op.completeAt,
-      userId: op.userId,
+      key: op.key,
       value: op.f === 'read' ? op.value : undefined,
       status: op.status,
       error: op.error,
@@ -285,7 +305,7 @@ export class HistoryRecorder {
   recordInitial(users: InitialValue[]): void {
     for (const user of users) {
       this.initial.push(user);
-      this.write({ type: 'initial', userId: user.userId, value: user.value });
+      this.write({ type: 'initial', key: user.key, value: user.value });
     }
   }
 
@@ -296,11 +316,11 @@ export class HistoryRecorder {
     }
   }
 
-  /** Every user id the history knows: seeded, created (and answered), or named by an operation (in `ops`). */
-  userIds(): number[] {
-    const ids = new Set<number>(this.initial.map((u) => u.userId));
-    for (const op of this.ops) if (op.userId !== null) ids.add(op.userId);
-    return [...ids].sort((a, b) => a - b);
+  /** Every key the history knows: seeded, created (and answered), or named by an operation (in `ops`); in compareKeys order. */
+  keys(): string[] {
+    const keys = new Set<string>(this.initial.map((u) => u.key));
+    for (const op of this.ops) if (op.key !== null) keys.add(op.key);
+    return [...keys].sort(compareKeys);
   }
 
   history(): RecordedHistory {
@@ -342,6 +362,16 @@ function checkedFields(fields: unknown, fail: (what: string) => Error): string[]
 }
 
 /**
+ * An event's key: `key`, a string; or, in a history recorded before keys were strings, `userId`, a number. null
+ * when it has neither (a create whose answer never came).
+ */
+function keyOf(event: Record<string, unknown>): string | null {
+  if (typeof event.key === 'string') return event.key;
+  if (typeof event.userId === 'number') return String(event.userId);
+  return null;
+}
+
+/**
  * Reads a JSONL history back. An invocation without a completion is a write of unknown outcome, or a failed read.
  * The fields event must come before any event that carries a value: without it the values cannot be judged.
  */
@@ -375,7 +405,7 @@ export function parseHistory(text: string): RecordedHistory {
           id: event.id as number,
           process: event.process as number,
           f: event.f as OpKind,
-          userId: (event.userId as number | null) ?? null,
+          key: keyOf(event),
           ...(event.value ? { value: event.value as RecordValue } : {}),
           invokeAt: event.at as number,
           completeAt: null,
@@ -397,19 +427,20 @@ export function parseHistory(text: string): RecordedHistory {
         op.outcome = event.outcome as Outcome;
         op.completeAt = op.outcome === 'info' ? null : (event.at as number);
         if (op.outcome !== 'info' && typeof op.completeAt !== 'number') fail('completion without a time');
-        if (typeof event.userId === 'number') op.userId = event.userId;
+        const key = keyOf(event);
+        if (key !== null) op.key = key;
         if (op.f === 'read' && event.value) op.value = event.value as RecordValue;
-        for (const key of ['status', 'error', 'version', 'instance', 'readSource'] as const) {
-          if (event[key] !== undefined) (op as unknown as Record<string, unknown>)[key] = event[key];
+        for (const field of ['status', 'error', 'version', 'instance', 'readSource'] as const) {
+          if (event[field] !== undefined) (op as unknown as Record<string, unknown>)[field] = event[field];
         }
         break;
       }
       case 'initial':
-        history.initial.push({ userId: event.userId as number, value: event.value as RecordValue });
+        history.initial.push({ key: keyOf(event) ?? fail('an initial value without a key'), value: event.value as RecordValue });
         break;
       case 'final':
         history.final.push({
-          userId: event.userId as number,
+          key: keyOf(event) ?? fail('a final read without a key'),
           value: (event.value as RecordValue | null) ?? null,
           at: event.at as number,
           ...(event.version ? { version: event.version as string } : {}),

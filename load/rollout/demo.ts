@@ -30,7 +30,7 @@ import { stepStats } from '../run/step-stats.ts';
 import type { StepStats } from '../run/step-stats.ts';
 import { externalRequest, httpJson, runTool } from '../run/operator.ts';
 import { formatProgress, runLoad } from '../proof/generator.ts';
-import { HistoryRecorder } from '../proof/history.ts';
+import { createdKey, HistoryRecorder } from '../proof/history.ts';
 import { haltIfInterrupted, incompleteSummary, installInterruptHandling, interrupted, onInterruptWriteResults, SIGNAL_GRACE_MS } from '../infra/cleanup.ts';
 import { waitFor } from '../infra/instance-process.ts';
 import { conclude, judgeRun } from '../run/judgment.ts';
@@ -275,7 +275,7 @@ try {
       connections: 8,
       durationSeconds: 3600,
       signal: stopLoad.signal,
-      existingUsers: seeded.map((u) => u.userId),
+      existingUsers: seeded.map((u) => u.key),
       // A tenth of the load on four users every connection writes at once: what tears a non-atomic dual-write.
       hotKeys: { users: 4, share: 0.1 },
       onProgress: (progress) => {
@@ -333,12 +333,12 @@ try {
         const seen = mapping.fieldsOf(json);
         return seen !== null && mapping.differingFields(seen, value).length === 0;
       };
-      const viaV2 = await checkRequest({ f: 'create', url: v2, userId: null, value: byV2 });
-      must(typeof viaV2.json.id === 'number', `v2 answered the create with ${viaV2.status} and no id`);
-      const id = viaV2.json.id as number;
-      const readByV1 = await checkRequest({ f: 'read', url: v1, userId: id });
-      const viaV1 = await checkRequest({ f: 'write', url: v1, userId: id, value: byV1 });
-      const readByV2 = await checkRequest({ f: 'read', url: v2, userId: id });
+      const viaV2 = await checkRequest({ f: 'create', url: v2, key: null, value: byV2 });
+      const key = createdKey(viaV2.json);
+      must(key !== null, `v2 answered the create with ${viaV2.status} and no id`);
+      const readByV1 = await checkRequest({ f: 'read', url: v1, key: key! });
+      const viaV1 = await checkRequest({ f: 'write', url: v1, key: key!, value: byV1 });
+      const readByV2 = await checkRequest({ f: 'read', url: v2, key: key! });
       evidence(`v2 wrote ${shown(viaV2.json)}, v1 read ${shown(readByV1.json)}`);
       evidence(`v1 wrote ${shown(viaV1.json)}, v2 read ${shown(readByV2.json)} (X-Read-Source: ${readByV2.headers.get('x-read-source')})`);
       must(holds(readByV1.json, byV2) && holds(readByV2.json, byV1), 'a write was not visible through the other version');

@@ -125,8 +125,8 @@ export async function judgeRun({
   }
   if (beforeFinalRead) await beforeFinalRead().catch((err: Error) => (failure = err.message));
   if (finalReadFrom) {
-    const userIds = recorder.userIds();
-    recorder.recordFinal((await judgment.attempt('final read', () => readFinalValues(finalReadFrom, userIds, { fields: recorder.fields }), (reads) => `${reads.length} users`)) ?? []);
+    const keys = recorder.keys();
+    recorder.recordFinal((await judgment.attempt('final read', () => readFinalValues(finalReadFrom, keys, { fields: recorder.fields }), (reads) => `${reads.length} users`)) ?? []);
   } else {
     judgment.notRun('final read', 'no balancer was started');
   }

@@ -3,7 +3,7 @@
 // them and knows whose rows they are). Output is indented under the step that ran it.
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { answeredValue, EXTERNAL_PROCESS, outcomeOfNoResponse, outcomeOfStatus } from '../proof/history.ts';
+import { answeredValue, createdKey, EXTERNAL_PROCESS, outcomeOfNoResponse, outcomeOfStatus } from '../proof/history.ts';
 import type { Completion, HistoryRecorder, OpKind, RecordValue } from '../proof/history.ts';
 import { spawnNode } from '../infra/cleanup.ts';
 import { mapping } from '../../shared/schema-mapping.ts';
@@ -64,17 +64,17 @@ const METHOD_OF: Record<OpKind, string> = { create: 'POST', write: 'PUT', read: 
 /**
  * One request made outside the load client (the demo's cross-version check), recorded in the history as
  * external: its write explains the row it creates or changes, and the checker judges its reads like any other.
- * `url` is the instance's origin; `userId` null for a create.
+ * `url` is the instance's origin; `key` null for a create.
  */
 export async function externalRequest(
   recorder: HistoryRecorder,
   external: string,
-  { f, url, userId, value }: { f: OpKind; url: string; userId: number | null; value?: RecordValue },
+  { f, url, key, value }: { f: OpKind; url: string; key: string | null; value?: RecordValue },
 ): ReturnType<typeof httpJson> {
-  const op = recorder.invoke({ process: EXTERNAL_PROCESS, f, userId, ...(value ? { value } : {}), external });
+  const op = recorder.invoke({ process: EXTERNAL_PROCESS, f, key, ...(value ? { value } : {}), external });
   let answer: Awaited<ReturnType<typeof httpJson>>;
   try {
-    answer = await httpJson(METHOD_OF[f], userId === null ? `${url}${mapping.route}` : `${url}${mapping.route}/${userId}`, value);
+    answer = await httpJson(METHOD_OF[f], key === null ? `${url}${mapping.route}` : `${url}${mapping.route}/${encodeURIComponent(key)}`, value);
   } catch (err) {
     recorder.complete(op, { outcome: outcomeOfNoResponse(f, { sent: true }), error: (err as Error).message });
     throw err;
@@ -90,7 +90,8 @@ export async function externalRequest(
     ...(headers.get('x-read-source') ? { readSource: headers.get('x-read-source')! } : {}),
   };
   if (f === 'create' && completion.outcome === 'ok') {
-    if (typeof json.id === 'number') completion.userId = json.id;
+    const created = createdKey(json);
+    if (created !== null) completion.key = created;
     else Object.assign(completion, { outcome: 'info', error: 'answer without an id' });
   }
   if (f === 'read' && completion.outcome === 'ok' && status === 200) completion.value = answeredValue(recorder.fields, json);

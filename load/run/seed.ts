@@ -26,5 +26,5 @@ export async function seedUsers(db: Database, count: number, { prefix = 'seed', 
     onBatch?.(start + rows - 1);
   }
   const seeded = await db.select<Record<string, unknown>>(`SELECT ${key}, ${mapping.oldColumnNames.join(', ')} FROM ${table} WHERE ${key} > $1 ORDER BY ${key}`, [after]);
-  return seeded.map((row) => ({ userId: Number(row[key]), value: historyValue(mapping.oldColumnNames, row) }));
+  return seeded.map((row) => ({ key: String(row[key]), value: historyValue(mapping.oldColumnNames, row) }));
 }

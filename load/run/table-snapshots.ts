@@ -34,7 +34,7 @@ export function snapshotRow(row: Readonly<Record<string, unknown>>, present: Rea
   const { keyColumn, newColumn, oldColumnNames } = through;
   const hasOld = oldColumnNames.some((column) => present.has(column));
   return {
-    id: Number(row[keyColumn]),
+    key: String(row[keyColumn]),
     old: hasOld ? Object.fromEntries(oldColumnNames.map((column) => [column, text(row[column])])) : null,
     new: present.has(newColumn) ? newColumnValue(row[newColumn], through) : null,
   };

@@ -15,7 +15,8 @@ export interface AttendeeEvent {
 
 export interface AttributedAnomaly {
   kind: string;
-  userId: number;
+  /** The row's key. */
+  key: string;
   /** Seconds since the sandbox started: the time of the checker's example (its first operation). */
   at: number;
   /** Seconds since the sandbox started: when the live checker found it. */
@@ -36,7 +37,7 @@ export function attribute(anomaly: TimedAnomaly, actions: readonly AttendeeEvent
   const action = nearestActionBefore(actions, foundAtMs);
   return {
     kind: anomaly.kind,
-    userId: anomaly.userId,
+    key: anomaly.key,
     at: secondsAt(anomaly.at),
     foundAt: secondsAt(foundAtMs),
     message: anomaly.message,
@@ -50,5 +51,5 @@ export function describeAttributed(a: AttributedAnomaly): string {
     : a.after.id === null
       ? `found ${a.after.secondsBefore} s after ${a.after.title}`
       : `found ${a.after.secondsBefore} s after action #${a.after.id} (${a.after.title})`;
-  return `anomaly found @${a.foundAt}s ${a.kind} user ${a.userId}, ${when}: ${a.message}`;
+  return `anomaly found @${a.foundAt}s ${a.kind} user ${a.key}, ${when}: ${a.message}`;
 }

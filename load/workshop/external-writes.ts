@@ -17,7 +17,8 @@ export interface ExternalWriteRecord {
   at: number;
   /** On the history's clock. */
   atMs: number;
-  userId: number;
+  /** The row's key. */
+  key: string;
   value: RecordValue;
   /** The read that saw it, and the external write recorded for it (history.jsonl). */
   readId: number;
@@ -27,9 +28,9 @@ export interface ExternalWriteRecord {
 
 export class ExternalWrites {
   readonly seen: ExternalWriteRecord[] = [];
-  private readonly seeded = new Map<number, RecordValue>();
+  private readonly seeded = new Map<string, RecordValue>();
   /** Values already recorded, per user: each is recorded once. */
-  private readonly recorded = new Map<number, Set<string>>();
+  private readonly recorded = new Map<string, Set<string>>();
 
   /**
    * `shape`: the load's values, per field (loadValueShape); null when the mapping's sample gives none, and then
@@ -48,38 +49,38 @@ export class ExternalWrites {
   }
 
   /** The users' values before the load (the seeded rows): not the load's shape, not by hand either. */
-  seed(users: readonly { userId: number; value: RecordValue }[]): void {
-    for (const user of users) this.seeded.set(user.userId, user.value);
+  seed(users: readonly { key: string; value: RecordValue }[]): void {
+    for (const user of users) this.seeded.set(user.key, user.value);
   }
 
   /** For HistoryRecorder's onComplete: called as each operation completes. */
   observe(op: Op): void {
-    if (op.f !== 'read' || op.outcome !== 'ok' || !op.value || op.userId === null || op.completeAt === null || op.external) return;
-    if (!this.byHand(op.userId, op.value)) return;
-    const key = JSON.stringify(this.recorder.fields.map((field) => op.value![field] ?? null));
-    let values = this.recorded.get(op.userId);
-    if (!values) this.recorded.set(op.userId, (values = new Set()));
-    if (values.has(key)) return;
-    values.add(key);
-    const write = this.recorder.recordInferredWrite({ userId: op.userId, value: op.value, external: BY_HAND, since: this.recorder.steps[0]?.at ?? 0, by: op.completeAt });
+    if (op.f !== 'read' || op.outcome !== 'ok' || !op.value || op.key === null || op.completeAt === null || op.external) return;
+    if (!this.byHand(op.key, op.value)) return;
+    const valueKey = JSON.stringify(this.recorder.fields.map((field) => op.value![field] ?? null));
+    let values = this.recorded.get(op.key);
+    if (!values) this.recorded.set(op.key, (values = new Set()));
+    if (values.has(valueKey)) return;
+    values.add(valueKey);
+    const write = this.recorder.recordInferredWrite({ key: op.key, value: op.value, external: BY_HAND, since: this.recorder.steps[0]?.at ?? 0, by: op.completeAt });
     const record: ExternalWriteRecord = {
       at: this.secondsAt(op.completeAt),
       atMs: op.completeAt,
-      userId: op.userId,
+      key: op.key,
       value: op.value,
       readId: op.id,
       writeId: write.id,
-      title: `a write by hand on user ${op.userId} (${Object.entries(op.value).map(([field, v]) => `${field} ${JSON.stringify(v)}`).join(', ')})`,
+      title: `a write by hand on user ${op.key} (${Object.entries(op.value).map(([field, v]) => `${field} ${JSON.stringify(v)}`).join(', ')})`,
     };
     this.seen.push(record);
     this.onSeen(record);
   }
 
   /** Whether one of a value's fields came from neither the load nor the seed. */
-  byHand(userId: number, value: RecordValue): boolean {
+  byHand(key: string, value: RecordValue): boolean {
     const shape = this.shape;
     if (!shape) return false;
-    const seeded = this.seeded.get(userId);
+    const seeded = this.seeded.get(key);
     return Object.entries(shape).some(([field, pattern]) => !(pattern.test(String(value[field])) || seeded?.[field] === value[field]));
   }
 }

@@ -148,7 +148,7 @@ loadDone = runLoad({
   durationSeconds: 24 * 3600,
   maxRequests: Number.MAX_SAFE_INTEGER,
   signal: stopLoad.signal,
-  existingUsers: loaded.map((u) => u.userId),
+  existingUsers: loaded.map((u) => u.key),
   maxUsers: LOAD_USERS + 2000,
   // As in the demo: a tenth of the load on four users every connection writes at once (what tears a dual-write).
   hotKeys: { users: 4, share: 0.1 },
@@ -166,7 +166,7 @@ const seen = new Set<string>();
 setInterval(() => {
   const foundAt = recorder.now();
   for (const anomaly of observation.anomalies()) {
-    const key = `${anomaly.kind} ${anomaly.userId} ${anomaly.at}`;
+    const key = `${anomaly.kind} ${anomaly.key} ${anomaly.at}`;
     if (seen.has(key)) continue;
     seen.add(key);
     const events = [...sandboxControls.actions, ...writesByHand.seen.map((e) => ({ id: null, atMs: e.atMs, title: e.title }))];

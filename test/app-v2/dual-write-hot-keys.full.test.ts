@@ -31,10 +31,10 @@ const HOT_USERS = 4;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Pairs of acknowledged writes to one user whose intervals overlap: how hot the keys really were. */
-function overlappingWrites(ops: Op[], userIds: number[]): number {
+function overlappingWrites(ops: Op[], keys: string[]): number {
   let pairs = 0;
-  for (const userId of userIds) {
-    const writes = ops.filter((op) => op.f === 'write' && op.userId === userId && op.outcome === 'ok').sort((a, b) => a.invokeAt - b.invokeAt);
+  for (const key of keys) {
+    const writes = ops.filter((op) => op.f === 'write' && op.key === key && op.outcome === 'ok').sort((a, b) => a.invokeAt - b.invokeAt);
     for (let i = 0; i < writes.length; i++) {
       for (let j = i + 1; j < writes.length && writes[j]!.invokeAt < writes[i]!.completeAt!; j++) pairs++;
     }
@@ -69,12 +69,12 @@ describe.each(targets)('the hot-key workload on $name', (target) => {
     instances = await Promise.all([1, 2].map(() => startInstanceProcess('v2', { DATABASE_URL: url, DUAL_WRITE_STRATEGY: strategy, FLAG_POLL_MS: '100' }, { timeoutMs: 60_000 })));
     balancer = await startBalancer({ kind: 'node', upstreams: instances.map((i) => new URL(i.url).host) });
     const registered = (await instanceRegistry(db).list()).alive.map((i) => i.dualWriteStrategy);
-    const hotUsers = seeded.ids.slice(0, HOT_USERS);
+    const hotUsers = seeded.ids.slice(0, HOT_USERS).map(String);
     const recorder = new HistoryRecorder({ fields: mapping.oldColumnNames, file: null, step: 'read-shift 100%' });
-    recorder.recordInitial(seeded.ids.map((userId) => ({ userId, value: seeded.fields.get(userId)! })));
+    recorder.recordInitial(seeded.ids.map((id) => ({ key: String(id), value: seeded.fields.get(id)! })));
     const load = (mix: { write: number; read: number }) => {
       const stop = new AbortController();
-      const done = runLoad({ url: balancer!.url, recorder, connections: 8, durationSeconds: 120, signal: stop.signal, existingUsers: seeded.ids, mix: { create: 0, ...mix }, hotKeys: { users: HOT_USERS, share: 0.8 } });
+      const done = runLoad({ url: balancer!.url, recorder, connections: 8, durationSeconds: 120, signal: stop.signal, existingUsers: seeded.ids.map(String), mix: { create: 0, ...mix }, hotKeys: { users: HOT_USERS, share: 0.8 } });
       return () => (stop.abort(), done);
     };
     const toLive = async () => {
@@ -92,7 +92,7 @@ describe.each(targets)('the hot-key workload on $name', (target) => {
       return step(db, 'rollback');
     };
     // Torn: the new column, read back, is not what the old columns hold (or cannot be read back at all).
-    const tornRows = async () => (await snapshotUsers(db)).filter((r) => hotUsers.includes(r.id) && JSON.stringify(r.new) !== JSON.stringify(r.old));
+    const tornRows = async () => (await snapshotUsers(db)).filter((r) => hotUsers.includes(r.key) && JSON.stringify(r.new) !== JSON.stringify(r.old));
 
     let stopLoad = load({ write: 1, read: 1 });
     await sleep(PHASE_MS);
@@ -119,9 +119,9 @@ describe.each(targets)('the hot-key workload on $name', (target) => {
     recorder.currentStep = 'final';
     const rows = await snapshotUsers(db);
     const snapshot = { step: 'final', takenAt: recorder.now(), v1MayBeAlive: false, rows };
-    recorder.recordFinal(await readFinalValues(balancer.url, recorder.userIds()));
+    recorder.recordFinal(await readFinalValues(balancer.url, recorder.keys()));
     const verdict: Verdict = check({ fields: recorder.fields, ops: recorder.ops, initial: recorder.initial, final: recorder.final, snapshots: [snapshot] });
-    return { gate, rollback, registered, verdict, torn, hotRows: rows.filter((r) => hotUsers.includes(r.id)), overlapping: overlappingWrites(recorder.ops, hotUsers) };
+    return { gate, rollback, registered, verdict, torn, hotRows: rows.filter((r) => hotUsers.includes(r.key)), overlapping: overlappingWrites(recorder.ops, hotUsers) };
   }
 
   // The demonstration needs one database; the fix must hold on both.

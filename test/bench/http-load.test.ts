@@ -64,7 +64,7 @@ describe('the load split by the client', () => {
   it('When 3 connections are split over two servers, then one gets 2 and the other 1, throughput is the sum, and both servers\' CPU is charged', async () => {
     const servers = await Promise.all([startServer(), startServer()]);
 
-    const run = await runSplitHttpLoad({ urls: servers.map((s) => s.url), operation: 'get', userIds: [1, 2, 3], seconds: 1, connections: 3, pids: servers.map((s) => s.pid) });
+    const run = await runSplitHttpLoad({ urls: servers.map((s) => s.url), operation: 'get', keys: ['1', '2', '3'], seconds: 1, connections: 3, pids: servers.map((s) => s.pid) });
     const seen = await Promise.all(servers.map((s) => s.stop()));
 
     expect(seen.map((s) => s.connections)).toEqual([2, 1]);
@@ -81,6 +81,6 @@ describe('the load split by the client', () => {
   });
 
   it('When there are fewer connections than targets, then it refuses before sending anything', async () => {
-    await expect(runSplitHttpLoad({ urls: ['http://127.0.0.1:1', 'http://127.0.0.1:2'], operation: 'get', userIds: [1], seconds: 1, connections: 1 })).rejects.toThrow(/1 connections cannot be split over 2 targets/);
+    await expect(runSplitHttpLoad({ urls: ['http://127.0.0.1:1', 'http://127.0.0.1:2'], operation: 'get', keys: ['1'], seconds: 1, connections: 1 })).rejects.toThrow(/1 connections cannot be split over 2 targets/);
   });
 });

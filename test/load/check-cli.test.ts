@@ -16,11 +16,11 @@ async function writeHistory(name: string, readBack: string): Promise<string> {
   let clock = 0;
   const file = path.join(dir, name, 'history.jsonl');
   const recorder = new HistoryRecorder({ fields: FIELDS, file, clock: () => ++clock });
-  const create = recorder.invoke({ process: 0, f: 'create', userId: null, value: value('u1-w1') });
-  recorder.complete(create, { outcome: 'ok', status: 201, userId: 1, version: 'v1' });
-  const write = recorder.invoke({ process: 0, f: 'write', userId: 1, value: value('u1-w2') });
+  const create = recorder.invoke({ process: 0, f: 'create', key: null, value: value('u1-w1') });
+  recorder.complete(create, { outcome: 'ok', status: 201, key: '1', version: 'v1' });
+  const write = recorder.invoke({ process: 0, f: 'write', key: '1', value: value('u1-w2') });
   recorder.complete(write, { outcome: 'ok', status: 200, version: 'v2' });
-  const read = recorder.invoke({ process: 0, f: 'read', userId: 1 });
+  const read = recorder.invoke({ process: 0, f: 'read', key: '1' });
   recorder.complete(read, { outcome: 'ok', status: 200, value: value(readBack), version: 'v1' });
   await recorder.close();
   return file;
@@ -30,12 +30,14 @@ describe('check CLI', () => {
   it('When the history is clean, then it prints PASS, writes the verdict next to the history and exits 0', async () => {
     const history = await writeHistory('clean', 'u1-w2');
     const snapshots = path.join(dir, 'clean', 'snapshots.jsonl');
-    fs.writeFileSync(snapshots, `${JSON.stringify({ step: 'load', takenAt: 100, v1MayBeAlive: true, rows: [{ id: 1, old: value('u1-w2'), new: null }] })}\n`);
+    // The second snapshot as a file written before keys were strings names its row by a numeric id: read as key "1".
+    const rows = [{ key: '1', old: value('u1-w2'), new: null }, { id: 1, old: value('u1-w2'), new: null }];
+    fs.writeFileSync(snapshots, rows.map((row, i) => `${JSON.stringify({ step: `load-${i}`, takenAt: 100 + i, v1MayBeAlive: true, rows: [row] })}\n`).join(''));
     const result = await runScript('load/proof/check.ts', ['--history', history, '--snapshots', snapshots], {});
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/PASS: 0 anomalies/);
     const verdict = JSON.parse(fs.readFileSync(path.join(dir, 'clean', 'verdict.json'), 'utf8'));
-    expect(verdict).toMatchObject({ anomalies: 0, acknowledgedWrites: 2, reads: 1, snapshotsChecked: 1, versionsSeen: ['v1', 'v2'] });
+    expect(verdict).toMatchObject({ anomalies: 0, acknowledgedWrites: 2, reads: 1, snapshotsChecked: 2, versionsSeen: ['v1', 'v2'] });
   });
 
   it('When the history has a stale read, then it prints it, writes the verdict to --out and exits 1', async () => {

@@ -23,11 +23,11 @@ async function orderHistory(readBack: string) {
   let clock = 0;
   const file = path.join(dir, `history-${++files}.jsonl`);
   const recorder = new HistoryRecorder({ fields: FIELDS, file, clock: () => ++clock });
-  const create = recorder.invoke({ process: 0, f: 'create', userId: null, value: address('o1-w1') });
-  recorder.complete(create, { outcome: 'ok', status: 201, userId: 1 });
-  const write = recorder.invoke({ process: 0, f: 'write', userId: 1, value: address('o1-w2') });
+  const create = recorder.invoke({ process: 0, f: 'create', key: null, value: address('o1-w1') });
+  recorder.complete(create, { outcome: 'ok', status: 201, key: '1' });
+  const write = recorder.invoke({ process: 0, f: 'write', key: '1', value: address('o1-w2') });
   recorder.complete(write, { outcome: 'ok', status: 200 });
-  const read = recorder.invoke({ process: 1, f: 'read', userId: 1 });
+  const read = recorder.invoke({ process: 1, f: 'read', key: '1' });
   recorder.complete(read, { outcome: 'ok', status: 200, value: address(readBack), version: 'v1' });
   await recorder.close();
   return { history: readHistory(file), at: clock };
@@ -67,7 +67,7 @@ describe('a history whose fields are street, postcode and city', () => {
       step: v1MayBeAlive ? 'dual-write' : 'read-shift',
       takenAt: at + 1,
       v1MayBeAlive,
-      rows: [{ id: 1, old: old === null ? null : address(old), new: next === null ? null : address(next) }],
+      rows: [{ key: '1', old: old === null ? null : address(old), new: next === null ? null : address(next) }],
     });
     const ahead = check({ ...history, snapshots: [snapshot('o1-w1', 'o1-w2', true)] });
     expect(ahead.byKind.newAheadOfOld).toBe(1);
@@ -81,7 +81,7 @@ describe('a history whose fields are street, postcode and city', () => {
 
   it('When the new column could not be read back through the mapping, then the row is garbage with the runner\'s reason', async () => {
     const { history, at } = await orderHistory('o1-w2');
-    const verdict = check({ ...history, snapshots: [{ step: 'dual-write', takenAt: at + 1, v1MayBeAlive: true, rows: [{ id: 1, old: address('o1-w2'), new: 'not valid JSON' }] }] });
+    const verdict = check({ ...history, snapshots: [{ step: 'dual-write', takenAt: at + 1, v1MayBeAlive: true, rows: [{ key: '1', old: address('o1-w2'), new: 'not valid JSON' }] }] });
     expect(verdict.byKind.garbage).toBe(1);
     expect(verdict.examples.garbage[0]!.reason).toBe('not valid JSON');
   });

@@ -22,8 +22,8 @@ import { corruptedValue, FIELDS } from './histories.ts';
 import type { ValueCorruption } from './histories.ts';
 
 const valueOf = (tag: string): RecordValue => ({ name: tag, email: `${tag}@example.test` });
-const UNANSWERED_ROW = 100;
-const PHANTOM_ROW = 200;
+const UNANSWERED_ROW = '100';
+const PHANTOM_ROW = '200';
 /** The brute force tries every order of a user's writes: keep them few. */
 const WRITES_PER_USER = 6;
 
@@ -66,11 +66,11 @@ type Generated = typeof historyArbitrary extends fc.Arbitrary<infer T> ? T : nev
 interface Built {
   consistency: 'linearizable' | 'session';
   ops: Op[];
-  initial: Array<{ userId: number; value: RecordValue }>;
+  initial: Array<{ key: string; value: RecordValue }>;
   final: FinalRead[] | undefined;
   snapshots: Snapshot[];
-  /** Per user id, what the brute force judges: that user's operations (an unanswered create under its row). */
-  perUser: Map<number, BruteForceInput>;
+  /** Per user key, what the brute force judges: that user's operations (an unanswered create under its row). */
+  perUser: Map<string, BruteForceInput>;
 }
 
 /** A legal execution of every user (each effective write at a point of its interval), then corruptions. */
@@ -79,14 +79,14 @@ function build(generated: Generated): Built {
   const initial: Built['initial'] = [];
   const final: FinalRead[] = [];
   const rows: SnapshotRow[] = [];
-  const perUser = new Map<number, BruteForceInput>();
+  const perUser = new Map<string, BruteForceInput>();
   const session = generated.consistency === 'session';
   let id = 1;
   let process = 1;
   generated.users.forEach((user, u) => {
-    const userId = u + 1;
-    const seed = user.seeded ? valueOf(`u${userId}-seed`) : null;
-    if (seed) initial.push({ userId, value: seed });
+    const key = String(u + 1);
+    const seed = user.seeded ? valueOf(`u${key}-seed`) : null;
+    if (seed) initial.push({ key, value: seed });
     const effects: Array<{ point: number; value: RecordValue }> = [];
     const written: RecordValue[] = [];
     // Each session's operations in order: a write with its effect point (null: none), or a read with its point.
@@ -100,15 +100,15 @@ function build(generated: Generated): Built {
         const end = t + g.length;
         t = end + g.gap + 1;
         if (g.write && written.length < WRITES_PER_USER) {
-          const value = valueOf(`u${userId}-w${written.length}`);
+          const value = valueOf(`u${key}-w${written.length}`);
           written.push(value);
           const f = !seed && written.length === 1 ? 'create' : 'write';
-          const op: Op = { id: id++, process: proc, f, userId, value, invokeAt: start, completeAt: g.outcome === 'info' ? null : end, outcome: g.outcome, step: 'load', status: g.outcome === 'fail' ? 400 : 200 };
+          const op: Op = { id: id++, process: proc, f, key, value, invokeAt: start, completeAt: g.outcome === 'info' ? null : end, outcome: g.outcome, step: 'load', status: g.outcome === 'fail' ? 400 : 200 };
           const effect = g.outcome === 'ok' ? start + (g.length * g.at) / 4 : g.outcome === 'info' && g.lands ? start + ((g.length + g.late) * g.at) / 4 : null;
           if (effect !== null) effects.push({ point: effect, value });
           planned.push({ op, effect: g.outcome === 'ok' ? effect : null });
         } else {
-          const op: Op = { id: id++, process: proc, f: 'read', userId, invokeAt: start, completeAt: end, outcome: 'ok', step: 'load' };
+          const op: Op = { id: id++, process: proc, f: 'read', key, invokeAt: start, completeAt: end, outcome: 'ok', step: 'load' };
           planned.push({ op, read: { point: start + (g.length * g.at) / 4, lag: session ? g.lag : 0, corruption: g.corruption, asPut: g.asPut } });
         }
       }
@@ -117,7 +117,7 @@ function build(generated: Generated): Built {
     effects.sort((a, b) => a.point - b.point);
     const stateAt = (point: number) => effects.filter((e) => e.point <= point).at(-1)?.value ?? seed;
     const corrupt = (legal: RecordValue | null, c: Corruption, ignoringToken: () => RecordValue | null): RecordValue | null =>
-      c?.type === 'noToken' ? (written.length === 0 ? legal : ignoringToken()) : corruptedValue(legal, c, written, valueOf(`u${userId}-seed`));
+      c?.type === 'noToken' ? (written.length === 0 ? legal : ignoringToken()) : corruptedValue(legal, c, written, valueOf(`u${key}-seed`));
     // The token: a read sees at least the session's own acknowledged writes and what it already saw (its floor).
     const userOps: Op[] = [];
     for (const planned of sessions) {
@@ -131,15 +131,15 @@ function build(generated: Generated): Built {
         const seenAt = Math.max(read.point - read.lag, floor);
         const returned = corrupt(stateAt(seenAt), read.corruption, () => stateAt(read.point - read.lag - 4));
         if (!read.corruption) floor = seenAt;
-        if (!returned && read.asPut) Object.assign(op, { f: 'write', value: valueOf(`u${userId}-put${op.id}`), outcome: 'fail', status: 404 });
+        if (!returned && read.asPut) Object.assign(op, { f: 'write', value: valueOf(`u${key}-put${op.id}`), outcome: 'fail', status: 404 });
         else Object.assign(op, returned ? { value: returned, status: 200 } : { status: 404 });
       }
     }
     userOps.sort((a, b) => a.id - b.id);
     ops.push(...userOps);
     const finalValue = corrupt(stateAt(Infinity), user.final, () => stateAt(-Infinity));
-    if (generated.finalTaken) final.push({ userId, value: finalValue, at: 0 });
-    perUser.set(userId, { fields: FIELDS, ops: userOps, initial: seed, ...(generated.finalTaken ? { final: finalValue } : {}) });
+    if (generated.finalTaken) final.push({ key, value: finalValue, at: 0 });
+    perUser.set(key, { fields: FIELDS, ops: userOps, initial: seed, ...(generated.finalTaken ? { final: finalValue } : {}) });
     if (generated.snapshot) {
       const at = generated.snapshot.at;
       const current = stateAt(at);
@@ -147,24 +147,24 @@ function build(generated: Generated): Built {
       const s = user.snapshot;
       const old = s.shape === 'state' ? current : s.shape === 'oldEmpty' ? null : s.shape === 'mixed' && written.length > 0 ? { name: pick(s.old)?.name ?? 'x', email: written[0]!.email! } : pick(s.old);
       const profile = s.shape === 'state' ? current : pick(s.profile);
-      if (current || old || profile) rows.push({ id: userId, old, new: profile });
+      if (current || old || profile) rows.push({ key, old, new: profile });
     }
   });
   if (generated.unanswered) {
     const value = valueOf('p-unanswered');
-    const create: Op = { id: id++, process: process++, f: 'create', userId: null, value, invokeAt: 1, completeAt: null, outcome: 'info', step: 'load', error: 'ECONNRESET' };
+    const create: Op = { id: id++, process: process++, f: 'create', key: null, value, invokeAt: 1, completeAt: null, outcome: 'info', step: 'load', error: 'ECONNRESET' };
     ops.push(create);
     const shown = generated.unanswered === 'changed' ? valueOf('p-changed') : value;
     if (generated.unanswered !== 'hidden') {
-      if (generated.finalTaken) final.push({ userId: UNANSWERED_ROW, value: shown, at: 0 });
-      if (generated.snapshot) rows.push({ id: UNANSWERED_ROW, old: shown, new: shown });
-      if (generated.unanswered === 'shows') perUser.set(UNANSWERED_ROW, { fields: FIELDS, ops: [{ ...create, userId: UNANSWERED_ROW }], ...(generated.finalTaken ? { final: shown } : {}) });
+      if (generated.finalTaken) final.push({ key: UNANSWERED_ROW, value: shown, at: 0 });
+      if (generated.snapshot) rows.push({ key: UNANSWERED_ROW, old: shown, new: shown });
+      if (generated.unanswered === 'shows') perUser.set(UNANSWERED_ROW, { fields: FIELDS, ops: [{ ...create, key: UNANSWERED_ROW }], ...(generated.finalTaken ? { final: shown } : {}) });
     }
   }
   if (generated.phantom && (generated.snapshot || generated.finalTaken)) {
     const value = valueOf('nobody');
-    if (generated.snapshot) rows.push({ id: PHANTOM_ROW, old: value, new: null });
-    else final.push({ userId: PHANTOM_ROW, value, at: 0 });
+    if (generated.snapshot) rows.push({ key: PHANTOM_ROW, old: value, new: null });
+    else final.push({ key: PHANTOM_ROW, value, at: 0 });
   }
   const snapshots: Snapshot[] = generated.snapshot ? [{ step: 'snapshot', takenAt: generated.snapshot.at, v1MayBeAlive: generated.snapshot.v1MayBeAlive, rows }] : [];
   return { consistency: generated.consistency, ops, initial, final: generated.finalTaken ? final : undefined, snapshots, perUser };
@@ -194,7 +194,7 @@ function snapshotReference(built: Built): { garbage: number; newAheadOfOld: numb
   const counts = { garbage: 0, newAheadOfOld: 0, drift: 0 };
   for (const snapshot of built.snapshots) {
     for (const row of snapshot.rows) {
-      const input = built.perUser.get(row.id);
+      const input = built.perUser.get(row.key);
       if (!input) continue;
       const writes = input.ops.filter((op) => op.f !== 'read' && op.outcome !== 'fail');
       const producer = (value: RecordValue | null): { completeAt: number; invokeAt: number } | 'garbage' | null => {
@@ -228,21 +228,21 @@ function compare(built: Built): boolean {
   const examples = Object.values(verdict.examples).flat();
   // Small histories: every anomaly is listed, so the comparison sees them all.
   expect(examples.length).toBe(verdict.anomalies);
-  const found = (userId: number) => examples.filter((e) => e.userId === userId && e.ops[0]!.f !== 'snapshot').map((e) => categoryOf(e, built.consistency));
-  for (const [userId, input] of built.perUser) {
-    const categories = found(userId);
+  const found = (key: string) => examples.filter((e) => e.key === key && e.ops[0]!.f !== 'snapshot').map((e) => categoryOf(e, built.consistency));
+  for (const [key, input] of built.perUser) {
+    const categories = found(key);
     const count = (c: Category) => categories.filter((x) => x === c).length;
-    expect(count('unexplained'), `user ${userId}: reads no write explains`).toBe(unexplainedReads(input).length);
+    expect(count('unexplained'), `user ${key}: reads no write explains`).toBe(unexplainedReads(input).length);
     const explained: BruteForceInput = { ...input, ops: input.ops.filter((op) => !unexplainedReads(input).includes(op.id)) };
     if (built.consistency === 'session') {
       const reference = bruteForceSessions(input);
       const lowest = LAYERS.find((layer) => categories.includes(layer as Category)) ?? 'none';
-      expect(lowest, `user ${userId}: the first session guarantee broken`).toBe(reference.firstBroken);
+      expect(lowest, `user ${key}: the first session guarantee broken`).toBe(reference.firstBroken);
     } else {
       const readsAlone = bruteForceLinearizable({ fields: FIELDS, ops: explained.ops, initial: explained.initial });
       const whole = explained.final === undefined || unexplainedReads(input).includes(0) ? readsAlone : bruteForceLinearizable(explained);
-      expect(count('linearizableRead') + count('linearizableFinal') > 0, `user ${userId}: flagged iff not linearizable`).toBe(!whole);
-      if (!readsAlone) expect(count('linearizableRead'), `user ${userId}: a contradiction among reads is blamed on a read`).toBeGreaterThan(0);
+      expect(count('linearizableRead') + count('linearizableFinal') > 0, `user ${key}: flagged iff not linearizable`).toBe(!whole);
+      if (!readsAlone) expect(count('linearizableRead'), `user ${key}: a contradiction among reads is blamed on a read`).toBeGreaterThan(0);
     }
   }
   const snapshots = snapshotReference(built);
@@ -250,7 +250,7 @@ function compare(built: Built): boolean {
   expect(all.filter((c) => c === 'snapshotGarbage').length, 'snapshot garbage').toBe(snapshots.garbage);
   expect(all.filter((c) => c === 'newAheadOfOld').length, 'new ahead of old').toBe(snapshots.newAheadOfOld);
   expect(verdict.drift, 'drift').toBe(snapshots.drift);
-  const rowIds = new Set([...built.snapshots.flatMap((s) => s.rows.map((r) => r.id)), ...(built.final ?? []).map((f) => f.userId)]);
+  const rowIds = new Set([...built.snapshots.flatMap((s) => s.rows.map((r) => r.key)), ...(built.final ?? []).map((f) => f.key)]);
   const phantoms = [...rowIds].filter((rowId) => !built.perUser.has(rowId)).length;
   expect(all.filter((c) => c === 'phantom').length, 'phantom rows').toBe(phantoms);
   return verdict.anomalies > 0;

@@ -11,7 +11,7 @@ import type { Op, Outcome, RecordValue } from '../../load/proof/history.ts';
 import { corruptedValue, FIELDS } from './histories.ts';
 import type { ValueCorruption } from './histories.ts';
 
-const USER = 1;
+const USER = '1';
 const SEED: RecordValue = { name: 'seed', email: 'seed@example.test' };
 const valueOf = (tag: string): RecordValue => ({ name: tag, email: `${tag}@example.test` });
 
@@ -49,7 +49,7 @@ function build(generated: Generated): { fields: readonly string[]; ops: Op[]; in
     written.push(valueOf(tag));
     const end = w.start + w.length;
     const f = i === 0 && !generated.seeded ? 'create' : 'write';
-    ops.push({ id: id++, process: i, f, userId: USER, value: valueOf(tag), invokeAt: w.start, completeAt: w.outcome === 'info' ? null : end, outcome: w.outcome, step: 'load', status: w.outcome === 'fail' ? 400 : 200 });
+    ops.push({ id: id++, process: i, f, key: USER, value: valueOf(tag), invokeAt: w.start, completeAt: w.outcome === 'info' ? null : end, outcome: w.outcome, step: 'load', status: w.outcome === 'fail' ? 400 : 200 });
     if (w.outcome === 'ok') effects.push({ point: w.start + (w.length * w.at) / 4, value: valueOf(tag) });
     if (w.outcome === 'info' && w.lands) effects.push({ point: w.start + ((w.length + w.late) * w.at) / 4, value: valueOf(tag) });
   });
@@ -62,9 +62,9 @@ function build(generated: Generated): { fields: readonly string[]; ops: Op[]; in
     const end = r.start + r.length;
     const returned = corrupt(valueAt(r.start + (r.length * r.at) / 4), r.corruption);
     if (!returned && r.asPut) {
-      ops.push({ id: id++, process: 10 + i, f: 'write', userId: USER, value: valueOf(`put-${i}`), invokeAt: r.start, completeAt: end, outcome: 'fail', status: 404, step: 'load' });
+      ops.push({ id: id++, process: 10 + i, f: 'write', key: USER, value: valueOf(`put-${i}`), invokeAt: r.start, completeAt: end, outcome: 'fail', status: 404, step: 'load' });
     } else {
-      ops.push({ id: id++, process: 10 + i, f: 'read', userId: USER, ...(returned ? { value: returned } : {}), invokeAt: r.start, completeAt: end, outcome: 'ok', status: returned ? 200 : 404, step: 'load' });
+      ops.push({ id: id++, process: 10 + i, f: 'read', key: USER, ...(returned ? { value: returned } : {}), invokeAt: r.start, completeAt: end, outcome: 'ok', status: returned ? 200 : 404, step: 'load' });
     }
   });
   const final = generated.final === undefined ? undefined : corrupt(valueAt(Infinity), generated.final);
@@ -75,8 +75,8 @@ function fastCheckerFlags({ ops, initial, final }: ReturnType<typeof build>): bo
   const verdict = check({
     fields: FIELDS,
     ops,
-    initial: initial ? [{ userId: USER, value: initial }] : [],
-    final: final === undefined ? [] : [{ userId: USER, value: final, at: 0 }],
+    initial: initial ? [{ key: USER, value: initial }] : [],
+    final: final === undefined ? [] : [{ key: USER, value: final, at: 0 }],
   });
   return verdict.anomalies > 0;
 }

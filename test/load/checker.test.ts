@@ -39,7 +39,7 @@ describe('stale reads', () => {
     const h = new HistoryBuilder();
     h.write(7, 'u7-w1', 1, 2);
     h.read(7, 'seed-7', 3, 4);
-    only(check({ fields: FIELDS, ops: h.ops, initial: [{ userId: 7, value: value('seed-7') }] }), 'stale');
+    only(check({ fields: FIELDS, ops: h.ops, initial: [{ key: '7', value: value('seed-7') }] }), 'stale');
   });
 });
 
@@ -169,7 +169,7 @@ describe('lost writes', () => {
     const h = new HistoryBuilder();
     h.create(1, 'u1-w1', 0, 1);
     const w2 = h.write(1, 'u1-w2', 2, 3);
-    const verdict = check({ fields: FIELDS, ops: h.ops, final: [{ userId: 1, value: value('u1-w1'), at: 10 }] });
+    const verdict = check({ fields: FIELDS, ops: h.ops, final: [{ key: '1', value: value('u1-w1'), at: 10 }] });
     only(verdict, 'lost');
     expect(verdict.examples.lost[0]!.step).toBe('final');
     expect(verdict.examples.lost[0]!.ops.map((o) => o.opId)).toContain(w2.id);
@@ -179,7 +179,7 @@ describe('lost writes', () => {
     const h = new HistoryBuilder();
     h.create(1, 'u1-w1', 0, 1);
     h.create(2, 'u2-w1', 0, 1);
-    only(check({ fields: FIELDS, ops: h.ops, final: [{ userId: 2, value: value('u2-w1'), at: 10 }] }), 'lost');
+    only(check({ fields: FIELDS, ops: h.ops, final: [{ key: '2', value: value('u2-w1'), at: 10 }] }), 'lost');
   });
 
   it('When an acknowledged write is superseded by a later one, then not seeing it at the end is not lost', () => {
@@ -187,7 +187,7 @@ describe('lost writes', () => {
     h.create(1, 'u1-w1', 0, 1);
     h.write(1, 'u1-w2', 2, 3);
     h.write(1, 'u1-w3', 4, 5);
-    expect(check({ fields: FIELDS, ops: h.ops, final: [{ userId: 1, value: value('u1-w3'), at: 10 }] }).anomalies).toBe(0);
+    expect(check({ fields: FIELDS, ops: h.ops, final: [{ key: '1', value: value('u1-w3'), at: 10 }] }).anomalies).toBe(0);
   });
 });
 
@@ -200,7 +200,7 @@ describe('correct histories are not flagged', () => {
     h.read(1, 'u1-w3', 4, 5);
     h.read(1, 'u1-w2', 6, 7);
     h.read(1, 'u1-w2', 11, 12);
-    const input: CheckInput = { fields: FIELDS, ops: h.ops, final: [{ userId: 1, value: value('u1-w2'), at: 20 }] };
+    const input: CheckInput = { fields: FIELDS, ops: h.ops, final: [{ key: '1', value: value('u1-w2'), at: 20 }] };
     expect(check(input).anomalies).toBe(0);
   });
 
@@ -212,7 +212,7 @@ describe('correct histories are not flagged', () => {
     h.read(1, 'u1-w1', 20, 21);
     h.read(1, 'u1-w2', 30, 31);
     h.write(1, 'u1-w4', 40, 41, 'fail', { status: 400 });
-    const verdict = check({ fields: FIELDS, ops: h.ops, final: [{ userId: 1, value: value('u1-w2'), at: 50 }] });
+    const verdict = check({ fields: FIELDS, ops: h.ops, final: [{ key: '1', value: value('u1-w2'), at: 50 }] });
     expect(verdict.anomalies).toBe(0);
     expect(verdict.unknownOutcomes).toBe(2);
     // The client saw all three fail: two without an answer, one refused.
@@ -223,7 +223,7 @@ describe('correct histories are not flagged', () => {
     const h = new HistoryBuilder();
     h.create(null, 'p0-w1', 0, null, 'info', { error: 'ECONNRESET' });
     h.create(1, 'u1-w1', 0, 1);
-    const verdict = check({ fields: FIELDS, ops: h.ops, final: [{ userId: 1, value: value('u1-w1'), at: 10 }, { userId: 2, value: value('p0-w1'), at: 10 }] });
+    const verdict = check({ fields: FIELDS, ops: h.ops, final: [{ key: '1', value: value('u1-w1'), at: 10 }, { key: '2', value: value('p0-w1'), at: 10 }] });
     expect(verdict.anomalies).toBe(0);
     expect(verdict.users).toBe(2);
     expect(verdict.byKind.phantom).toBe(0);
@@ -263,5 +263,31 @@ describe('scale', () => {
     expect((user + system) / 1000).toBeLessThan(5000);
     expect(verdict.operations).toBe(100_000);
     expect(verdict.byKind.garbage).toBe(16_500);
+  });
+});
+
+describe('string keys', () => {
+  /** Row a: a read returns w1 after w2 completed (stale), then w3; row b: the final read shows w1 though w2 came after it (lost). */
+  const judged = (a: string, b: string) => {
+    const h = new HistoryBuilder();
+    h.create(a, 'a-w1', 0, 1);
+    h.write(a, 'a-w2', 2, 3);
+    h.read(a, 'a-w1', 4, 5);
+    h.write(a, 'a-w3', 6, 7);
+    h.create(b, 'b-w1', 0, 1);
+    h.write(b, 'b-w2', 2, 3);
+    return check({ fields: FIELDS, ops: h.ops, final: [{ key: a, value: value('a-w3'), at: 10 }, { key: b, value: value('b-w1'), at: 10 }] });
+  };
+
+  it('When keys are UUID strings, then the checker finds a stale read and a lost write exactly as with integer keys', () => {
+    const [a, b] = ['3f2c8a4e-1b7d-4c5e-9a0f-6d2e8b1c7a53', 'c91e07d2-58af-4b3c-8e16-0f4a9d2b6e71'];
+    const withUuids = judged(a, b);
+    const withIntegers = judged('1', '2');
+
+    expect(withUuids.byKind).toEqual({ stale: 1, nonMonotonic: 0, garbage: 0, lost: 1, newAheadOfOld: 0, phantom: 0 });
+    expect(withUuids.byKind).toEqual(withIntegers.byKind);
+    expect(withUuids.users).toBe(2);
+    expect(withUuids.examples.stale[0]).toMatchObject({ key: a, message: expect.stringContaining(a) });
+    expect(withUuids.examples.lost[0]).toMatchObject({ key: b, message: expect.stringContaining(b) });
   });
 });

@@ -1,7 +1,9 @@
 // An in-memory implementation of the users HTTP contract for the generator tests, with faults on demand:
 // connections reset before a request is handled, PUTs applied and then reset (no answer), and reads served one
 // write behind (a stale replica), and reads that always fail. The checker must pass the first two and catch the
-// third; a runner must fail the fourth (its final read cannot run).
+// third; a runner must fail the fourth (its final read cannot run). Keys are integers, as the users table's, or
+// UUID strings on demand (an entity keyed by a UUID).
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -16,14 +18,25 @@ export interface FakeFaults {
   failReads?: boolean;
 }
 
+export interface FakeKeys {
+  /** Hand out UUID strings as ids (`"id": "3f2c…"`) and serve /users/<uuid>, instead of integers. */
+  uuidKeys?: boolean;
+}
+
 export interface FakeUsersServer {
   url: string;
+  /** Every request as `METHOD path`, in the order received. */
+  requests: string[];
   close(): Promise<void>;
 }
 
-export async function startFakeUsersServer(faults: FakeFaults = {}): Promise<FakeUsersServer> {
-  const users = new Map<number, Array<{ name: string; email: string }>>();
+export async function startFakeUsersServer(faults: FakeFaults = {}, { uuidKeys = false }: FakeKeys = {}): Promise<FakeUsersServer> {
+  const users = new Map<string, Array<{ name: string; email: string }>>();
+  const seen: string[] = [];
   let nextId = 1;
+  // The id as the answer's JSON gives it: a number for integer keys, the string itself for UUIDs.
+  const idOf = (key: string) => (uuidKeys ? key : Number(key));
+  const route = uuidKeys ? /^\/users(?:\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}))?$/ : /^\/users(?:\/(\d+))?$/;
   let requests = 0;
   let puts = 0;
   const server = http.createServer((req, res) => {
@@ -31,6 +44,7 @@ export async function startFakeUsersServer(faults: FakeFaults = {}): Promise<Fak
     req.on('data', (chunk) => (body += chunk));
     req.on('end', () => {
       requests++;
+      seen.push(`${req.method} ${req.url}`);
       if (faults.resetBeforeEvery && requests % faults.resetBeforeEvery === 0) {
         req.socket.resetAndDestroy();
         return;
@@ -43,13 +57,13 @@ export async function startFakeUsersServer(faults: FakeFaults = {}): Promise<Fak
         res.end(JSON.stringify(json));
       };
       const notFound = () => send(404, { error: { code: 'not_found', message: 'user not found', details: null } });
-      const match = /^\/users(?:\/(\d+))?$/.exec(req.url ?? '');
-      const id = match?.[1] ? Number(match[1]) : null;
+      const match = route.exec(req.url ?? '');
+      const id = match?.[1] ?? null;
       if (req.method === 'POST' && match && id === null) {
         const { name, email } = JSON.parse(body);
-        const created = nextId++;
+        const created = uuidKeys ? randomUUID() : String(nextId++);
         users.set(created, [{ name, email }]);
-        return send(201, { id: created, name, email });
+        return send(201, { id: idOf(created), name, email });
       }
       const versions = id === null ? undefined : users.get(id);
       if (!match || id === null) return send(404, { error: { code: 'route_not_found', message: 'no route', details: null } });
@@ -62,15 +76,16 @@ export async function startFakeUsersServer(faults: FakeFaults = {}): Promise<Fak
           req.socket.resetAndDestroy();
           return;
         }
-        return send(200, { id, name, email });
+        return send(200, { id: idOf(id), name, email });
       }
       const shown = faults.staleReads && versions.length > 1 ? versions.at(-2)! : versions.at(-1)!;
-      return send(200, { id, ...shown });
+      return send(200, { id: idOf(id), ...shown });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests: seen,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { check } from '../../load/proof/checker/index.ts';
 import type { SnapshotRow } from '../../load/proof/checker/index.ts';
-import { readFinalValues, runLoad } from '../../load/proof/generator.ts';
+import { loadValueShape, readFinalValues, runLoad } from '../../load/proof/generator.ts';
 import { HistoryRecorder } from '../../load/proof/history.ts';
 import { mapping } from '../../shared/schema-mapping.ts';
 import { snapshotUsers } from '../../load/run/table-snapshots.ts';
@@ -13,7 +13,7 @@ import type { TestDatabase } from '../support/databases.ts';
 import { startInstanceProcess } from '../support/instances.ts';
 import type { InstanceProcess } from '../support/instances.ts';
 import { startFakeUsersServer } from './fake-users-server.ts';
-import type { FakeFaults } from './fake-users-server.ts';
+import type { FakeFaults, FakeKeys, FakeUsersServer } from './fake-users-server.ts';
 
 const inMemory = () => new HistoryRecorder({ fields: mapping.oldColumnNames, file: null });
 
@@ -21,7 +21,7 @@ const inMemory = () => new HistoryRecorder({ fields: mapping.oldColumnNames, fil
 async function loadAndReadBack(url: string, seconds: number, options: Partial<Parameters<typeof runLoad>[0]> = {}) {
   const recorder = inMemory();
   const summary = await runLoad({ url, recorder, connections: 6, durationSeconds: seconds, sharedUsers: 0.3, ...options });
-  recorder.recordFinal(await readFinalValues(url, recorder.userIds()));
+  recorder.recordFinal(await readFinalValues(url, recorder.keys()));
   return { recorder, summary };
 }
 
@@ -46,7 +46,7 @@ describe('against a real v1 instance', () => {
     const rows = await database.db.select<{ id: number; name: string | null; email: string | null; profile_data: unknown }>('SELECT id, name, email, profile_data FROM users ORDER BY id');
     const snapshotRows: SnapshotRow[] = await snapshotUsers(database.db);
     // v1 reads the old columns: the rows must hold exactly what the final read returned.
-    expect(rows.map((r) => [Number(r.id), { name: r.name, email: r.email }])).toEqual(recorder.final.map((f) => [f.userId, f.value]));
+    expect(rows.map((r) => [String(r.id), { name: r.name, email: r.email }])).toEqual(recorder.final.map((f) => [f.key, f.value]));
 
     const verdict = check({ ...recorder.history(), snapshots: [{ step: 'load', takenAt: recorder.now(), v1MayBeAlive: true, rows: snapshotRows }] });
     expect(verdict).toMatchObject({ anomalies: 0, failedRequests: 0, unknownOutcomes: 0, versionsSeen: ['v1'], finalReadChecked: true });
@@ -56,9 +56,9 @@ describe('against a real v1 instance', () => {
 });
 
 describe('against a fake of the contract', () => {
-  const servers: Array<{ close(): Promise<void> }> = [];
-  const fake = async (faults: FakeFaults) => {
-    const server = await startFakeUsersServer(faults);
+  const servers: FakeUsersServer[] = [];
+  const fake = async (faults: FakeFaults, keys: FakeKeys = {}) => {
+    const server = await startFakeUsersServer(faults, keys);
     servers.push(server);
     return server.url;
   };
@@ -78,7 +78,7 @@ describe('against a fake of the contract', () => {
     const retries = recorder.ops.filter((op) => op.retryOf !== undefined);
     for (const retry of retries) {
       const original = recorder.ops.find((op) => op.id === retry.retryOf)!;
-      expect(retry).toMatchObject({ retries: 1, f: original.f, userId: original.userId, process: original.process });
+      expect(retry).toMatchObject({ retries: 1, f: original.f, key: original.key, process: original.process });
       expect(original.outcome).toBe(original.f === 'read' ? 'fail' : 'info');
       // A retried PUT writes a fresh value: every write in the history stays unique.
       if (retry.f === 'write') expect(retry.value).not.toEqual(original.value);
@@ -118,15 +118,41 @@ describe('against a fake of the contract', () => {
       [1, 2, 3, 4].map(async (n) => {
         const value = { name: `existing-${n}`, email: `existing-${n}@example.test` };
         const response = await fetch(`${url}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) });
-        return { userId: ((await response.json()) as { id: number }).id, value };
+        return { key: String(((await response.json()) as { id: number }).id), value };
       }),
     );
     recorder.recordInitial(existing);
-    await runLoad({ url, recorder, connections: 2, durationSeconds: 0.5, mix: { create: 0, write: 1, read: 1 }, existingUsers: existing.map((u) => u.userId) });
-    recorder.recordFinal(await readFinalValues(url, recorder.userIds()));
+    await runLoad({ url, recorder, connections: 2, durationSeconds: 0.5, mix: { create: 0, write: 1, read: 1 }, existingUsers: existing.map((u) => u.key) });
+    recorder.recordFinal(await readFinalValues(url, recorder.keys()));
 
-    expect(new Set(recorder.ops.map((op) => op.userId))).toEqual(new Set(existing.map((u) => u.userId)));
+    expect(new Set(recorder.ops.map((op) => op.key))).toEqual(new Set(existing.map((u) => u.key)));
     expect(check(recorder.history())).toMatchObject({ anomalies: 0, users: 4 });
+  });
+
+  it('When the server answers creates with UUID string ids, then the generator reads and writes /users/<uuid>, the history holds those keys, and every value keeps the load\'s short shape', async () => {
+    const url = await fake({}, { uuidKeys: true });
+    const server = servers.at(-1)!;
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+    const { recorder } = await loadAndReadBack(url, 0.5, { connections: 2, mix: { create: 1, write: 2, read: 2 } });
+
+    const keys = recorder.keys();
+    expect(keys.length).toBeGreaterThan(1);
+    expect(keys.every((key) => uuid.test(key))).toBe(true);
+    const keyed = recorder.ops.filter((op) => op.f !== 'create');
+    expect(keyed.length).toBeGreaterThan(0);
+    expect(keyed.every((op) => op.key !== null && keys.includes(op.key))).toBe(true);
+    // Every request by key went to /users/<one of the keys the creates answered>.
+    const byKey = server.requests.filter((request) => !/^POST \/users$/.test(request));
+    expect(byKey.length).toBeGreaterThan(0);
+    for (const request of byKey) expect(keys).toContain(/^(?:GET|PUT) \/users\/(.+)$/.exec(request)?.[1]);
+    // A write's tag names a UUID key by its short alias, never the key itself: values stay short and of the load's shape.
+    const shape = loadValueShape()!;
+    for (const op of recorder.ops.filter((o) => o.f === 'write')) {
+      expect(op.value!.name).toMatch(/k\d+-w\d+/);
+      expect(Object.entries(shape).every(([field, pattern]) => pattern.test(op.value![field]!))).toBe(true);
+    }
+    expect(recorder.final.map((read) => read.key)).toEqual(keys);
+    expect(check(recorder.history())).toMatchObject({ anomalies: 0, users: keys.length });
   });
 
   it('When the target is not 127.0.0.1, then the generator refuses to start', async () => {

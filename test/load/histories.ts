@@ -6,6 +6,11 @@ export const FIELDS: readonly string[] = ['name', 'email'];
 
 export const value = (tag: string): RecordValue => ({ name: tag, email: `${tag}@example.test` });
 
+/** A row's key as these histories name it: a string (a UUID), or for short a number (1 is the key "1"). */
+export type Key = string | number;
+
+const keyOf = (key: Key | null): string | null => (key === null ? null : String(key));
+
 export class HistoryBuilder {
   readonly ops: Op[] = [];
   private nextId = 1;
@@ -16,19 +21,19 @@ export class HistoryBuilder {
     return full;
   }
 
-  /** A create of user `userId` writing `tag`; completeAt null (with outcome info) for an unanswered one. */
-  create(userId: number | null, tag: string, invokeAt: number, completeAt: number | null, outcome: Outcome = 'ok', extra: Partial<Op> = {}): Op {
-    return this.add({ f: 'create', userId, value: value(tag), invokeAt, completeAt: outcome === 'info' ? null : completeAt, outcome, ...(outcome === 'ok' ? { status: 201 } : {}), ...extra });
+  /** A create of the row `key` writing `tag`; completeAt null (with outcome info) for an unanswered one. */
+  create(key: Key | null, tag: string, invokeAt: number, completeAt: number | null, outcome: Outcome = 'ok', extra: Partial<Op> = {}): Op {
+    return this.add({ f: 'create', key: keyOf(key), value: value(tag), invokeAt, completeAt: outcome === 'info' ? null : completeAt, outcome, ...(outcome === 'ok' ? { status: 201 } : {}), ...extra });
   }
 
-  write(userId: number, tag: string, invokeAt: number, completeAt: number | null, outcome: Outcome = 'ok', extra: Partial<Op> = {}): Op {
-    return this.add({ f: 'write', userId, value: value(tag), invokeAt, completeAt: outcome === 'info' ? null : completeAt, outcome, ...(outcome === 'ok' ? { status: 200 } : {}), ...extra });
+  write(key: Key, tag: string, invokeAt: number, completeAt: number | null, outcome: Outcome = 'ok', extra: Partial<Op> = {}): Op {
+    return this.add({ f: 'write', key: keyOf(key), value: value(tag), invokeAt, completeAt: outcome === 'info' ? null : completeAt, outcome, ...(outcome === 'ok' ? { status: 200 } : {}), ...extra });
   }
 
   /** A read returning `tag` (a string), an exact value, or null for a 404. */
-  read(userId: number, returned: string | RecordValue | null, invokeAt: number, completeAt: number, extra: Partial<Op> = {}): Op {
+  read(key: Key, returned: string | RecordValue | null, invokeAt: number, completeAt: number, extra: Partial<Op> = {}): Op {
     const shown = typeof returned === 'string' ? value(returned) : returned;
-    return this.add({ f: 'read', userId, ...(shown ? { value: shown } : {}), invokeAt, completeAt, outcome: 'ok', status: shown ? 200 : 404, ...extra });
+    return this.add({ f: 'read', key: keyOf(key), ...(shown ? { value: shown } : {}), invokeAt, completeAt, outcome: 'ok', status: shown ? 200 : 404, ...extra });
   }
 }
 

@@ -4,7 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { check } from '../../load/proof/checker/index.ts';
 import { HistoryRecorder, outcomeOfNoResponse, outcomeOfStatus, parseHistory, readHistory } from '../../load/proof/history.ts';
+import type { RecordedHistory } from '../../load/proof/history.ts';
 import { FIELDS, value } from './histories.ts';
 
 const dirs: string[] = [];
@@ -41,19 +43,19 @@ describe('recorder', () => {
     let clock = 0;
     const file = tempFile();
     const recorder = new HistoryRecorder({ fields: FIELDS, file, step: 'expand', clock: () => ++clock });
-    recorder.recordInitial([{ userId: 5, value: value('seed-5') }]);
-    const create = recorder.invoke({ process: 0, f: 'create', userId: null, value: value('p0-w1') });
+    recorder.recordInitial([{ key: '5', value: value('seed-5') }]);
+    const create = recorder.invoke({ process: 0, f: 'create', key: null, value: value('p0-w1') });
     recorder.currentStep = 'dual-write';
-    const read = recorder.invoke({ process: 1, f: 'read', userId: 5 });
-    recorder.complete(create, { outcome: 'ok', status: 201, userId: 8, version: 'v1', instance: 'v1-a' });
+    const read = recorder.invoke({ process: 1, f: 'read', key: '5' });
+    recorder.complete(create, { outcome: 'ok', status: 201, key: '8', version: 'v1', instance: 'v1-a' });
     recorder.complete(read, { outcome: 'ok', status: 200, value: value('seed-5'), version: 'v2', instance: 'v2-a', readSource: 'old' });
-    const retried = recorder.invoke({ process: 1, f: 'write', userId: 8, value: value('u8-w2') });
+    const retried = recorder.invoke({ process: 1, f: 'write', key: '8', value: value('u8-w2') });
     recorder.complete(retried, { outcome: 'info', error: 'ECONNRESET' });
-    const retry = recorder.invoke({ process: 1, f: 'write', userId: 8, value: value('u8-w3'), retryOf: retried.id });
-    const unanswered = recorder.invoke({ process: 2, f: 'read', userId: 8 });
+    const retry = recorder.invoke({ process: 1, f: 'write', key: '8', value: value('u8-w3'), retryOf: retried.id });
+    const unanswered = recorder.invoke({ process: 2, f: 'read', key: '8' });
     recorder.complete(retry, { outcome: 'ok', status: 200 });
-    recorder.recordFinal([{ userId: 8, value: value('u8-w3'), at: ++clock, version: 'v2' }]);
-    expect(recorder.userIds()).toEqual([5, 8]);
+    recorder.recordFinal([{ key: '8', value: value('u8-w3'), at: ++clock, version: 'v2' }]);
+    expect(recorder.keys()).toEqual(['5', '8']);
     await recorder.close();
 
     const history = readHistory(file);
@@ -63,7 +65,7 @@ describe('recorder', () => {
     expect(history.initial).toEqual(recorder.initial);
     expect(history.final).toEqual(recorder.final);
     expect(history.steps.map((s) => s.step)).toEqual(['expand', 'dual-write']);
-    expect(history.ops.find((op) => op.id === create.id)).toMatchObject({ step: 'expand', userId: 8, outcome: 'ok', version: 'v1' });
+    expect(history.ops.find((op) => op.id === create.id)).toMatchObject({ step: 'expand', key: '8', outcome: 'ok', version: 'v1' });
     expect(history.ops.find((op) => op.id === read.id)).toMatchObject({ step: 'dual-write', value: value('seed-5'), readSource: 'old' });
     expect(history.ops.find((op) => op.id === retried.id)).toMatchObject({ outcome: 'info', completeAt: null, error: 'ECONNRESET' });
     expect(history.ops.find((op) => op.id === retry.id)).toMatchObject({ retries: 1, retryOf: retried.id, outcome: 'ok' });
@@ -73,8 +75,8 @@ describe('recorder', () => {
   it('When a history file ends before operations completed, then pending writes read back as unknown and pending reads as failed', () => {
     const lines = [
       { type: 'fields', fields: FIELDS },
-      { type: 'invoke', id: 1, process: 0, f: 'write', userId: 3, value: value('u3-w1'), at: 1, step: 'load' },
-      { type: 'invoke', id: 2, process: 1, f: 'read', userId: 3, at: 2, step: 'load' },
+      { type: 'invoke', id: 1, process: 0, f: 'write', key: '3', value: value('u3-w1'), at: 1, step: 'load' },
+      { type: 'invoke', id: 2, process: 1, f: 'read', key: '3', at: 2, step: 'load' },
     ];
     const history = parseHistory(lines.map((line) => JSON.stringify(line)).join('\n'));
     expect(history.ops.map((op) => [op.outcome, op.completeAt])).toEqual([
@@ -83,12 +85,31 @@ describe('recorder', () => {
     ]);
   });
 
+  it('When a history names rows by a string key, or (recorded before keys were strings) by a numeric userId, then both read back as string keys', () => {
+    const uuid = '0b5e3c1a-7d2f-4a8e-9c61-5f0e2d4b8a17';
+    const events = (name: 'key' | 'userId', key: string | number) => [
+      { type: 'fields', fields: FIELDS },
+      { type: 'initial', [name]: key, value: value('seed') },
+      { type: 'invoke', id: 1, process: 0, f: 'create', [name]: null, value: value('c0-w1'), at: 1, step: 'load' },
+      { type: 'complete', id: 1, outcome: 'ok', at: 2, [name]: key, status: 201 },
+      { type: 'invoke', id: 2, process: 0, f: 'read', [name]: key, at: 3, step: 'load' },
+      { type: 'complete', id: 2, outcome: 'ok', at: 4, [name]: key, value: value('c0-w1'), status: 200 },
+      { type: 'final', [name]: key, value: value('c0-w1'), at: 5 },
+    ];
+    const keysOf = (history: RecordedHistory) => [...history.initial.map((u) => u.key), ...history.ops.map((op) => op.key), ...history.final.map((f) => f.key)];
+    const read = (lines: object[]) => parseHistory(lines.map((line) => JSON.stringify(line)).join('\n'));
+
+    expect(keysOf(read(events('key', uuid)))).toEqual([uuid, uuid, uuid, uuid]);
+    expect(keysOf(read(events('userId', 42)))).toEqual(['42', '42', '42', '42']);
+    expect(check(read(events('userId', 42)))).toMatchObject({ anomalies: 0, users: 1 });
+  });
+
   it('When a history line is not JSON, then reading fails naming the line', () => {
     expect(() => parseHistory('{"type":"step","step":"a","at":1}\nnot json')).toThrow(/line 2: not JSON/);
   });
 
   it('When a history does not name its fields, or names them after a value or badly, then reading fails saying so', () => {
-    const write = JSON.stringify({ type: 'invoke', id: 1, process: 0, f: 'write', userId: 3, value: value('u3-w1'), at: 1 });
+    const write = JSON.stringify({ type: 'invoke', id: 1, process: 0, f: 'write', key: '3', value: value('u3-w1'), at: 1 });
     expect(() => parseHistory('{"type":"step","step":"a","at":1}')).toThrow(/no fields event/);
     expect(() => parseHistory(`${write}\n{"type":"fields","fields":["name","email"]}`)).toThrow(/line 1: a value before the fields event/);
     expect(() => parseHistory('{"type":"fields","fields":[]}')).toThrow(/line 1: fields must be a non-empty list/);

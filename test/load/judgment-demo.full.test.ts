@@ -33,7 +33,7 @@ describe('the demo whose final read fails', () => {
       ['write', 'cross-version-check', 'ok', 'v1'],
       ['read', 'cross-version-check', 'ok', 'v2'],
     ]);
-    expect(new Set(external.map((op) => op.userId)).size).toBe(1);
+    expect(new Set(external.map((op) => op.key)).size).toBe(1);
     expect(run.output).not.toMatch(/rows of unknown users not judged/);
   }, 240_000);
 });

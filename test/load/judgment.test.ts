@@ -15,7 +15,7 @@ import { runScript } from './run-script.ts';
 
 
 describe('the judgment rule', () => {
-  const emptyVerdict = () => check({ fields: FIELDS, ops: [], initial: [{ userId: 1, value: { name: 'a', email: 'a@example.test' } }], final: [{ userId: 1, value: { name: 'a', email: 'a@example.test' }, at: 1 }], snapshots: [] });
+  const emptyVerdict = () => check({ fields: FIELDS, ops: [], initial: [{ key: '1', value: { name: 'a', email: 'a@example.test' } }], final: [{ key: '1', value: { name: 'a', email: 'a@example.test' }, at: 1 }], snapshots: [] });
 
   it('When a required part threw, then missing() names it with the reason, and a part never recorded is named too', async () => {
     const judgment = new Judgment('demo', ['final read', 'per-step snapshots', 'final snapshot']);
@@ -48,7 +48,7 @@ describe('the judgment rule', () => {
 describe('the end of every run (judgeRun: demo, chaos and run-load share it)', () => {
   it('When the final snapshot throws and no balancer was started, then both parts are named as not run, the verdict still comes, and the run cannot pass', async () => {
     const recorder = new HistoryRecorder({ fields: FIELDS, file: null, step: 'load' });
-    recorder.recordInitial([{ userId: 7, value: { name: 'judge-run 7', email: 'judge-run.7@example.test' } }]);
+    recorder.recordInitial([{ key: '7', value: { name: 'judge-run 7', email: 'judge-run.7@example.test' } }]);
 
     const { verdict, judgment } = await judgeRun({
       runner: 'chaos test',
@@ -68,7 +68,7 @@ describe('the end of every run (judgeRun: demo, chaos and run-load share it)', (
     const server = await startFakeUsersServer();
     try {
       const recorder = new HistoryRecorder({ fields: FIELDS, file: null, step: 'load' });
-      recorder.recordInitial([{ userId: 424242, value: { name: 'judge-run lost', email: 'judge-run.lost@example.test' } }]);
+      recorder.recordInitial([{ key: '424242', value: { name: 'judge-run lost', email: 'judge-run.lost@example.test' } }]);
       const steps = ['1-only-step'];
       const snapshots = [{ step: '1-only-step', takenAt: recorder.now(), v1MayBeAlive: false, rows: [] }];
 

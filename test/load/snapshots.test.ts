@@ -7,7 +7,7 @@ import type { Snapshot, SnapshotRow } from '../../load/proof/checker/index.ts';
 import { DRIFT_MEANING, formatVerdict } from '../../load/proof/checker/format.ts';
 import { FIELDS, HistoryBuilder, value } from './histories.ts';
 
-const row = (id: number, old: string | null, fromNew: SnapshotRow['new']): SnapshotRow => ({ id, old: old === null ? null : value(old), new: fromNew });
+const row = (key: number, old: string | null, fromNew: SnapshotRow['new']): SnapshotRow => ({ key: String(key), old: old === null ? null : value(old), new: fromNew });
 /** The new column holding `tag`'s value, as read back through the mapping. */
 const json = (tag: string) => value(tag);
 const snapshot = (rows: SnapshotRow[], { v1MayBeAlive = true, takenAt = 100, step = 'dual-write' } = {}): Snapshot => ({ step, takenAt, v1MayBeAlive, rows });
@@ -37,7 +37,7 @@ describe('new ahead of old vs drift', () => {
     expect(verdict.byKind).toMatchObject({ newAheadOfOld: 1, garbage: 0 });
     expect(verdict.anomalies).toBe(1);
     expect(verdict.drift).toBe(0);
-    expect(verdict.examples.newAheadOfOld[0]).toMatchObject({ userId: 1, step: 'dual-write' });
+    expect(verdict.examples.newAheadOfOld[0]).toMatchObject({ key: '1', step: 'dual-write' });
     expect(verdict.perStep['dual-write']!.byKind.newAheadOfOld).toBe(1);
   });
 
@@ -81,7 +81,7 @@ describe('new ahead of old vs drift', () => {
 describe('garbage in snapshots', () => {
   const cases: Array<[string, SnapshotRow, RegExp]> = [
     ['a new column mixing the fields of two writes', row(1, 'u1-w2', { name: 'u1-w1', email: value('u1-w2').email! }), /mixed fields/],
-    ['old columns with one field empty', { id: 1, old: { name: null, email: value('u1-w2').email! }, new: null }, /empty or absent field/],
+    ['old columns with one field empty', { key: '1', old: { name: null, email: value('u1-w2').email! }, new: null }, /empty or absent field/],
     ['a new column the runner could not read back (its reason is the finding\'s)', row(1, 'u1-w2', 'not valid JSON'), /^not valid JSON$/],
     ['a new column missing a field', row(1, 'u1-w2', { name: 'u1-w2' }), /empty or absent field/],
     ['the value of a write invoked after the snapshot', row(1, 'u1-w5', null), /invoked after the snapshot/],
@@ -111,23 +111,23 @@ describe('phantom rows: rows nobody wrote', () => {
 
     expect(verdict.byKind.phantom).toBe(1);
     expect(verdict.anomalies).toBe(1);
-    expect(verdict.examples.phantom[0]).toMatchObject({ userId: 8, step: 'dual-write', reason: expect.stringMatching(/no operation/) });
+    expect(verdict.examples.phantom[0]).toMatchObject({ key: '8', step: 'dual-write', reason: expect.stringMatching(/no operation/) });
     expect(verdict.perStep['dual-write']!.byKind.phantom).toBe(1);
   });
 
   it('When row 8 shows up only in the final read, then it is a phantom write of the final step', () => {
-    const final = [{ userId: 7, value: value('u7-w1'), at: 10 }, { userId: 8, value: value('u8-w1'), at: 10 }];
+    const final = [{ key: '7', value: value('u7-w1'), at: 10 }, { key: '8', value: value('u8-w1'), at: 10 }];
     const verdict = check({ fields: FIELDS, ops: created7().ops, final });
 
     expect(verdict.byKind.phantom).toBe(1);
-    expect(verdict.examples.phantom[0]).toMatchObject({ userId: 8, step: 'final' });
+    expect(verdict.examples.phantom[0]).toMatchObject({ key: '8', step: 'final' });
   });
 
   it('When an external write (outside the load client) made row 8, then the row is explained and nothing is flagged', () => {
     const h = created7();
     h.create(8, 'u8-w1', 2, 3, 'ok', { external: 'cross-version check', process: -1 });
 
-    const verdict = check({ fields: FIELDS, ops: h.ops, snapshots: [snapshot(rows7and8)], final: [{ userId: 7, value: value('u7-w1'), at: 10 }, { userId: 8, value: value('u8-w1'), at: 10 }] });
+    const verdict = check({ fields: FIELDS, ops: h.ops, snapshots: [snapshot(rows7and8)], final: [{ key: '7', value: value('u7-w1'), at: 10 }, { key: '8', value: value('u8-w1'), at: 10 }] });
 
     expect(verdict.anomalies).toBe(0);
     expect(verdict.users).toBe(2);

@@ -19,7 +19,7 @@ describe('a snapshot row as the runner hands it to the checker', () => {
   it('When the mapping stores another shape (split-name), then the new column reads back as the old columns\' values', () => {
     const stored = splitNameMapping.newJson(ada);
     expect(JSON.parse(stored)).toEqual({ first_name: 'Ada', last_name: 'Lovelace', email: ada.email });
-    expect(snapshotRow({ id: 4, ...ada, profile_data: stored }, all, splitNameMapping)).toEqual({ id: 4, old: ada, new: ada });
+    expect(snapshotRow({ id: 4, ...ada, profile_data: stored }, all, splitNameMapping)).toEqual({ key: '4', old: ada, new: ada });
   });
 
   it('When the new column is NULL, malformed or of the wrong shape, then it is null, or the reason the mapping could not read it back', () => {
@@ -30,8 +30,8 @@ describe('a snapshot row as the runner hands it to the checker', () => {
   });
 
   it('When a column does not exist (before expand, after contract) or is NULL, then the row says so: no old columns, or a null field', () => {
-    expect(snapshotRow({ id: 1, ...ada }, new Set(['id', 'name', 'email']), usersMapping)).toEqual({ id: 1, old: ada, new: null });
-    expect(snapshotRow({ id: 2, profile_data: JSON.stringify(ada) }, new Set(['id', 'profile_data']), usersMapping)).toEqual({ id: 2, old: null, new: ada });
-    expect(snapshotRow({ id: 3, name: null, email: ada.email, profile_data: null }, all, usersMapping)).toEqual({ id: 3, old: { name: null, email: ada.email }, new: null });
+    expect(snapshotRow({ id: 1, ...ada }, new Set(['id', 'name', 'email']), usersMapping)).toEqual({ key: '1', old: ada, new: null });
+    expect(snapshotRow({ id: 2, profile_data: JSON.stringify(ada) }, new Set(['id', 'profile_data']), usersMapping)).toEqual({ key: '2', old: null, new: ada });
+    expect(snapshotRow({ id: 3, name: null, email: ada.email, profile_data: null }, all, usersMapping)).toEqual({ key: '3', old: { name: null, email: ada.email }, new: null });
   });
 });

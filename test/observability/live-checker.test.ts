@@ -49,24 +49,24 @@ function longHistory(users: number, count: number): { history: HistoryBuilder; l
 function overlappingHistory(seed: number): { ops: Op[]; initial: InitialValue[] } {
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   const users = 1 + Math.floor(random() * 3);
-  const initial = Array.from({ length: users }, (_, i) => ({ userId: i + 1, value: value(`s${seed}-u${i + 1}-seed`) }));
+  const initial = Array.from({ length: users }, (_, i) => ({ key: String(i + 1), value: value(`s${seed}-u${i + 1}-seed`) }));
   const planned: Array<Omit<Op, 'id'> & { effectAt: number | null; pointAt: number }> = [];
   for (let i = 0; i < 20 + Math.floor(random() * 20); i++) {
-    const userId = 1 + Math.floor(random() * users);
+    const key = String(1 + Math.floor(random() * users));
     const invokeAt = Math.floor(random() * 100);
     const completeAt = invokeAt + 1 + Math.floor(random() * 15);
     const pointAt = invokeAt + random() * (completeAt - invokeAt);
     if (random() < 0.4) {
       const outcome = random() < 0.8 ? 'ok' : random() < 0.5 ? 'info' : 'fail';
       const effectAt = outcome === 'ok' || (outcome === 'info' && random() < 0.5) ? pointAt : null;
-      planned.push({ process: i, f: 'write', userId, value: value(`s${seed}-w${i}`), invokeAt, completeAt: outcome === 'info' ? null : completeAt, outcome, step: 'load', effectAt, pointAt });
+      planned.push({ process: i, f: 'write', key, value: value(`s${seed}-w${i}`), invokeAt, completeAt: outcome === 'info' ? null : completeAt, outcome, step: 'load', effectAt, pointAt });
     } else {
-      planned.push({ process: i, f: 'read', userId, invokeAt, completeAt, outcome: 'ok', step: 'load', effectAt: null, pointAt });
+      planned.push({ process: i, f: 'read', key, invokeAt, completeAt, outcome: 'ok', step: 'load', effectAt: null, pointAt });
     }
   }
   const writes = planned.filter((op) => op.effectAt !== null).sort((a, b) => a.effectAt! - b.effectAt!);
   for (const read of planned.filter((op) => op.f === 'read')) {
-    const before = [initial[read.userId! - 1]!.value, ...writes.filter((w) => w.userId === read.userId && w.effectAt! < read.pointAt).map((w) => w.value!)];
+    const before = [initial[Number(read.key) - 1]!.value, ...writes.filter((w) => w.key === read.key && w.effectAt! < read.pointAt).map((w) => w.value!)];
     read.value = random() < 0.125 ? before[Math.floor(random() * before.length)] : before.at(-1);
   }
   const ops = planned.sort((a, b) => a.invokeAt - b.invokeAt).map(({ effectAt: _e, pointAt: _p, ...op }, i) => ({ ...op, id: i + 1 }) as Op);
@@ -102,7 +102,7 @@ describe('the live checker', () => {
 
     expect(whole.byKind.stale).toBe(staleUsers.size);
     expect(live.byKind()).toEqual(whole.byKind);
-    expect(live.timeline().map((a) => [a.kind, a.userId, a.at])).toEqual(staleReads.map((read) => ['stale', read.userId, read.completeAt]));
+    expect(live.timeline().map((a) => [a.kind, a.key, a.at])).toEqual(staleReads.map((read) => ['stale', read.key, read.completeAt]));
   });
 
   it('When a create crashed before its answer and left a half-made row, then the last look finds it as check() does', () => {
@@ -115,8 +115,8 @@ describe('the live checker', () => {
         takenAt: 10,
         v1MayBeAlive: true,
         rows: [
-          { id: 1, old: value('whole'), new: value('whole') },
-          { id: 2, old: { name: '', email: '' }, new: value('half') },
+          { key: '1', old: value('whole'), new: value('whole') },
+          { key: '2', old: { name: '', email: '' }, new: value('half') },
         ],
       },
     ];
@@ -128,14 +128,14 @@ describe('the live checker', () => {
     const whole = check({ fields: FIELDS, ops: history.ops, snapshots });
     expect(whole.byKind.garbage).toBeGreaterThan(0);
     expect(live.byKind()).toEqual(whole.byKind);
-    expect(live.timeline()[0]).toMatchObject({ kind: 'garbage', userId: 2, at: 10, step: '3-cross-version' });
+    expect(live.timeline()[0]).toMatchObject({ kind: 'garbage', key: '2', at: 10, step: '3-cross-version' });
   });
 
   it('When a read is still pending at one look and completes stale before the next, then the next look finds it', () => {
     const history = new HistoryBuilder();
     history.create(1, 'first', 0, 1);
     history.write(1, 'second', 2, 3);
-    const read: Op = { id: 99, process: 1, f: 'read', userId: 1, invokeAt: 4, completeAt: null, outcome: 'info', step: 'load' };
+    const read: Op = { id: 99, process: 1, f: 'read', key: '1', invokeAt: 4, completeAt: null, outcome: 'info', step: 'load' };
     const ops = [...history.ops, read];
     const pending = [read];
     const live = new LiveChecker(fakeRecorder(ops, [], pending));
@@ -148,16 +148,16 @@ describe('the live checker', () => {
     live.update();
 
     expect(live.byKind().stale).toBe(1);
-    expect(live.timeline()).toMatchObject([{ kind: 'stale', userId: 1, at: 5 }]);
+    expect(live.timeline()).toMatchObject([{ kind: 'stale', key: '1', at: 5 }]);
   });
 
   it('When phantom rows appear in a snapshot and in the final read beside an unanswered create\'s row, then the last look finds them as check() does', () => {
     const history = new HistoryBuilder();
     history.create(7, 'u7', 0, 1);
     history.create(null, 'lost-answer', 2, null, 'info');
-    const row = (id: number, tag: string) => ({ id, old: value(tag), new: value(tag) });
+    const row = (key: number, tag: string) => ({ key: String(key), old: value(tag), new: value(tag) });
     const snapshots = [{ step: 'dual-write', takenAt: 10, v1MayBeAlive: true, rows: [row(7, 'u7'), row(8, 'nobody'), row(9, 'lost-answer')] }];
-    const final = [{ userId: 7, value: value('u7'), at: 20 }, { userId: 9, value: value('lost-answer'), at: 20 }, { userId: 10, value: value('nobody-either'), at: 20 }];
+    const final = [{ key: '7', value: value('u7'), at: 20 }, { key: '9', value: value('lost-answer'), at: 20 }, { key: '10', value: value('nobody-either'), at: 20 }];
     const live = new LiveChecker(fakeRecorder(history.ops));
 
     live.update();
@@ -166,9 +166,9 @@ describe('the live checker', () => {
     const whole = check({ fields: FIELDS, ops: history.ops, final, snapshots });
     expect(whole.byKind.phantom).toBe(2);
     expect(live.byKind()).toEqual(whole.byKind);
-    expect(live.timeline().map((a) => [a.kind, a.userId, a.at, a.step])).toEqual([
-      ['phantom', 8, 10, 'dual-write'],
-      ['phantom', 10, 20, 'final'],
+    expect(live.timeline().map((a) => [a.kind, a.key, a.at, a.step])).toEqual([
+      ['phantom', '8', 10, 'dual-write'],
+      ['phantom', '10', 20, 'final'],
     ]);
   });
 
@@ -183,8 +183,8 @@ describe('the live checker', () => {
       history.read(user, `u${user}-Y`, t + 13, t + 14, S);
       if (user % 3 === 0) history.read(user, `u${user}-X`, t + 15, t + 16, S);
     }
-    const initial = Array.from({ length: 30 }, (_, i) => ({ userId: i + 1, value: value(`u${i + 1}-seed`) }));
-    const final = initial.map(({ userId }) => ({ userId, value: value(userId % 5 === 0 ? `u${userId}-X` : `u${userId}-Y`), at: 10_000 }));
+    const initial = Array.from({ length: 30 }, (_, i) => ({ key: String(i + 1), value: value(`u${i + 1}-seed`) }));
+    const final = initial.map(({ key }) => ({ key, value: value(Number(key) % 5 === 0 ? `u${key}-X` : `u${key}-Y`), at: 10_000 }));
     const ops: Op[] = [];
     const live = new LiveChecker(fakeRecorder(ops, initial), 'session');
 
@@ -223,7 +223,7 @@ describe('the live checker', () => {
     expect(workAt100k).toBeLessThanOrEqual(2 * workAt1k);
     // The read that saw the newer value just before it is blamed too (non-monotonic), as check() does.
     expect(live.byKind()).toMatchObject({ stale: 1, garbage: 0, lost: 0 });
-    expect(live.timeline()).toContainEqual(expect.objectContaining({ kind: 'stale', userId: 5, at: staleRead.completeAt }));
+    expect(live.timeline()).toContainEqual(expect.objectContaining({ kind: 'stale', key: '5', at: staleRead.completeAt }));
   });
 
   it('When small overlapping histories are watched as they happen, then at every look it finds an anomaly exactly when check() of the history so far does, and at the end exactly what check() finds', () => {
@@ -274,10 +274,10 @@ describe('the live checker', () => {
     const live = new LiveChecker(recorder, undefined, KEEP_PER_USER);
     const values = new Map<number, RecordValue[]>();
     const tag = (userId: number, i: number) => value(`u${userId}-${i}`);
-    recorder.recordInitial(Array.from({ length: USERS }, (_, i) => ({ userId: i + 1, value: tag(i + 1, 0) })));
+    recorder.recordInitial(Array.from({ length: USERS }, (_, i) => ({ key: String(i + 1), value: tag(i + 1, 0) })));
     for (let userId = 1; userId <= USERS; userId++) values.set(userId, [tag(userId, 0)]);
     const run = (f: 'write' | 'read', userId: number, written: RecordValue, read: RecordValue = written) => {
-      const op = recorder.invoke({ process: 0, f, userId, ...(f === 'write' ? { value: written } : {}) });
+      const op = recorder.invoke({ process: 0, f, key: String(userId), ...(f === 'write' ? { value: written } : {}) });
       return () => recorder.complete(op, { outcome: 'ok', status: 200, ...(f === 'read' ? { value: read } : {}) });
     };
     let seed = 5;
@@ -345,7 +345,7 @@ describe('the live checker', () => {
     expect(recorder.dropped).toBeGreaterThan(COUNT - 2 * KEEP_OPS);
     expect(invokes).toBe(recorder.recorded);
     expect(live.byKind()).toMatchObject({ stale: 1, garbage: 1, nonMonotonic: 0 });
-    expect(live.timeline().every((a) => a.userId === 3)).toBe(true);
+    expect(live.timeline().every((a) => a.key === '3')).toBe(true);
   });
 
   it('When the seconds behind a long run are summed up (the sandbox), then every second shows the same figures as before, and a late error still counts', () => {
@@ -356,7 +356,7 @@ describe('the live checker', () => {
       id: ++id,
       process: 0,
       f: i % 3 === 0 ? 'write' : 'read',
-      userId: 1,
+      key: '1',
       invokeAt: second * 1000 + i * 10,
       completeAt: outcome === 'info' ? null : second * 1000 + i * 10 + 1 + (i % 7),
       outcome,

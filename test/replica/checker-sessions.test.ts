@@ -7,7 +7,7 @@ import { FIELDS, HistoryBuilder, value } from '../load/histories.ts';
 const S = { process: 1 };
 const T = { process: 2 };
 const U = { process: 3 };
-const seeded = [{ userId: 1, value: value('u1-seed') }];
+const seeded = [{ key: '1', value: value('u1-seed') }];
 
 /** The history: two overlapping writes X (T) and Y (U), then session S reads X, then Y. */
 function overlappingWritesSeenInOrder() {
@@ -97,7 +97,7 @@ describe('checker, consistency session', () => {
     h.write(1, 'u1-w2', 2, 3, 'ok', T);
     h.read(1, 'u1-w2', 4, 5, S);
     h.read(1, 'u1-w1', 6, 7, S);
-    const final = [{ userId: 1, value: { name: 'u1-w2', email: 'u1-w2@example.test' }, at: 100 }];
+    const final = [{ key: '1', value: { name: 'u1-w2', email: 'u1-w2@example.test' }, at: 100 }];
 
     const verdict = check({ fields: FIELDS, ops: h.ops, final, consistency: 'session' });
 
@@ -110,7 +110,7 @@ describe('checker, consistency session', () => {
     const h = new HistoryBuilder();
     h.create(1, 'u1-w1', 0, 1, 'ok', T);
     h.write(1, 'u1-w2', 2, 3, 'ok', S);
-    const final = [{ userId: 1, value: { name: 'u1-w1', email: 'u1-w1@example.test' }, at: 100 }];
+    const final = [{ key: '1', value: { name: 'u1-w1', email: 'u1-w1@example.test' }, at: 100 }];
 
     const verdict = check({ fields: FIELDS, ops: h.ops, final, consistency: 'session' });
 
@@ -121,7 +121,7 @@ describe('checker, consistency session', () => {
   describe('a session going back in time when writes overlap', () => {
     it('When a session read X then Y (overlapping writes) and the final read returns X, then the final read is an anomaly', () => {
       const h = overlappingWritesSeenInOrder();
-      const final = [{ userId: 1, value: value('X'), at: 100 }];
+      const final = [{ key: '1', value: value('X'), at: 100 }];
 
       const verdict = check({ fields: FIELDS, ops: h.ops, initial: seeded, final, consistency: 'session' });
 
@@ -134,7 +134,7 @@ describe('checker, consistency session', () => {
 
     it('When a session read X then Y and the final read returns Y, then nothing is anomalous (the writes overlapped)', () => {
       const h = overlappingWritesSeenInOrder();
-      const final = [{ userId: 1, value: value('Y'), at: 100 }];
+      const final = [{ key: '1', value: value('Y'), at: 100 }];
 
       expect(check({ fields: FIELDS, ops: h.ops, initial: seeded, final, consistency: 'session' }).anomalies).toBe(0);
     });

@@ -58,7 +58,7 @@ describe.skipIf(replicaUnavailable !== null)(title('checker on replica reads und
       await runLoad({ url: proxy.url, recorder, connections: 6, durationSeconds: LOAD_SECONDS, maxUsers: MAX_USERS, sharedUsers: 0.2, timeoutSeconds: 5 });
       await lag;
       await setup.caughtUp();
-      recorder.recordFinal(await readFinalValues(proxy.url, recorder.userIds()));
+      recorder.recordFinal(await readFinalValues(proxy.url, recorder.keys()));
     } finally {
       await lag.catch(() => {});
       await proxy.stop();

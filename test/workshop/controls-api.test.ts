@@ -167,7 +167,7 @@ describe('make workshop: seeding and attribution', () => {
     try {
       const seeded = await seedUsers(target.db, 1001, { prefix: 'ws' });
       expect(seeded).toHaveLength(1001);
-      expect(new Set(seeded.map((u) => u.userId)).size).toBe(1001);
+      expect(new Set(seeded.map((u) => u.key)).size).toBe(1001);
       const [row] = await target.db.select<{ n: number }>("SELECT COUNT(*) AS n FROM users WHERE name LIKE 'ws%'");
       expect(Number(row!.n)).toBe(1001);
       expect(seeded.at(-1)!.value).toEqual({ name: 'ws1001', email: 'ws1001@example.test' });
@@ -182,7 +182,7 @@ describe('make workshop: seeding and attribution', () => {
     expect(nearestActionBefore(actions, 7000)?.id).toBe(2);
     expect(nearestActionBefore(actions, 500)).toBeNull();
     // A non-monotonic example may name reads older than the action that caused it: the finding's time decides.
-    const attributed = attribute({ kind: 'nonMonotonic', at: 2500, step: 'action-1-verify', userId: 7, message: 'm' }, actions, (at) => at / 1000, 6500);
+    const attributed = attribute({ kind: 'nonMonotonic', at: 2500, step: 'action-1-verify', key: '7', message: 'm' }, actions, (at) => at / 1000, 6500);
     expect(attributed).toMatchObject({ at: 2.5, foundAt: 6.5, after: { id: 2, title: 'action 2', secondsBefore: 1.5 } });
   });
 });

@@ -35,11 +35,11 @@ function sandboxHistory(file: string, spot: boolean) {
   let external: ExternalWrites | undefined;
   const recorder = new HistoryRecorder({ fields: FIELDS, file, step: 'sandbox', clock: () => now, ...(spot ? { onComplete: (op) => external!.observe(op) } : {}) });
   external = new ExternalWrites(recorder, (at) => at / 1000);
-  external.seed([{ userId: 1, value: seeded }]);
-  recorder.recordInitial([{ userId: 1, value: seeded }]);
+  external.seed([{ key: '1', value: seeded }]);
+  recorder.recordInitial([{ key: '1', value: seeded }]);
   const op = (f: 'write' | 'read', value: RecordValue) => {
     now += 10;
-    const invoked = recorder.invoke({ process: 0, f, userId: 1, ...(f === 'write' ? { value } : {}) });
+    const invoked = recorder.invoke({ process: 0, f, key: '1', ...(f === 'write' ? { value } : {}) });
     now += 5;
     recorder.complete(invoked, { outcome: 'ok', status: 200, ...(f === 'read' ? { value } : {}) });
   };
@@ -63,13 +63,13 @@ describe('make workshop: writes by hand', () => {
     const { recorder, external, live } = sandboxHistory(file, true);
 
     expect(external.seen).toHaveLength(1);
-    expect(external.seen[0]).toMatchObject({ userId: 1, value: { name: 'written by hand' }, at: 0.06 });
+    expect(external.seen[0]).toMatchObject({ key: '1', value: { name: 'written by hand' }, at: 0.06 });
     expect(live.byKind()).toMatchObject({ garbage: 1, stale: 0, nonMonotonic: 0 });
     expect(live.timeline()[0]!.message).toContain('u1-w1');
     // The history file says the same to anyone who judges it later (npm run check).
     await recorder.close();
     const history = readHistory(file);
-    expect(history.ops.filter((o) => o.external === BY_HAND)).toMatchObject([{ f: 'write', userId: 1, value: { name: 'written by hand' }, outcome: 'ok', completeAt: 60 }]);
+    expect(history.ops.filter((o) => o.external === BY_HAND)).toMatchObject([{ f: 'write', key: '1', value: { name: 'written by hand' }, outcome: 'ok', completeAt: 60 }]);
     expect(check(history).byKind).toMatchObject({ garbage: 1, stale: 0, nonMonotonic: 0 });
   });
 
@@ -97,8 +97,8 @@ describe('make workshop: what the load writes, for any mapping', () => {
     const external = new ExternalWrites(recorder, (at) => at / 1000, () => {}, loadValueShape(splitNameMapping));
     const loadValue = splitNameMapping.sampleFields('u12-w34', 'r0a1b2c.example.test');
 
-    expect(external.byHand(12, loadValue)).toBe(false);
-    expect(external.byHand(12, { ...loadValue, name: 'Ada Lovelace' })).toBe(true);
+    expect(external.byHand('12', loadValue)).toBe(false);
+    expect(external.byHand('12', { ...loadValue, name: 'Ada Lovelace' })).toBe(true);
     await recorder.close();
   });
 
@@ -122,8 +122,8 @@ describe('make workshop: what the load writes, for any mapping', () => {
     const recorder = recorderFor(titleBio.oldColumnNames);
     const external = new ExternalWrites(recorder, (at) => at / 1000, () => {}, loadValueShape(titleBio));
 
-    expect(external.byHand(3, titleBio.sampleFields('c2-w9', 'rabcdef.example.test'))).toBe(false);
-    expect(external.byHand(3, { title: 'Note c2-w9', bio: 'typed by an attendee' })).toBe(true);
+    expect(external.byHand('3', titleBio.sampleFields('c2-w9', 'rabcdef.example.test'))).toBe(false);
+    expect(external.byHand('3', { title: 'Note c2-w9', bio: 'typed by an attendee' })).toBe(true);
     await recorder.close();
   });
 

@@ -31,7 +31,7 @@ export const livePart: BenchPart<BenchContext> = {
         const running = runHttpLoad({
           url: instance.url,
           operation: 'mix',
-          userIds: ids,
+          keys: ids,
           seconds: 3600,
           connections: Math.min(connections, 10),
           rate: liveRate,
@@ -96,12 +96,12 @@ export const livePart: BenchPart<BenchContext> = {
 };
 
 /** About 5000 ids spread over the whole table (seeded ids may have gaps: bulk inserts reserve them in blocks). */
-async function idsSample(url: string, rows: number): Promise<number[]> {
+async function idsSample(url: string, rows: number): Promise<string[]> {
   const db = await connectDatabase(url, { poolMax: 1 });
   try {
     const every = Math.max(1, Math.floor(rows / 5000));
     const found = await db.select<Record<string, number | string>>(`SELECT ${mapping.keyColumn} FROM ${mapping.table} WHERE MOD(${mapping.keyColumn}, ${every}) = 0`);
-    return found.map((r) => Number(r[mapping.keyColumn]));
+    return found.map((r) => String(r[mapping.keyColumn]));
   } finally {
     await db.close();
   }

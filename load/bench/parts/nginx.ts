@@ -41,13 +41,13 @@ export const nginxPart: BenchPart<HttpContext> = {
       const runs = await alternate(
         'nginx',
         [
-          { name: 'split', measure: (seconds) => runSplitHttpLoad({ urls: both.map((i) => i.url), operation: 'mix', userIds: writeIds, seconds, connections, pids: both.map((i) => i.pid) }) },
+          { name: 'split', measure: (seconds) => runSplitHttpLoad({ urls: both.map((i) => i.url), operation: 'mix', keys: writeIds, seconds, connections, pids: both.map((i) => i.pid) }) },
           {
             name: 'balanced',
             measure: async (seconds) => {
               const workers = through.kind === 'nginx' ? childPids(through.pid) : [];
               const before = cpuMs(workers);
-              const run = await runHttpLoad({ url: through.url, operation: 'mix', userIds: writeIds, seconds, connections, pids: behind(through, both)() });
+              const run = await runHttpLoad({ url: through.url, operation: 'mix', keys: writeIds, seconds, connections, pids: behind(through, both)() });
               const after = cpuMs(workers);
               ownCpu.push(before === null || after === null || run.requests === 0 ? Number.NaN : (after - before) / run.requests);
               return run;

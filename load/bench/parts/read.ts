@@ -18,7 +18,7 @@ export const readPart: BenchPart<HttpContext> = {
     const readsFrom = (flags: { 'read-new-percent': number; 'dual-read': boolean }, source: string) => async () => {
       await fixture.setFlags(flags);
       // The bench measures what it claims only if v2 answers from the column it says.
-      const answer = await fetch(`${v2.url}${mapping.route}/${probe}`);
+      const answer = await fetch(`${v2.url}${mapping.route}/${encodeURIComponent(probe)}`);
       const got = answer.headers.get('x-read-source');
       if (answer.status !== 200 || got !== source) throw new Error(`read bench: v2 answered ${answer.status} from ${got} with ${JSON.stringify(flags)}, expected ${source}`);
     };

@@ -22,7 +22,8 @@ export interface TimedAnomaly {
   /** On the history's clock: when the anomalous read completed (a snapshot: when it was taken). */
   at: number;
   step: string;
-  userId: number;
+  /** The row's key. */
+  key: string;
   message: string;
 }
 

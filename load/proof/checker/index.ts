@@ -3,6 +3,7 @@
 // (register.ts), or in session mode an exact check of the session guarantees (sessions.ts); per snapshot row,
 // new-ahead-of-old and drift (snapshots.ts); a row nobody wrote is a phantom. Imports no app code: the history
 // names the fields of its values (CheckInput.fields), and snapshot rows come in the same shape (values.ts).
+import { compareKeys } from '../history.ts';
 import type { Op } from '../history.ts';
 import { checkRegister, memberRef } from './register.ts';
 import type { RegisterFinding, RegisterRead, RegisterWrite, UserRegister } from './register.ts';
@@ -28,13 +29,13 @@ function initialWrite(value: Observed, values: Values): RegisterWrite {
   return { type: 'write', op: null, key: values.key(value), value: value ?? null, invokeAt: -Infinity, completeAt: -Infinity };
 }
 
-function exampleOf(userId: number, finding: RegisterFinding, values: Values): AnomalyExample {
+function exampleOf(key: string, finding: RegisterFinding, values: Values): AnomalyExample {
   const read = finding.read;
   return {
     kind: finding.kind,
     reason: finding.reason,
     message: finding.message,
-    userId,
+    key,
     step: read.final ? FINAL_STEP : read.op!.step,
     ops: [memberRef({ role: 'anomalous', member: read }, values), ...finding.witnesses.map((witness) => memberRef(witness, values))],
   };
@@ -45,39 +46,40 @@ function exampleOf(userId: number, finding: RegisterFinding, values: Values): An
  * (each create explains one row). A row that neither an operation nor an unanswered create explains is a phantom
  * write, reported once, where it first appears (snapshots in the order taken, then the final read).
  */
-function attributeRows(input: CheckInput, index: WriteIndex, known: Set<number>): { createdRow: Map<number, number>; phantoms: AnomalyExample[] } {
+function attributeRows(input: CheckInput, index: WriteIndex, known: Set<string>): { createdRow: Map<number, string>; phantoms: AnomalyExample[] } {
   const { values } = index;
-  const createdRow = new Map<number, number>();
-  const phantoms = new Map<number, AnomalyExample>();
+  /** Operation id of an unanswered create -> the key of the row it made. */
+  const createdRow = new Map<number, string>();
+  const phantoms = new Map<string, AnomalyExample>();
   const claimed = new Set<number>();
-  const consider = (id: number, seen: Observed[], where: { step: string; at: number; what: string }) => {
-    if (known.has(id) || phantoms.has(id)) return;
+  const consider = (key: string, seen: Observed[], where: { step: string; at: number; what: string }) => {
+    if (known.has(key) || phantoms.has(key)) return;
     for (const value of seen) {
       const create = index.unansweredCreates(value).find((op) => !claimed.has(op.id));
       if (create) {
         claimed.add(create.id);
-        createdRow.set(create.id, id);
-        known.add(id);
+        createdRow.set(create.id, key);
+        known.add(key);
         return;
       }
     }
     const shown = seen[0] ?? null;
-    phantoms.set(id, {
+    phantoms.set(key, {
       kind: 'phantom',
       reason: 'a row that no operation names and no unanswered create explains',
-      message: `row ${id}: ${where.what} holds ${values.describe(shown)}, but no operation of the history names row ${id} and no unanswered create wrote that value`,
-      userId: id,
+      message: `row ${key}: ${where.what} holds ${values.describe(shown)}, but no operation of the history names row ${key} and no unanswered create wrote that value`,
+      key,
       step: where.step,
-      ops: [{ role: `row ${id}`, opId: null, f: where.what, value: values.shown(shown), invokeAt: where.at, completeAt: where.at, step: where.step }],
+      ops: [{ role: `row ${key}`, opId: null, f: where.what, value: values.shown(shown), invokeAt: where.at, completeAt: where.at, step: where.step }],
     });
   };
   for (const snapshot of [...(input.snapshots ?? [])].sort((a, b) => a.takenAt - b.takenAt)) {
     for (const row of snapshot.rows) {
       const seen = [values.oldColumns(row.old), typeof row.new === 'string' ? null : row.new].filter((v) => v);
-      consider(row.id, seen, { step: snapshot.step, at: snapshot.takenAt, what: `the snapshot at ${snapshot.step}` });
+      consider(row.key, seen, { step: snapshot.step, at: snapshot.takenAt, what: `the snapshot at ${snapshot.step}` });
     }
   }
-  for (const final of input.final ?? []) if (final.value) consider(final.userId, [final.value], { step: FINAL_STEP, at: final.at, what: 'the final read' });
+  for (const final of input.final ?? []) if (final.value) consider(final.key, [final.value], { step: FINAL_STEP, at: final.at, what: 'the final read' });
   return { createdRow, phantoms: [...phantoms.values()] };
 }
 
@@ -86,30 +88,30 @@ export function check(input: CheckInput, { examplesPerKind = EXAMPLES_PER_KIND }
   const ops = input.ops;
   const values = new Values(input.fields);
   const index = new WriteIndex(values, ops);
-  const initialByUser = new Map((input.initial ?? []).map((u) => [u.userId, u.value]));
-  const known = new Set<number>(initialByUser.keys());
-  for (const op of ops) if (op.userId !== null) known.add(op.userId);
+  const initialByUser = new Map((input.initial ?? []).map((u) => [u.key, u.value]));
+  const known = new Set<string>(initialByUser.keys());
+  for (const op of ops) if (op.key !== null) known.add(op.key);
   let lastTime = 0;
   for (const op of ops) lastTime = Math.max(lastTime, op.invokeAt, op.completeAt ?? -Infinity);
   const finalAt = lastTime + 1;
   const { createdRow, phantoms } = attributeRows(input, index, known);
-  const userOf = (op: Op) => op.userId ?? createdRow.get(op.id) ?? null;
+  const keyOf = (op: Op) => op.key ?? createdRow.get(op.id) ?? null;
 
-  const registers = new Map<number, UserRegister>();
-  const register = (userId: number) => {
-    let found = registers.get(userId);
+  const registers = new Map<string, UserRegister>();
+  const register = (key: string) => {
+    let found = registers.get(key);
     if (!found) {
-      found = { userId, initial: initialWrite(initialByUser.get(userId) ?? null, values), writes: [], reads: [] };
-      registers.set(userId, found);
+      found = { rowKey: key, initial: initialWrite(initialByUser.get(key) ?? null, values), writes: [], reads: [] };
+      registers.set(key, found);
     }
     return found;
   };
-  for (const userId of [...known].sort((a, b) => a - b)) register(userId);
+  for (const key of [...known].sort(compareKeys)) register(key);
 
   for (const op of ops) {
-    const userId = userOf(op);
-    if (userId === null) continue;
-    const user = register(userId);
+    const key = keyOf(op);
+    if (key === null) continue;
+    const user = register(key);
     const completeAt = op.outcome === 'ok' && op.completeAt !== null ? op.completeAt : Infinity;
     if (op.f !== 'read') {
       if (op.outcome !== 'fail' && op.value) {
@@ -125,10 +127,10 @@ export function check(input: CheckInput, { examplesPerKind = EXAMPLES_PER_KIND }
 
   const finalReadChecked = (input.final?.length ?? 0) > 0;
   if (finalReadChecked) {
-    const finalByUser = new Map(input.final!.map((f) => [f.userId, f]));
+    const finalByUser = new Map(input.final!.map((f) => [f.key, f]));
     for (const user of registers.values()) {
       // A user the final read did not find is a user whose row is gone.
-      const final = finalByUser.get(user.userId) ?? { userId: user.userId, value: null, at: finalAt };
+      const final = finalByUser.get(user.rowKey) ?? { key: user.rowKey, value: null, at: finalAt };
       const read: RegisterRead = { type: 'read', op: null, final, key: values.key(final.value), value: final.value, invokeAt: finalAt, completeAt: finalAt };
       user.reads.push(read);
     }
@@ -139,16 +141,16 @@ export function check(input: CheckInput, { examplesPerKind = EXAMPLES_PER_KIND }
   const sessions = input.consistency === 'session';
   for (const user of registers.values()) {
     if (!sessions) {
-      for (const finding of checkRegister(user, index)) examples.push(exampleOf(user.userId, finding, values));
+      for (const finding of checkRegister(user, index)) examples.push(exampleOf(user.rowKey, finding, values));
       continue;
     }
     const findings = checkSessions(user, index);
-    for (const finding of findings) examples.push(exampleOf(user.userId, finding, values));
+    for (const finding of findings) examples.push(exampleOf(user.rowKey, finding, values));
     // What linearizability alone would add: staleness across sessions, information by design (not the final
     // read: it is judged against every write above).
     const judged = new Set(findings.map((finding) => finding.read));
     for (const finding of checkRegister(user, index)) {
-      if (finding.fromOrder && !finding.read.final && !judged.has(finding.read)) crossSession.push(exampleOf(user.userId, finding, values));
+      if (finding.fromOrder && !finding.read.final && !judged.has(finding.read)) crossSession.push(exampleOf(user.rowKey, finding, values));
     }
   }
   const snapshots = checkSnapshots(input.snapshots ?? [], registers, index);

@@ -49,7 +49,8 @@ export interface RegisterRead {
 }
 
 export interface UserRegister {
-  userId: number;
+  /** The row's key (Op.key); not to be confused with a member's `key`, which keys its value. */
+  rowKey: string;
   initial: RegisterWrite;
   /** Acknowledged (ok) and unknown-outcome (info) writes: a failed write never took effect. */
   writes: RegisterWrite[];
@@ -236,7 +237,7 @@ export function clusterReads(user: UserRegister, index: WriteIndex): Clustered {
   for (const write of [user.initial, ...user.writes]) {
     const existing = clusters.get(write.key);
     if (existing) {
-      throw new Error(`user ${user.userId}: two writes of one value ${values.describe(write.value)} (${describeMember(existing.write, values)}, ${describeMember(write, values)}); the checker needs unique values`);
+      throw new Error(`user ${user.rowKey}: two writes of one value ${values.describe(write.value)} (${describeMember(existing.write, values)}, ${describeMember(write, values)}); the checker needs unique values`);
     }
     clusters.set(write.key, { key: write.key, write, reads: [], minFinish: 0, minFinishBy: write, secondMinFinish: 0, secondMinFinishBy: null, maxStart: 0, maxStartBy: write });
   }
@@ -250,7 +251,7 @@ export function clusterReads(user: UserRegister, index: WriteIndex): Clustered {
         kind: 'garbage',
         fromOrder: false,
         reason: 'value of a write invoked after the read completed',
-        message: `user ${user.userId}: ${describeMember(read, values)}, the value of ${describeMember(cluster.write, values)}, invoked after the read completed`,
+        message: `user ${user.rowKey}: ${describeMember(read, values)}, the value of ${describeMember(cluster.write, values)}, invoked after the read completed`,
         read,
         witnesses: [{ role: 'future write', member: cluster.write }],
       });
@@ -334,18 +335,18 @@ function garbageFinding(user: UserRegister, read: RegisterRead, index: WriteInde
       kind: read.final ? 'lost' : 'garbage',
       fromOrder: false,
       reason: 'missing data: no such user, though it existed before the load',
-      message: `user ${user.userId}: ${describeMember(read, values)}, but the user existed before the load`,
+      message: `user ${user.rowKey}: ${describeMember(read, values)}, but the user existed before the load`,
       read,
       witnesses: [{ role: 'value before the load', member: user.initial }],
     };
   }
-  const { reason, witnesses } = index.explain(read.value, user.userId);
-  const shown = witnesses.map((op) => `${op.f} #${op.id} of ${values.describe(op.value)} (user ${op.userId ?? 'unknown'}, ${op.outcome})`).join(' and ');
+  const { reason, witnesses } = index.explain(read.value, user.rowKey);
+  const shown = witnesses.map((op) => `${op.f} #${op.id} of ${values.describe(op.value)} (user ${op.key ?? 'unknown'}, ${op.outcome})`).join(' and ');
   return {
     kind: 'garbage',
     fromOrder: false,
     reason,
-    message: `user ${user.userId}: ${describeMember(read, values)}: ${reason}${shown ? `: ${shown}` : ''}`,
+    message: `user ${user.rowKey}: ${describeMember(read, values)}: ${reason}${shown ? `: ${shown}` : ''}`,
     read,
     witnesses: witnesses.map((op) => ({
       role: 'write of the parts seen',
@@ -387,5 +388,5 @@ function supersededFinding(
     kind = 'stale';
     reason = evidence === 'write' ? 'a newer write had completed before the read began' : 'overlapping writes both completed before the read began, and reads disagree on which came last';
   }
-  return { kind, fromOrder: true, reason, message: `user ${user.userId}: ${describe(read)}, but ${because}`, read, witnesses };
+  return { kind, fromOrder: true, reason, message: `user ${user.rowKey}: ${describe(read)}, but ${because}`, read, witnesses };
 }

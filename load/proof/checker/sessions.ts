@@ -282,7 +282,7 @@ function sessionFinding(user: UserRegister, graph: OrderGraph, read: RegisterRea
     kind,
     fromOrder: true,
     reason,
-    message: `user ${user.userId}: ${describe(read)}, but ${what}, and ${was} came before ${then}: ${words}`,
+    message: `user ${user.rowKey}: ${describe(read)}, but ${what}, and ${was} came before ${then}: ${words}`,
     read,
     witnesses: [{ role: layer === 'readYourWrites' ? "the session's own write" : "the session's earlier read", member: after }, ...witnesses],
   };
@@ -298,7 +298,7 @@ function finalFinding(user: UserRegister, graph: OrderGraph, read: RegisterRead,
     reason: realTime
       ? 'a write that began after the final value was in effect is not visible at the end'
       : 'the final read returned a value that what a session observed orders before another write',
-    message: `user ${user.userId}: ${describe(read)}, but ${values.describe(own.write.value)} came before ${describe(newer.write)}: ${words}`,
+    message: `user ${user.rowKey}: ${describe(read)}, but ${values.describe(own.write.value)} came before ${describe(newer.write)}: ${words}`,
     read,
     witnesses,
   };

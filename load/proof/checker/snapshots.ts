@@ -16,21 +16,21 @@ export interface SnapshotVerdict {
 }
 
 /** Judges every row of every snapshot whose user the history knows (registers holds each user's effective writes). */
-export function checkSnapshots(snapshots: Snapshot[], registers: Map<number, UserRegister>, index: WriteIndex): SnapshotVerdict {
+export function checkSnapshots(snapshots: Snapshot[], registers: Map<string, UserRegister>, index: WriteIndex): SnapshotVerdict {
   const verdict: SnapshotVerdict = { anomalies: [], drift: [] };
   const { values } = index;
   for (const snapshot of snapshots) {
     for (const row of snapshot.rows) {
-      const user = registers.get(row.id);
+      const user = registers.get(row.key);
       if (!user) continue;
       const writes = new Map<string, RegisterWrite>([user.initial, ...user.writes].map((w) => [w.key, w]));
-      const columnRef = (column: string, value: Observed): OpRef => ({ role: `row ${row.id} ${column}`, opId: null, f: 'snapshot', value: values.shown(value), invokeAt: snapshot.takenAt, completeAt: snapshot.takenAt, step: snapshot.step });
+      const columnRef = (column: string, value: Observed): OpRef => ({ role: `row ${row.key} ${column}`, opId: null, f: 'snapshot', value: values.shown(value), invokeAt: snapshot.takenAt, completeAt: snapshot.takenAt, step: snapshot.step });
       const garbage = (column: string, value: Observed, reason: string, witnesses: OpRef[] = []) =>
         verdict.anomalies.push({
           kind: 'garbage',
           reason,
-          message: `user ${row.id}: snapshot at ${snapshot.step}: ${column} holds ${values.describe(value)}: ${reason}`,
-          userId: row.id,
+          message: `user ${row.key}: snapshot at ${snapshot.step}: ${column} holds ${values.describe(value)}: ${reason}`,
+          key: row.key,
           step: snapshot.step,
           ops: [columnRef(column, value), ...witnesses],
         });
@@ -43,7 +43,7 @@ export function checkSnapshots(snapshots: Snapshot[], registers: Map<number, Use
         }
         const write = writes.get(values.key(value));
         if (!write) {
-          const { reason, witnesses } = index.explain(value, row.id);
+          const { reason, witnesses } = index.explain(value, row.key);
           garbage(column, value, reason, witnesses.map((op) => memberRef({ role: 'write of the parts seen', member: { type: 'write', op, key: '', value: op.value, invokeAt: op.invokeAt, completeAt: op.completeAt ?? Infinity } }, values)));
           return null;
         }
@@ -68,8 +68,8 @@ export function checkSnapshots(snapshots: Snapshot[], registers: Map<number, Use
           verdict.anomalies.push({
             kind: 'newAheadOfOld',
             reason: 'old columns empty while the new column is set',
-            message: `user ${row.id}: snapshot at ${snapshot.step}: old columns empty while the new column holds ${describeMember(newWrite, values)}, and v1 may still serve this row`,
-            userId: row.id,
+            message: `user ${row.key}: snapshot at ${snapshot.step}: old columns empty while the new column holds ${describeMember(newWrite, values)}, and v1 may still serve this row`,
+            key: row.key,
             step: snapshot.step,
             ops: [columnRef('new column', fromNew), memberRef({ role: 'write in the new column', member: newWrite }, values)],
           });
@@ -82,19 +82,19 @@ export function checkSnapshots(snapshots: Snapshot[], registers: Map<number, Use
         verdict.anomalies.push({
           kind: 'newAheadOfOld',
           reason: 'the new column holds a later write than the old columns',
-          message: `user ${row.id}: snapshot at ${snapshot.step}: the new column holds ${describeMember(newWrite, values)}, but the old columns still hold ${describeMember(oldWrite, values)}, which completed before it, and v1 may still serve this row`,
-          userId: row.id,
+          message: `user ${row.key}: snapshot at ${snapshot.step}: the new column holds ${describeMember(newWrite, values)}, but the old columns still hold ${describeMember(oldWrite, values)}, which completed before it, and v1 may still serve this row`,
+          key: row.key,
           step: snapshot.step,
           ops: [columnRef('new column', fromNew), memberRef({ role: 'write in the new column', member: newWrite }, values), memberRef({ role: 'write in the old columns', member: oldWrite }, values)],
         });
       } else {
         verdict.drift.push({
-          userId: row.id,
+          key: row.key,
           step: snapshot.step,
           takenAt: snapshot.takenAt,
           old: values.shown(old),
           new: values.shown(fromNew),
-          message: `user ${row.id}: snapshot at ${snapshot.step}: old columns ${values.describe(old)} differ from the new column ${values.describe(fromNew)}`,
+          message: `user ${row.key}: snapshot at ${snapshot.step}: old columns ${values.describe(old)} differ from the new column ${values.describe(fromNew)}`,
         });
       }
     }

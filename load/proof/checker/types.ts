@@ -8,7 +8,8 @@ import type { FinalRead, InitialValue, Op } from '../history.ts';
  * through the mapping, so the checker knows no column. A column that does not exist yet (or any more) is null.
  */
 export interface SnapshotRow {
-  id: number;
+  /** The row's key, as the route names it (an opaque string: the runner converts the column's value with String). */
+  key: string;
   /** The old columns, one entry per field of the history (null: the column is NULL); null when there are none. */
   old: Readonly<Record<string, string | null>> | null;
   /**
@@ -75,14 +76,15 @@ export interface AnomalyExample {
   /** The finer reason, e.g. "mixed fields", "missing data", "value of a write invoked after the read completed". */
   reason: string;
   message: string;
-  userId: number;
+  /** The row's key (Op.key). */
+  key: string;
   step: string;
   /** The operation judged anomalous (a read, a final read, or a snapshot row), then the operations that prove it. */
   ops: OpRef[];
 }
 
 export interface DriftExample {
-  userId: number;
+  key: string;
   step: string;
   takenAt: number;
   old: ShownValue;

@@ -68,18 +68,18 @@ export class WriteIndex {
 
   /** Unanswered creates (no id known) that wrote this value. */
   unansweredCreates(value: Observed): Op[] {
-    return (this.byKey.get(this.values.key(value)) ?? []).filter((op) => op.f === 'create' && op.userId === null && op.outcome === 'info');
+    return (this.byKey.get(this.values.key(value)) ?? []).filter((op) => op.f === 'create' && op.key === null && op.outcome === 'info');
   }
 
   /** Why a value that no effective write of this user produced was seen, and the writes that show it. */
-  explain(value: Observed, userId: number): { reason: string; witnesses: Op[] } {
+  explain(value: Observed, key: string): { reason: string; witnesses: Op[] } {
     if (!value) return { reason: 'absent', witnesses: [] };
     if (this.values.hasEmptyField(value)) return { reason: 'empty or absent field', witnesses: [] };
     const sameValue = this.byKey.get(this.values.key(value)) ?? [];
-    const failed = sameValue.find((op) => op.userId === userId && op.outcome === 'fail');
+    const failed = sameValue.find((op) => op.key === key && op.outcome === 'fail');
     if (failed) return { reason: 'value of a failed write (it must have had no effect)', witnesses: [failed] };
-    const foreign = sameValue.find((op) => op.userId !== userId);
-    if (foreign) return { reason: foreign.userId === null ? "value of an unanswered create of another row" : "another user's value", witnesses: [foreign] };
+    const foreign = sameValue.find((op) => op.key !== key);
+    if (foreign) return { reason: foreign.key === null ? "value of an unanswered create of another row" : "another user's value", witnesses: [foreign] };
     // Each field's write, in field order, each write named once: two or more of them is a value torn between writes.
     const writers = [...new Set(this.values.fields.map((field) => this.byField.get(field)!.get(value[field] as string)))];
     const found = writers.filter((op): op is Op => op !== undefined);

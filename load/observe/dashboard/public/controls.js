@@ -30,13 +30,13 @@
   }
 
   function logAnomaly(a) {
-    var key = a.kind + ' ' + a.userId + ' ' + a.at;
+    var key = a.kind + ' ' + a.key + ' ' + a.at;
     if (anomalyKeys[key]) return;
     anomalyKeys[key] = true;
     var li = document.createElement('li');
     li.className = 'failed';
     li.textContent =
-      'found @' + a.foundAt + 's ' + a.kind + ' (user ' + a.userId + '), ' +
+      'found @' + a.foundAt + 's ' + a.kind + ' (user ' + a.key + '), ' +
       (a.after ? a.after.secondsBefore + ' s after ' + (a.after.id === null ? '' : '#' + a.after.id + ' ') + a.after.title : 'before any action') + ': ' + a.message;
     li.title = a.message;
     $('anomaly-log').appendChild(li);
