@@ -177,7 +177,7 @@ export class ChaosRun {
    */
   async seed(count: number, label: string): Promise<string[]> {
     // shared/ still takes the key as the DB gives it (a number): the history's keys are strings.
-    const keys = (await seedOldColumns(this.db, count, label)).map(String);
+    const keys = await seedOldColumns(this.db, count, label);
     this.recorder.recordInitial(keys.map((key, i) => ({ key, value: seedValue(label, i) })));
     return keys;
   }

@@ -46,6 +46,12 @@ interface UserHistory {
   clusters: Map<string, Cluster>;
   /** Clusters with a member invoked or answered since the last look. */
   touched: Set<string>;
+  /**
+   * The user has a PATCH or a DELETE: check() judges a patched row per field and maps "not found" to the delete,
+   * so the value clusters above are not check()'s; each look judges the user's whole history instead (a row is
+   * deleted once and then only observed, and a patched row's history is as short as any other's), and it is never cut.
+   */
+  whole: boolean;
 }
 
 /** The clusters an operation is a member of, as check() counts members: an answered read, an effective write, a PUT answered 404 (a read of "absent"). */
@@ -112,7 +118,7 @@ export class LiveChecker {
     }
     for (const rowKey of users) {
       const user = this.users.get(rowKey);
-      if (user && user.ops.length > this.keepPerUser * 1.5) this.forgetOldest(rowKey, user);
+      if (user && !user.whole && user.ops.length > this.keepPerUser * 1.5) this.forgetOldest(rowKey, user);
     }
     this.lastMs = performance.now() - started;
   }
@@ -208,7 +214,7 @@ export class LiveChecker {
     this.unassigned.delete(op);
     let user = this.users.get(op.key);
     if (!user) {
-      user = { ops: [], clusters: new Map(), touched: new Set() };
+      user = { ops: [], clusters: new Map(), touched: new Set(), whole: false };
       this.users.set(op.key, user);
     }
     // In invocation order: only a create, assigned when answered, can come in late.
@@ -222,6 +228,7 @@ export class LiveChecker {
   /** Files an operation (new, or just answered) in its clusters and marks them touched. */
   private place(user: UserHistory, op: Op): void {
     this.dirty.add(op.key!);
+    if (op.f === 'patch' || op.f === 'delete') user.whole = true;
     for (const key of clusterKeys(this.values, op)) {
       let cluster = user.clusters.get(key);
       if (!cluster) {
@@ -280,7 +287,7 @@ export class LiveChecker {
     const keys = new Set(user.touched);
     user.touched.clear();
     // Every operation invoked after `since`: the whole history, without looking at each one.
-    if (this.consistency || since < user.ops[0]!.invokeAt) return user.ops;
+    if (this.consistency || user.whole || since < user.ops[0]!.invokeAt) return user.ops;
     for (let i = user.ops.length - 1; i >= 0 && user.ops[i]!.invokeAt > since; i--) for (const key of clusterKeys(this.values, user.ops[i]!)) keys.add(key);
     const window = new Set<Op>();
     for (const key of keys) for (const op of user.clusters.get(key)?.members ?? []) window.add(op);

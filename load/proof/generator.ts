@@ -20,6 +20,10 @@ export interface OperationMix {
   create: number;
   write: number;
   read: number;
+  /** PATCH of one field, picked at random. Never on a hot key (see chooseNext). */
+  patch: number;
+  /** DELETE: the key leaves every pool, so a row is deleted once. Never a hot key. */
+  delete: number;
 }
 
 export interface LoadOptions {
@@ -85,7 +89,9 @@ export interface LoadSummary extends LoadProgress {
 /** The header an app answers writes with when it reads from a replica (the client sends the last one back). */
 const CONSISTENCY_TOKEN_HEADER_LOWER = CONSISTENCY_TOKEN_HEADER.toLowerCase();
 
-const DEFAULT_MIX: OperationMix = { create: 1, write: 7, read: 12 };
+const DEFAULT_MIX: OperationMix = { create: 1, write: 7, read: 12, patch: 0, delete: 0 };
+
+const METHODS: Record<OpKind, 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'GET'> = { create: 'POST', write: 'PUT', patch: 'PATCH', delete: 'DELETE', read: 'GET' };
 
 /** A key written into a value's tag as it is (`u42`); any other key by its alias (`k3`), so that the tag stays short. */
 const SHORT_INTEGER = /^\d{1,9}$/;
@@ -98,7 +104,7 @@ interface Connection {
   ownUsers: string[];
   inFlight: Op | null;
   lastError: NodeJS.ErrnoException | null;
-  retry: { f: 'write' | 'read'; key: string; of: number } | null;
+  retry: { f: 'write' | 'read' | 'patch'; key: string; of: number; field?: string } | null;
   /**
    * The last X-Consistency-Token answered to this connection, sent with each of its requests: with a read
    * replica, a session (one connection) reads its own writes whatever instance or version serves it.
@@ -166,7 +172,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   const { recorder, connections = 8, durationSeconds = 10, maxRequests = 500_000, signal, sharedUsers = 0.2, maxUsers = 2000, timeoutSeconds = 5, retryOnReset = true, onProgress, random = Math.random } = options;
   const { origin, basePath } = loadTarget(options.url);
   const mix = { ...DEFAULT_MIX, ...options.mix };
-  const mixTotal = mix.create + mix.write + mix.read;
+  const mixTotal = mix.create + mix.write + mix.read + mix.patch + mix.delete;
   if (!(mixTotal > 0) || Object.values(mix).some((w) => w < 0)) throw new Error(`mix: weights must be >= 0 and not all 0, got ${JSON.stringify(mix)}`);
   if (!(sharedUsers >= 0 && sharedUsers <= 1)) throw new Error(`sharedUsers: a fraction from 0 to 1, got ${sharedUsers}`);
   const hotKeys = options.hotKeys ?? { users: 0, share: 0 };
@@ -220,22 +226,37 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     // fresh value: resending the same one would give the register two writes of one value, which could reappear
     // after being overwritten, and no single operation spanning both attempts could describe that. The checker
     // is exact only when every write is unique. (A POST is never retried: a second create is a second user.)
-    if (retryOnReset && op.f !== 'create' && op.retryOf === undefined && op.key !== null && RETRYABLE.has(code)) {
-      connection.retry = { f: op.f as 'write' | 'read', key: op.key, of: op.id };
+    // A DELETE is not retried either: a row is deleted at most once (the checker's unique values).
+    if (retryOnReset && op.f !== 'create' && op.f !== 'delete' && op.retryOf === undefined && op.key !== null && RETRYABLE.has(code)) {
+      connection.retry = { f: op.f as 'write' | 'read' | 'patch', key: op.key, of: op.id, ...(op.f === 'patch' ? { field: Object.keys(op.value ?? {})[0] } : {}) };
     }
   };
 
-  const chooseNext = (connection: Connection): { f: OpKind; key: string | null } => {
-    const roll = random() * mixTotal;
-    const kind: OpKind = roll < mix.create ? 'create' : roll < mix.create + mix.write ? 'write' : 'read';
-    const pool =
-      hotPool.length > 0 && random() < hotKeys.share
-        ? hotPool
-        : (random() < sharedUsers && sharedPool.length > 0) || connection.ownUsers.length === 0
-          ? sharedPool
-          : connection.ownUsers;
+  const kindOf = (roll: number): OpKind => {
+    let edge = 0;
+    for (const kind of ['create', 'write', 'patch', 'delete', 'read'] as const) {
+      edge += mix[kind];
+      if (roll < edge) return kind;
+    }
+    return 'read';
+  };
+  const chooseNext = (connection: Connection): { f: OpKind; key: string | null; field?: string } => {
+    const kind = kindOf(random() * mixTotal);
+    const hot = hotPool.length > 0 && random() < hotKeys.share;
+    const pool = hot ? hotPool : (random() < sharedUsers && sharedPool.length > 0) || connection.ownUsers.length === 0 ? sharedPool : connection.ownUsers;
     if (pool.length === 0 || (kind === 'create' && users < maxUsers)) return { f: 'create', key: null };
-    return { f: kind === 'create' ? 'write' : kind, key: pool[Math.floor(random() * pool.length)]! };
+    const at = Math.floor(random() * pool.length);
+    const key = pool[at]!;
+    // Hot keys are written whole and never deleted: their history is long, and a deleted one would empty the
+    // pool the hot-key workload is about (the live checker judges a patched row's whole history at each look).
+    if (hot && (kind === 'patch' || kind === 'delete')) return { f: 'write', key };
+    if (kind === 'delete') {
+      // Out of every pool at once: no operation is chosen for it again (one already in flight may race the delete).
+      pool.splice(at, 1);
+      return { f: 'delete', key };
+    }
+    if (kind === 'patch') return { f: 'patch', key, field: recorder.fields[Math.floor(random() * recorder.fields.length)]! };
+    return { f: kind === 'create' ? 'write' : kind, key };
   };
 
   // Stopping drains: no new operation is sent, and each connection closes once its last one is answered (or
@@ -257,13 +278,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     const retry = connection.retry;
     connection.retry = null;
     const next = retry ?? chooseNext(connection);
-    const value = next.f === 'read' ? undefined : nextValue(next.key, connection.process);
+    const whole = next.f === 'read' || next.f === 'delete' ? undefined : nextValue(next.key, connection.process);
+    // A PATCH sets one field, of a fresh value like any write (a retry too: every write stays unique).
+    const value = whole && next.f === 'patch' && next.field !== undefined ? { [next.field]: whole[next.field]! } : whole;
     const op = recorder.invoke({ process: connection.process, f: next.f, key: next.key, ...(value ? { value } : {}), ...(retry ? { retryOf: retry.of } : {}) });
     connection.inFlight = op;
     counts.requests++;
     if (retry) counts.retries++;
     const path = next.key === null ? `${basePath}${mapping.route}` : `${basePath}${mapping.route}/${encodeURIComponent(next.key)}`;
-    const method = next.f === 'create' ? 'POST' : next.f === 'write' ? 'PUT' : 'GET';
+    const method = METHODS[next.f];
     return {
       ...request,
       method,

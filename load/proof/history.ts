@@ -9,7 +9,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
-export type OpKind = 'create' | 'write' | 'read';
+/**
+ * create (POST), write (PUT: every field), patch (PATCH: the fields its value names), delete (DELETE: a write of
+ * "absent"), read (GET by key).
+ */
+export const OP_KINDS = ['create', 'write', 'patch', 'delete', 'read'] as const;
+export type OpKind = (typeof OP_KINDS)[number];
 export type Outcome = 'ok' | 'fail' | 'info';
 
 /**
@@ -50,7 +55,10 @@ export interface Op {
    * for a create whose answer never came.
    */
   key: string | null;
-  /** The written value (create, write), or the returned value of an ok read (absent: 404, no such user). */
+  /**
+   * The written value (create, write: every field; patch: the fields it sets, and only those; delete: none), or
+   * the returned value of an ok read (absent: 404, no such user).
+   */
   value?: RecordValue;
   invokeAt: number;
   /** null while pending and for info operations: they have no end. */
@@ -114,12 +122,14 @@ export interface Completion {
 
 /**
  * What an HTTP answer says about the effect of an operation. 2xx: ok. A 404 for a read is an ok observation
- * ("no such user"). Any other 4xx: refused, no effect. 5xx: a read had no effect anyway (fail); a write may have
- * been applied before the error (info).
+ * ("no such user"). A 404 for a DELETE is ok too: the row is absent when it answers, and a load deletes each row
+ * once, so it is this delete that took effect (an attempt the balancer re-sent after the first one had landed).
+ * Any other 4xx: refused, no effect (a PUT or PATCH answered 404 observed that the row did not exist). 5xx: a read
+ * had no effect anyway (fail); a write may have been applied before the error (info).
  */
 export function outcomeOfStatus(f: OpKind, status: number, errorCode?: string): Outcome {
   if (status >= 200 && status < 300) return 'ok';
-  if (f === 'read' && status === 404 && (errorCode === undefined || errorCode === 'not_found')) return 'ok';
+  if ((f === 'read' || f === 'delete') && status === 404 && (errorCode === undefined || errorCode === 'not_found')) return 'ok';
   if (status >= 500) return f === 'read' ? 'fail' : 'info';
   return 'fail';
 }
@@ -414,7 +424,7 @@ export function parseHistory(text: string): RecordedHistory {
           ...(typeof event.retryOf === 'number' ? { retries: 1, retryOf: event.retryOf } : {}),
           ...(typeof event.external === 'string' ? { external: event.external } : {}),
         };
-        if (typeof op.id !== 'number' || typeof op.invokeAt !== 'number' || !['create', 'write', 'read'].includes(op.f)) fail('invalid invoke event');
+        if (typeof op.id !== 'number' || typeof op.invokeAt !== 'number' || !(OP_KINDS as readonly string[]).includes(op.f)) fail('invalid invoke event');
         if (byId.has(op.id)) fail(`operation ${op.id} invoked twice`);
         byId.set(op.id, op);
         history.ops.push(op);

@@ -59,7 +59,7 @@ export async function httpJson(method: string, url: string, body?: object): Prom
   return { status: response.status, json, headers: response.headers };
 }
 
-const METHOD_OF: Record<OpKind, string> = { create: 'POST', write: 'PUT', read: 'GET' };
+const METHOD_OF: Record<OpKind, string> = { create: 'POST', write: 'PUT', patch: 'PATCH', delete: 'DELETE', read: 'GET' };
 
 /**
  * One request made outside the load client (the demo's cross-version check), recorded in the history as

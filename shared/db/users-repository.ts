@@ -138,10 +138,15 @@ export function usersRepository(db: Database, mapping: SchemaMapping = activeMap
     /** Rows per insertMany that stay under SQLite's oldest limit of 999 bound parameters. */
     maxRowsPerInsert: (withNew = false) => Math.floor(999 / (oldColumnNames.length + (withNew ? 1 : 0) + (mapping.keyType === 'integer' ? 0 : 1))),
 
-    /** v1's PATCH: the named old columns alone, in one statement; the whole row after it, read in the same transaction. */
+    /**
+     * v1's PATCH: the named old columns alone, in one statement, then the row as read right after it (a write that
+     * lands in between shows in the answer, as with any read). Not one transaction: on SQLite each one takes a
+     * connection of its own and waits for the write lock on the driver's small thread pool, where a burst of them
+     * starves the statement that would release it (measured: heartbeats stalled past the lease).
+     */
     async patchOld(id: Key, patch: Partial<Fields>): Promise<User | null> {
       const entries = oldColumnNames.filter((column) => patch[column] !== undefined).map((column) => [column, patch[column]] as const);
-      return db.transaction(async (tx) => ((await update(tx, id, entries)) ? this.findOld(id, tx) : null));
+      return (await update(db, id, entries)) ? this.findOld(id) : null;
     },
     /** DELETE by key, any version, any write mode; true when a row was there. */
     deleteRow: async (id: Key, ex: Executor = db): Promise<boolean> => (await ex.update(`DELETE FROM ${table} WHERE ${key} = $1`, [id])) > 0,

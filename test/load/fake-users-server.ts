@@ -16,6 +16,10 @@ export interface FakeFaults {
   staleReads?: boolean;
   /** Answer every read 503 (a fleet that cannot serve reads: a final read must fail, not pass unjudged). */
   failReads?: boolean;
+  /** Answer a PATCH 200 but apply nothing (what a PATCH that updates only a column nobody reads looks like from outside). */
+  dropPatches?: boolean;
+  /** Answer a DELETE 204 but keep the row (a delete undone by a repair racing it). */
+  keepDeleted?: boolean;
 }
 
 export interface FakeKeys {
@@ -69,6 +73,17 @@ export async function startFakeUsersServer(faults: FakeFaults = {}, { uuidKeys =
       if (!match || id === null) return send(404, { error: { code: 'route_not_found', message: 'no route', details: null } });
       if (!versions) return notFound();
       if (faults.failReads && req.method === 'GET') return send(503, { error: { code: 'unavailable', message: 'reads are failing on purpose', details: null } });
+      if (req.method === 'PATCH') {
+        const patch = JSON.parse(body) as Partial<{ name: string; email: string }>;
+        const merged = { ...versions.at(-1)!, ...patch };
+        if (!faults.dropPatches) versions.push(merged);
+        return send(200, { id: idOf(id), ...merged });
+      }
+      if (req.method === 'DELETE') {
+        if (!faults.keepDeleted) users.delete(id);
+        res.statusCode = 204;
+        return res.end();
+      }
       if (req.method === 'PUT') {
         const { name, email } = JSON.parse(body);
         versions.push({ name, email });

@@ -55,6 +55,40 @@ describe('against a real v1 instance', () => {
   });
 });
 
+describe('PATCH and DELETE in the load, against a real v1 instance', () => {
+  let database: TestDatabase;
+  let v1: InstanceProcess;
+  beforeAll(async () => {
+    database = await sqliteTarget().create();
+    v1 = await startInstanceProcess('v1', { DATABASE_URL: database.url });
+  });
+  afterAll(async () => {
+    await v1?.stop();
+    await database?.drop();
+  });
+
+  it('When the mix holds patches and deletes, then the history has both, the checker finds 0 anomalies, and the table holds exactly the rows and values the final read found', async () => {
+    const { recorder, summary } = await loadAndReadBack(v1.url, 2, { mix: { create: 2, write: 4, patch: 4, delete: 1, read: 8 }, hotKeys: { users: 2, share: 0.2 } });
+
+    const byKind = (f: string) => recorder.ops.filter((op) => op.f === f && op.outcome === 'ok').length;
+    expect(byKind('patch')).toBeGreaterThan(10);
+    expect(byKind('delete')).toBeGreaterThan(3);
+    // A PATCH records the one field it set.
+    expect(recorder.ops.filter((op) => op.f === 'patch').every((op) => Object.keys(op.value ?? {}).length === 1)).toBe(true);
+    const rows = await database.db.select<{ id: number; name: string; email: string }>('SELECT id, name, email FROM users ORDER BY id');
+    expect(rows.map((r) => [String(r.id), { name: r.name, email: r.email }])).toEqual(recorder.final.filter((f) => f.value !== null).map((f) => [f.key, f.value]));
+    const deleted = recorder.ops.filter((op) => op.f === 'delete' && op.outcome === 'ok').map((op) => op.key);
+    expect(recorder.final.filter((f) => deleted.includes(f.key)).every((f) => f.value === null)).toBe(true);
+
+    const verdict = check({ ...recorder.history(), snapshots: [{ step: 'load', takenAt: recorder.now(), v1MayBeAlive: true, rows: await snapshotUsers(database.db) }] });
+    expect(verdict).toMatchObject({ anomalies: 0, unknownOutcomes: 0, finalReadChecked: true });
+    // The only refusals: a PUT or PATCH already in flight when another connection deleted its row (404).
+    const refused = recorder.ops.filter((op) => op.outcome !== 'ok');
+    expect(refused.every((op) => (op.f === 'write' || op.f === 'patch') && op.status === 404 && deleted.includes(op.key))).toBe(true);
+    expect(summary.requests).toBe(recorder.ops.length);
+  });
+});
+
 describe('against a fake of the contract', () => {
   const servers: FakeUsersServer[] = [];
   const fake = async (faults: FakeFaults, keys: FakeKeys = {}) => {
@@ -94,6 +128,22 @@ describe('against a fake of the contract', () => {
 
     expect(verdict.byKind.stale).toBeGreaterThan(0);
     expect(verdict.examples.stale[0]!.ops[0]).toMatchObject({ f: 'read', version: 'fake', instance: 'fake-1' });
+  });
+
+  it('When a server answers PATCH 200 but applies nothing, then the checker flags the patched field as stale or lost', async () => {
+    const url = await fake({ dropPatches: true });
+    const { recorder } = await loadAndReadBack(url, 1.5, { mix: { create: 1, write: 2, patch: 4, read: 8 } });
+    const verdict = check(recorder.history());
+    expect(verdict.byKind.stale + verdict.byKind.lost).toBeGreaterThan(0);
+    expect([...verdict.examples.stale, ...verdict.examples.lost].every((example) => example.field !== undefined)).toBe(true);
+  });
+
+  it('When a server answers DELETE 204 but keeps the row, then the checker flags reads after the delete as resurrected', async () => {
+    const url = await fake({ keepDeleted: true });
+    const { recorder } = await loadAndReadBack(url, 1.5, { mix: { create: 1, write: 2, delete: 2, read: 8 } });
+    const verdict = check(recorder.history());
+    expect(verdict.byKind.lost).toBeGreaterThan(0);
+    expect(verdict.examples.lost[0]!.reason).toBe('the row was deleted, but the final read found it again (resurrected)');
   });
 
   it('When the stop signal fires, then the load stops long before its duration and leaves no request unanswered', async () => {

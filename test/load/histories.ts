@@ -30,6 +30,16 @@ export class HistoryBuilder {
     return this.add({ f: 'write', key: keyOf(key), value: value(tag), invokeAt, completeAt: outcome === 'info' ? null : completeAt, outcome, ...(outcome === 'ok' ? { status: 200 } : {}), ...extra });
   }
 
+  /** A PATCH of the fields given (only those), e.g. `{ email: 'p1@example.test' }`. 404: it found no row (outcome fail). */
+  patch(key: Key, fields: RecordValue, invokeAt: number, completeAt: number | null, outcome: Outcome = 'ok', extra: Partial<Op> = {}): Op {
+    return this.add({ f: 'patch', key: keyOf(key), value: fields, invokeAt, completeAt: outcome === 'info' ? null : completeAt, outcome, ...(outcome === 'ok' ? { status: 200 } : {}), ...extra });
+  }
+
+  /** A DELETE of the row (204, or a 404 when it was already gone: both ok, see outcomeOfStatus). */
+  delete(key: Key, invokeAt: number, completeAt: number | null, outcome: Outcome = 'ok', extra: Partial<Op> = {}): Op {
+    return this.add({ f: 'delete', key: keyOf(key), invokeAt, completeAt: outcome === 'info' ? null : completeAt, outcome, ...(outcome === 'ok' ? { status: 204 } : {}), ...extra });
+  }
+
   /** A read returning `tag` (a string), an exact value, or null for a 404. */
   read(key: Key, returned: string | RecordValue | null, invokeAt: number, completeAt: number, extra: Partial<Op> = {}): Op {
     const shown = typeof returned === 'string' ? value(returned) : returned;

@@ -4,14 +4,14 @@
 // new-ahead-of-old and drift (snapshots.ts); a row nobody wrote is a phantom. Imports no app code: the history
 // names the fields of its values (CheckInput.fields), and snapshot rows come in the same shape (values.ts).
 import { compareKeys } from '../history.ts';
-import type { Op } from '../history.ts';
+import type { Op, RecordValue } from '../history.ts';
 import { checkRegister, memberRef } from './register.ts';
-import type { RegisterFinding, RegisterRead, RegisterWrite, UserRegister } from './register.ts';
+import type { RegisterFinding, RegisterWrite, UserRegister } from './register.ts';
 import { checkSessions } from './sessions.ts';
 import { checkSnapshots } from './snapshots.ts';
 import { ANOMALY_KINDS, EXAMPLES_PER_KIND, FINAL_STEP } from './types.ts';
-import type { AnomalyExample, AnomalyKind, CheckInput, StepSummary, Verdict } from './types.ts';
-import { ABSENT, Values, WriteIndex } from './values.ts';
+import type { AnomalyExample, AnomalyKind, CheckInput, DriftExample, StepSummary, Verdict } from './types.ts';
+import { ABSENT, DELETED, Values, WriteIndex } from './values.ts';
 import type { Observed } from './values.ts';
 
 export type { AnomalyExample, AnomalyKind, CheckInput, DriftExample, Snapshot, SnapshotRow, StepSummary, Verdict } from './types.ts';
@@ -83,13 +83,115 @@ function attributeRows(input: CheckInput, index: WriteIndex, known: Set<string>)
   return { createdRow, phantoms: [...phantoms.values()] };
 }
 
+/**
+ * A patched row judged one field at a time: the operation as it bears on `field` alone (a write or patch that sets
+ * it writes that field's value; a read observes it), or null when it does not bear on it (a patch of other
+ * fields; one answered 404 still observed that the row was not there, in every field).
+ */
+function projected(op: Op, field: string): Op | null {
+  if (op.f === 'patch' && op.value && !(field in op.value)) {
+    if (op.outcome !== 'fail' || op.status !== 404) return null;
+    const { value: _value, ...rest } = op;
+    return rest;
+  }
+  return op.value ? { ...op, value: { [field]: op.value[field] } as RecordValue } : op;
+}
+
+const projectValue = <V extends Readonly<Record<string, unknown>> | null>(value: V, field: string) => (value === null ? null : ({ [field]: value[field] } as RecordValue));
+
+/** What one judging pass found: anomalies, reads stale across sessions (session mode), drift. */
+interface Judged {
+  examples: AnomalyExample[];
+  crossSession: AnomalyExample[];
+  drift: DriftExample[];
+}
+
+/**
+ * Judges the rows `keys` of a history whose values have `input.fields`: one register per row, its final read,
+ * and the snapshots' rows. `field` names the field when a patched row is judged one field at a time.
+ */
+function judge(input: CheckInput, keys: readonly string[], keyOf: (op: Op) => string | null, finalAt: number, field?: string): Judged {
+  const values = new Values(input.fields);
+  const index = new WriteIndex(values, input.ops);
+  const judged = new Set(keys);
+  const initialByUser = new Map((input.initial ?? []).map((u) => [u.key, u.value]));
+
+  // A row is deleted at most once (the load never deletes a row twice): its delete's value is then unique.
+  const deleteOf = new Map<string, Op>();
+  for (const op of input.ops) {
+    const key = keyOf(op);
+    if (op.f !== 'delete' || op.outcome === 'fail' || key === null || !judged.has(key)) continue;
+    const earlier = deleteOf.get(key);
+    if (earlier) throw new Error(`user ${key}: deleted twice (operations #${earlier.id} and #${op.id}); the checker needs at most one delete per row`);
+    deleteOf.set(key, op);
+  }
+  /** Which "not found" an observation that completed at `at` saw: the delete's, once it may have taken effect. */
+  const absence = (key: string, at: number) => {
+    const deletion = deleteOf.get(key);
+    return deletion && at >= deletion.invokeAt ? DELETED : ABSENT;
+  };
+
+  const registers = new Map<string, UserRegister>();
+  for (const key of keys) registers.set(key, { rowKey: key, initial: initialWrite(initialByUser.get(key) ?? null, values), writes: [], reads: [] });
+  for (const op of input.ops) {
+    const key = keyOf(op);
+    const user = key === null ? undefined : registers.get(key);
+    if (!user || key === null) continue;
+    const completeAt = op.outcome === 'ok' && op.completeAt !== null ? op.completeAt : Infinity;
+    if (op.f === 'delete') {
+      if (op.outcome !== 'fail') user.writes.push({ type: 'write', op, key: DELETED, value: null, invokeAt: op.invokeAt, completeAt });
+    } else if (op.f !== 'read') {
+      if (op.outcome !== 'fail' && op.value) {
+        user.writes.push({ type: 'write', op, key: values.key(op.value), value: op.value, invokeAt: op.invokeAt, completeAt });
+      } else if (op.outcome === 'fail' && (op.f === 'write' || op.f === 'patch') && op.status === 404 && op.completeAt !== null) {
+        // A PUT or PATCH answered 404 had no effect, but it observed that the user did not exist.
+        user.reads.push({ type: 'read', op, final: null, key: absence(key, op.completeAt), value: null, invokeAt: op.invokeAt, completeAt: op.completeAt });
+      }
+    } else if (op.outcome === 'ok' && op.completeAt !== null) {
+      const seen = op.value ? values.key(op.value) : absence(key, op.completeAt);
+      user.reads.push({ type: 'read', op, final: null, key: seen, value: op.value ?? null, invokeAt: op.invokeAt, completeAt: op.completeAt });
+    }
+  }
+
+  if ((input.final?.length ?? 0) > 0) {
+    const finalByUser = new Map(input.final!.map((f) => [f.key, f]));
+    for (const user of registers.values()) {
+      // A user the final read did not find is a user whose row is gone.
+      const final = finalByUser.get(user.rowKey) ?? { key: user.rowKey, value: null, at: finalAt };
+      const seen = final.value ? values.key(final.value) : absence(user.rowKey, finalAt);
+      user.reads.push({ type: 'read', op: null, final, key: seen, value: final.value, invokeAt: finalAt, completeAt: finalAt });
+    }
+  }
+
+  const named = (example: AnomalyExample): AnomalyExample => (field === undefined ? example : { ...example, field, message: `field ${field}: ${example.message}` });
+  const examples: AnomalyExample[] = [];
+  const crossSession: AnomalyExample[] = [];
+  const sessions = input.consistency === 'session';
+  for (const user of registers.values()) {
+    if (!sessions) {
+      for (const finding of checkRegister(user, index)) examples.push(named(exampleOf(user.rowKey, finding, values)));
+      continue;
+    }
+    const findings = checkSessions(user, index);
+    for (const finding of findings) examples.push(named(exampleOf(user.rowKey, finding, values)));
+    // What linearizability alone would add: staleness across sessions, information by design (not the final
+    // read: it is judged against every write above).
+    const seen = new Set(findings.map((finding) => finding.read));
+    for (const finding of checkRegister(user, index)) {
+      if (finding.fromOrder && !finding.read.final && !seen.has(finding.read)) crossSession.push(named(exampleOf(user.rowKey, finding, values)));
+    }
+  }
+  const snapshots = checkSnapshots(input.snapshots ?? [], registers, index);
+  examples.push(...snapshots.anomalies.map(named));
+  return { examples, crossSession, drift: snapshots.drift };
+}
+
 /** examplesPerKind: how many examples of each kind the verdict lists (the live checker asks for all of them). */
 export function check(input: CheckInput, { examplesPerKind = EXAMPLES_PER_KIND }: { examplesPerKind?: number } = {}): Verdict {
   const ops = input.ops;
   const values = new Values(input.fields);
   const index = new WriteIndex(values, ops);
-  const initialByUser = new Map((input.initial ?? []).map((u) => [u.key, u.value]));
-  const known = new Set<string>(initialByUser.keys());
+  const known = new Set<string>((input.initial ?? []).map((u) => u.key));
   for (const op of ops) if (op.key !== null) known.add(op.key);
   let lastTime = 0;
   for (const op of ops) lastTime = Math.max(lastTime, op.invokeAt, op.completeAt ?? -Infinity);
@@ -97,64 +199,53 @@ export function check(input: CheckInput, { examplesPerKind = EXAMPLES_PER_KIND }
   const { createdRow, phantoms } = attributeRows(input, index, known);
   const keyOf = (op: Op) => op.key ?? createdRow.get(op.id) ?? null;
 
-  const registers = new Map<string, UserRegister>();
-  const register = (key: string) => {
-    let found = registers.get(key);
-    if (!found) {
-      found = { rowKey: key, initial: initialWrite(initialByUser.get(key) ?? null, values), writes: [], reads: [] };
-      registers.set(key, found);
-    }
-    return found;
-  };
-  for (const key of [...known].sort(compareKeys)) register(key);
-
+  // A row with a PATCH holds fields of different writes by design, so it is judged one field at a time: a register
+  // per field, each write or patch writing the fields it names. Exact per field; what it cannot see is a torn
+  // whole write on such a row that no single field's order shows (docs/consistency-checker.md). Every other row
+  // is judged whole, where a value mixing two writes is garbage.
+  const patched = new Set<string>();
   for (const op of ops) {
     const key = keyOf(op);
-    if (key === null) continue;
-    const user = register(key);
-    const completeAt = op.outcome === 'ok' && op.completeAt !== null ? op.completeAt : Infinity;
-    if (op.f !== 'read') {
-      if (op.outcome !== 'fail' && op.value) {
-        user.writes.push({ type: 'write', op, key: values.key(op.value), value: op.value, invokeAt: op.invokeAt, completeAt });
-      } else if (op.outcome === 'fail' && op.f === 'write' && op.status === 404 && op.completeAt !== null) {
-        // A PUT answered 404 had no effect, but it observed that the user did not exist.
-        user.reads.push({ type: 'read', op, final: null, key: ABSENT, value: null, invokeAt: op.invokeAt, completeAt: op.completeAt });
+    if (op.f === 'patch' && key !== null) patched.add(key);
+  }
+  const keys = [...known].sort(compareKeys);
+  const whole = judge(input, patched.size > 0 ? keys.filter((key) => !patched.has(key)) : keys, keyOf, finalAt);
+  const examples: AnomalyExample[] = [...phantoms, ...whole.examples];
+  const crossSession = [...whole.crossSession];
+  const drift = [...whole.drift];
+  if (patched.size > 0) {
+    const rows = keys.filter((key) => patched.has(key));
+    const driftSeen = new Set(drift.map((d) => `${d.key} ${d.takenAt}`));
+    for (const field of input.fields) {
+      const byField = judge(
+        {
+          ...input,
+          fields: [field],
+          ops: ops.flatMap((op) => projected(op, field) ?? []),
+          initial: (input.initial ?? []).map((u) => ({ ...u, value: projectValue(u.value, field)! })),
+          final: input.final?.map((f) => ({ ...f, value: projectValue(f.value, field) })),
+          snapshots: input.snapshots?.map((snapshot) => ({
+            ...snapshot,
+            rows: snapshot.rows.filter((row) => patched.has(row.key)).map((row) => ({ ...row, old: row.old && { [field]: row.old[field] ?? null }, new: row.new === null || typeof row.new === 'string' ? row.new : projectValue(row.new, field) })),
+          })),
+        },
+        rows,
+        keyOf,
+        finalAt,
+        field,
+      );
+      examples.push(...byField.examples);
+      crossSession.push(...byField.crossSession);
+      // A row drifts once per snapshot, however many of its fields differ.
+      for (const d of byField.drift) {
+        if (driftSeen.has(`${d.key} ${d.takenAt}`)) continue;
+        driftSeen.add(`${d.key} ${d.takenAt}`);
+        drift.push(d);
       }
-    } else if (op.outcome === 'ok' && op.completeAt !== null) {
-      user.reads.push({ type: 'read', op, final: null, key: values.key(op.value), value: op.value ?? null, invokeAt: op.invokeAt, completeAt: op.completeAt });
     }
   }
-
-  const finalReadChecked = (input.final?.length ?? 0) > 0;
-  if (finalReadChecked) {
-    const finalByUser = new Map(input.final!.map((f) => [f.key, f]));
-    for (const user of registers.values()) {
-      // A user the final read did not find is a user whose row is gone.
-      const final = finalByUser.get(user.rowKey) ?? { key: user.rowKey, value: null, at: finalAt };
-      const read: RegisterRead = { type: 'read', op: null, final, key: values.key(final.value), value: final.value, invokeAt: finalAt, completeAt: finalAt };
-      user.reads.push(read);
-    }
-  }
-
-  const examples: AnomalyExample[] = [...phantoms];
-  const crossSession: AnomalyExample[] = [];
   const sessions = input.consistency === 'session';
-  for (const user of registers.values()) {
-    if (!sessions) {
-      for (const finding of checkRegister(user, index)) examples.push(exampleOf(user.rowKey, finding, values));
-      continue;
-    }
-    const findings = checkSessions(user, index);
-    for (const finding of findings) examples.push(exampleOf(user.rowKey, finding, values));
-    // What linearizability alone would add: staleness across sessions, information by design (not the final
-    // read: it is judged against every write above).
-    const judged = new Set(findings.map((finding) => finding.read));
-    for (const finding of checkRegister(user, index)) {
-      if (finding.fromOrder && !finding.read.final && !judged.has(finding.read)) crossSession.push(exampleOf(user.rowKey, finding, values));
-    }
-  }
-  const snapshots = checkSnapshots(input.snapshots ?? [], registers, index);
-  examples.push(...snapshots.anomalies);
+  const finalReadChecked = (input.final?.length ?? 0) > 0;
 
   const perStep: Record<string, StepSummary> = {};
   const stepOf = (step: string) => (perStep[step] ??= emptyStep());
@@ -191,7 +282,7 @@ export function check(input: CheckInput, { examplesPerKind = EXAMPLES_PER_KIND }
     step.anomalies++;
     step.byKind[example.kind]++;
   }
-  for (const drift of snapshots.drift) stepOf(drift.step).drift++;
+  for (const example of drift) stepOf(example.step).drift++;
 
   const examplesByKind = Object.fromEntries(ANOMALY_KINDS.map((kind) => [kind, [] as AnomalyExample[]])) as Record<AnomalyKind, AnomalyExample[]>;
   const firstTime = (example: AnomalyExample) => example.ops[0]?.invokeAt ?? 0;
@@ -204,9 +295,9 @@ export function check(input: CheckInput, { examplesPerKind = EXAMPLES_PER_KIND }
     anomalies: examples.length,
     byKind,
     examples: examplesByKind,
-    drift: snapshots.drift.length,
-    driftExamples: snapshots.drift.slice(0, EXAMPLES_PER_KIND),
-    users: registers.size,
+    drift: drift.length,
+    driftExamples: drift.slice(0, EXAMPLES_PER_KIND),
+    users: known.size,
     operations: ops.length,
     ...totals,
     retries,

@@ -23,7 +23,7 @@
 import type { FinalRead, Op } from '../history.ts';
 import { FINAL_STEP } from './types.ts';
 import type { AnomalyKind, OpRef } from './types.ts';
-import { ABSENT } from './values.ts';
+import { ABSENT, DELETED } from './values.ts';
 import type { Observed, Values, WriteIndex } from './values.ts';
 
 export interface RegisterWrite {
@@ -211,6 +211,7 @@ export function memberRef({ role, member }: Witness, values: Values): OpRef {
 export function describeMember(member: Member, values: Values): string {
   if (member.type === 'write') {
     if (!member.op) return `the value before the load, ${values.describe(member.value)}`;
+    if (member.op.f === 'delete') return `delete #${member.op.id} [${ms(member.invokeAt)}–${ms(member.completeAt)} ms${servedBy(member.op)}]`;
     return `${member.op.f} #${member.op.id} of ${values.describe(member.value)} [${ms(member.invokeAt)}–${ms(member.completeAt)} ms${servedBy(member.op)}]`;
   }
   if (member.final) return `the final read returned ${values.describe(member.value)}`;
@@ -377,13 +378,19 @@ function supersededFinding(
   let reason: string;
   if (read.final && evidence !== 'read') {
     kind = 'lost';
-    reason = `acknowledged write of ${newerValue} not visible at the end, and nothing superseded it`;
+    reason =
+      newer.cluster.key === DELETED
+        ? 'the row was deleted, but the final read found it again (resurrected)'
+        : `acknowledged write of ${newerValue} not visible at the end, and nothing superseded it`;
   } else if (evidence === 'read') {
     kind = 'nonMonotonic';
     reason = read.key === ABSENT ? 'the user was seen, then not found' : 'returned a value an earlier completed read had already superseded';
   } else if (read.key === ABSENT && absentIsInitial) {
     kind = 'garbage';
     reason = 'missing data: not found after the user was written';
+  } else if (newer.cluster.key === DELETED) {
+    kind = 'stale';
+    reason = 'returned a value after its row had been deleted (resurrected)';
   } else {
     kind = 'stale';
     reason = evidence === 'write' ? 'a newer write had completed before the read began' : 'overlapping writes both completed before the read began, and reads disagree on which came last';

@@ -78,6 +78,8 @@ export interface AnomalyExample {
   message: string;
   /** The row's key (Op.key). */
   key: string;
+  /** Set when the row was judged one field at a time (it was patched): the field whose order is broken. */
+  field?: string;
   step: string;
   /** The operation judged anomalous (a read, a final read, or a snapshot row), then the operations that prove it. */
   ops: OpRef[];

@@ -4,8 +4,14 @@
 import type { Op } from '../history.ts';
 import type { ShownValue } from './types.ts';
 
-/** The key of "no such user" (a 404, a missing row). */
+/** The key of "no such user" (a 404, a missing row) before the row was created. */
 export const ABSENT = 'absent';
+/**
+ * The key of "no such user" once its DELETE may have taken effect: the delete's own value, distinct from the
+ * absence before the row was created, so that the register still has one write per value (a row is deleted at
+ * most once). A read of "absent" counts as a read of it when it completed after the delete was invoked.
+ */
+export const DELETED = 'deleted';
 
 /** What was observed: a value whose fields may be missing or of the wrong type when something is broken. */
 export type Observed = Readonly<Record<string, unknown>> | null | undefined;
