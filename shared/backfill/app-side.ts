@@ -49,9 +49,13 @@ export interface AppSideWriteResult {
 export function appSideBackfill(dialect: Dialect, mapping: SchemaMapping, direction: BackfillDirection, scope: RepairScope = UNRESTRICTED[direction]) {
   const { table, keyColumn: key, newColumn, oldColumnNames } = mapping;
   const sameBytes = (column: string, param: number) => `NOT ${dialect.bytesDiffer(column, `$${param}`)}`;
+  // The new column as text, read and compared the same way: mysql2 parses a JSON column into an object (MariaDB
+  // announces the JSON format), and an object has no bytes to compare; CAST AS CHAR gives the text (MariaDB: as
+  // stored; MySQL 8: its one normalized form).
+  const newText = dialect.name === 'sqlite' ? newColumn : `CAST(${newColumn} AS CHAR)`;
   // Reverse: whether a differing row was last written in the window where the new column holds its newest write.
   const inScopeSql = `(${profileNewerSql(scope)} AND NOT ${lateV1Sql(scope)})`;
-  const columns = [key, ...oldColumnNames, newColumn, ...(direction === 'reverse' ? [`CASE WHEN ${inScopeSql} THEN 1 ELSE 0 END AS in_scope`] : [])].join(', ');
+  const columns = [key, ...oldColumnNames, newText === newColumn ? newColumn : `${newText} AS ${newColumn}`, ...(direction === 'reverse' ? [`CASE WHEN ${inScopeSql} THEN 1 ELSE 0 END AS in_scope`] : [])].join(', ');
   // The same candidates the SQL path's WHERE selects before it looks at the values.
   const candidates =
     direction === 'forward' ? oldColumnNames.map((column) => `${column} IS NOT NULL`).join(' AND ') : `${newColumn} IS NOT NULL`;
@@ -59,8 +63,7 @@ export function appSideBackfill(dialect: Dialect, mapping: SchemaMapping, direct
   const text = (row: Record<string, unknown>, column: string): string | null => {
     const value = row[column];
     if (value === null || value === undefined) return null;
-    // MySQL 8 gives a JSON column as an object: its bytes are not what the compare-and-set would name.
-    if (typeof value !== 'string') throw new Error(`${table} ${String(row[key])}: ${column} was read as ${typeof value}, not text: the app-side backfill compares bytes (MariaDB and SQLite give text)`);
+    if (typeof value !== 'string') throw new Error(`${table} ${String(row[key])}: ${column} was read as ${typeof value}, not text: the compare-and-set needs the bytes read`);
     return value;
   };
 
@@ -84,7 +87,7 @@ export function appSideBackfill(dialect: Dialect, mapping: SchemaMapping, direct
     const assigned = 'json' in fix.write ? [[newColumn, fix.write.json] as const] : oldColumnNames.map((column) => [column, (fix.write as { fields: Fields }).fields[column]!] as const);
     const params: Param[] = [...assigned.map(([, value]) => value), fix.key, ...fix.oldRead, fix.newRead];
     const at = assigned.length + 2;
-    const guard = [...oldColumnNames.map((column, i) => sameBytes(column, at + i)), sameBytes(newColumn, at + oldColumnNames.length), ...(fix.inScopeOnly ? [inScopeSql] : [])];
+    const guard = [...oldColumnNames.map((column, i) => sameBytes(column, at + i)), sameBytes(newText, at + oldColumnNames.length), ...(fix.inScopeOnly ? [inScopeSql] : [])];
     const sql = `UPDATE ${table} SET ${assigned.map(([column], i) => `${column} = $${i + 1}`).join(', ')} WHERE ${key} = $${assigned.length + 1} AND ${guard.join(' AND ')}`;
     return (await tx.update(sql, params)) > 0;
   };
