@@ -17,6 +17,7 @@ import { backfillRuns } from '../../shared/backfill/checkpoint.ts';
 import { fixedControls } from '../../shared/backfill/controls.ts';
 import { silentProgress } from '../../shared/backfill/progress.ts';
 import type { ProgressReporter } from '../../shared/backfill/progress.ts';
+import type { RepairScope } from '../../shared/backfill/repair-scope.ts';
 import type { Database } from '../../shared/db/connection.ts';
 import { usersRepository } from '../../shared/db/users-repository.ts';
 import type { Fields, Key } from '../../shared/mapping-contract.ts';
@@ -182,6 +183,35 @@ describe.each(targets)('app-side backfill and verify over UUID keys on $name', (
       for (const [key, address] of seeded) expect(rows.get(key), `order ${key}`).toEqual({ address, shipping: parseAddress(address) });
     },
     30_000,
+  );
+
+  it.skipIf(target.skip)(
+    'When the reverse app-side backfill runs, then it fills the address of rows written in new-only, and copies a differing row back only when the scope proves its shipping_address newer',
+    async () => {
+      const { db } = database!;
+      const seeded = await seedOrders(db, 4);
+      await backfill(db);
+      const orders = usersRepository(db, mapping);
+      const [differing, inSync] = [...seeded.keys()] as [Key, Key];
+      const newOnly = await orders.insertNewOnly(mapping.newJson({ address: 'New Row 1, 10115 Berlin' }));
+      const invalidNewOnly = await orders.insertNewOnly('{"street": 1}');
+      await orders.updateNew(differing, mapping.newJson({ address: 'Moved Lane 9, NW1 6XE London' }));
+      const reverse = (scope?: RepairScope) => runBackfill(db, { direction: 'reverse', batch: 2, mapping, scope }, { controls: fixedControls(), progress: silentProgress() });
+
+      // No window where shipping_address may be newer: only the rows with no address at all are filled.
+      const narrow = await reverse({ forwardDifferent: false, profileNewer: null, lateV1: [] });
+      const afterNarrow = await ordersByKey(db);
+      const wide = await reverse();
+      const rows = await ordersByKey(db);
+
+      expect(narrow).toMatchObject({ rowsChanged: 1, unit: 'rows' });
+      expect(afterNarrow.get(newOnly)!.address).toBe('New Row 1, 10115 Berlin');
+      expect(afterNarrow.get(differing)!.address).toBe(seeded.get(differing));
+      expect(wide).toMatchObject({ rowsChanged: 1 });
+      expect(rows.get(differing)).toEqual({ address: 'Moved Lane 9, NW1 6XE London', shipping: parseAddress('Moved Lane 9, NW1 6XE London') });
+      expect(rows.get(inSync)!.address).toBe(seeded.get(inSync));
+      expect(rows.get(invalidNewOnly)).toEqual({ address: null, shipping: { street: 1 } });
+    },
   );
 
   it.skipIf(target.skip)(
