@@ -22,6 +22,7 @@ import type { Database } from '../../shared/db/connection.ts';
 import { usersRepository } from '../../shared/db/users-repository.ts';
 import type { Fields, Key } from '../../shared/mapping-contract.ts';
 import { mapping as activeMapping } from '../../shared/schema-mapping.ts';
+import { undecidableRows } from '../../shared/rollout/way-back.ts';
 import { runVerify } from '../../shared/verify/verify.ts';
 import { databaseTargets, unique } from '../support/databases.ts';
 import type { TestDatabase } from '../support/databases.ts';
@@ -211,6 +212,26 @@ describe.each(targets)('app-side backfill and verify over UUID keys on $name', (
       expect(rows.get(differing)).toEqual({ address: 'Moved Lane 9, NW1 6XE London', shipping: parseAddress('Moved Lane 9, NW1 6XE London') });
       expect(rows.get(inSync)!.address).toBe(seeded.get(inSync));
       expect(rows.get(invalidNewOnly)).toEqual({ address: null, shipping: { street: 1 } });
+    },
+  );
+
+  it.skipIf(target.skip)(
+    'When a differing row was last written while both a late v1 and new-only could write, then the way back lists its UUID as undecidable and the reverse backfill leaves it',
+    async () => {
+      const { db } = database!;
+      const seeded = await seedOrders(db, 3);
+      await backfill(db);
+      const [differing] = [...seeded.keys()].sort() as [Key];
+      await usersRepository(db, mapping).updateNew(differing, mapping.newJson({ address: 'Moved Lane 9, NW1 6XE London' }));
+      const always = { from: '1970-01-01 00:00:00.000', to: null };
+      const scope: RepairScope = { forwardDifferent: false, profileNewer: always, lateV1: [always] };
+
+      const undecidable = await undecidableRows(db, scope, 10, mapping);
+      const reverse = await runBackfill(db, { direction: 'reverse', mapping, scope }, { controls: fixedControls(), progress: silentProgress() });
+
+      expect(undecidable).toEqual({ count: 1, ids: [differing] });
+      expect(reverse.rowsChanged).toBe(0);
+      expect((await ordersByKey(db)).get(differing)!.address).toBe(seeded.get(differing));
     },
   );
 
