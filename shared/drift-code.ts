@@ -7,7 +7,7 @@
 //              old column (a row written in new-only) differs from any value, as bytesDiffer's null-safe
 //              comparison says in SQL. Strings from the driver are compared with ===: code unit for code unit,
 //              which for the UTF-8 text a column holds is byte for byte (never a collation).
-// test/backfill/app-side.test.ts checks both against the same rows.
+// test/verify/drift.test.ts checks verify judging in code against the SQL on the same rows.
 import type { Fields, SchemaMapping } from './mapping-contract.ts';
 import type { DriftReason } from './verify/results.ts';
 
