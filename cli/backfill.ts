@@ -69,7 +69,8 @@ await runCli('backfill', usage, async () => {
       { controls: flagControls(db), progress: streamProgress(process.stdout, { intervalMs: progressIntervalMs }), signal: interrupt.signal },
     );
     if (summary.interrupted) {
-      console.error(`backfill: interrupted; run #${summary.runId} stopped at key ${summary.nextId}: run it again to resume`);
+      const at = summary.stringKeys ? `after key ${summary.stringKeys.done ?? '(none yet)'}` : `at key ${summary.nextId}`;
+      console.error(`backfill: interrupted; run #${summary.runId} stopped ${at}: run it again to resume`);
       return 130;
     }
     const undecidable = await undecidableRows(db, scope);

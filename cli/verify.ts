@@ -79,11 +79,13 @@ await runCli('verify', usage, async () => {
         readFrom: replica,
         // The catch-up target is read after the start is recorded: whatever committed before the start is then on the replica.
         beforeRead: replica ? () => replicaCaughtUp(db, replica) : undefined,
-        onChunk: ({ nextId, rangeStart, rangeEnd, counts }) => {
+        onChunk: ({ nextId, rangeStart, rangeEnd, counts, unit = 'keys' }) => {
           if (performance.now() - printedAt < 5000) return;
           printedAt = performance.now();
           const done = Math.min(100, (100 * (nextId - rangeStart)) / Math.max(1, rangeEnd - rangeStart + 1));
-          console.log(`verify (${mode}): ${done.toFixed(1)}% of keys ${rangeStart}..${rangeEnd}, ${counts.rowsChecked.toLocaleString('en-US')} rows checked so far`);
+          // String keys (uuid): the share of the rows counted at the start, not of a key range.
+          const of = unit === 'keys' ? `keys ${rangeStart}..${rangeEnd}` : `~${rangeEnd.toLocaleString('en-US')} rows`;
+          console.log(`verify (${mode}): ${done.toFixed(1)}% of ${of}, ${counts.rowsChecked.toLocaleString('en-US')} rows checked so far`);
         },
       });
       report(last, performance.now() - started, last.drift > 0 ? repairHint(await readRolloutState(db)) : '');
@@ -111,7 +113,8 @@ async function replicaCaughtUp(primary: Database, replica: Database): Promise<vo
 /** `hint`: the repair the rollout's gates accept at this stage (way-back.ts), shown with a verdict of drift. */
 function report(result: VerifyRecord, ms: number, hint: string): void {
   const n = (value: number) => value.toLocaleString('en-US');
-  const range = result.rangeStart === null ? 'an empty table' : `keys ${result.rangeStart}..${result.rangeEnd}`;
+  const keys = result.keyRange ?? (result.rangeStart === null ? null : { start: result.rangeStart, end: result.rangeEnd });
+  const range = keys === null ? 'an empty table' : `keys ${keys.start}..${keys.end}`;
   console.log(`verify #${result.id} (${result.mode}) over ${range}: ${n(result.rowsChecked)} rows checked in ${formatDuration(ms)}`);
   const breakdown = result.mode === 'dual' ? `missing ${n(result.missing)}, invalid ${n(result.invalid)}, different ${n(result.different)}` : `missing ${n(result.missing)}, invalid ${n(result.invalid)}`;
   console.log(`  drift: ${n(result.drift)} rows (${breakdown})`);

@@ -10,16 +10,25 @@
 //   again, it resumes after the last committed batch and ends with the same result;
 // - the key range is fixed when the run starts, so it terminates however fast rows are written (the failure
 //   reported in pgroll#583); rows written later are dual-written by v2, or v1's, found by verify;
-// - throttled and steered at runtime (throttle.ts, controls.ts), with progress and a summary (progress.ts).
+// - throttled and steered at runtime (throttle.ts, controls.ts), with progress and a summary (progress.ts);
+// - keys of any type (key-range.ts): integer keys in numeric ranges, string keys (uuid) by keyset pagination,
+//   where progress counts rows against the count taken at the start;
+// - a mapping whose transform only code can compute (mapping.sql null) is backfilled in the app (app-side.ts):
+//   rows read, transformed, and written each with a compare-and-set, in the same batches and checkpoints.
 import type { Database, Executor } from '../db/connection.ts';
 import { isDatabaseUnavailable, isTransient } from '../db/errors.ts';
-import { mapping } from '../schema-mapping.ts';
+import type { Key } from '../mapping-contract.ts';
+import { mapping as activeMapping } from '../schema-mapping.ts';
+import type { SchemaMapping } from '../schema-mapping.ts';
+import { appSideBackfill, ROW_ATTEMPTS } from './app-side.ts';
 import { backfillBatchSql } from './batch-statements.ts';
 import type { BackfillDirection } from './batch-statements.ts';
 import { batchSizer } from './batch-size.ts';
 import { backfillRuns, ownerMayBeRunning, processOwner } from './checkpoint.ts';
 import type { BackfillRun } from './checkpoint.ts';
 import type { RuntimeControls } from './controls.ts';
+import { keyBounds, nextStringBatch, rangeParams, stringKeyed } from './key-range.ts';
+import type { BatchRange } from './key-range.ts';
 import type { RepairScope } from './repair-scope.ts';
 import type { BackfillSummary, ProgressReporter } from './progress.ts';
 import { replicaLagCheck, threadsRunningCheck, throttleChecks } from './throttle.ts';
@@ -41,6 +50,8 @@ export interface BackfillOptions {
   restart?: boolean;
   /** Which drifted rows may be copied (shared/rollout/way-back.ts); default: every drifted row. */
   scope?: RepairScope;
+  /** The mapping to backfill (the active one unless a test says otherwise). */
+  mapping?: SchemaMapping;
 }
 
 export interface BackfillDeps {
@@ -60,6 +71,7 @@ export const DEFAULT_MAX_LAG_MS = 1500;
 /** A batch lock wait this short gives way to the app's writes instead of queueing behind them (pt-osc does 1 s too). */
 const BATCH_LOCK_WAIT_S = 1;
 const BATCH_ATTEMPTS = 20;
+const ROW_ATTEMPTS_TEXT = `${ROW_ATTEMPTS} compare-and-sets`;
 
 /** Another process moved the checkpoint of the run this one works on. */
 export class BackfillConflict extends Error {}
@@ -76,15 +88,26 @@ export async function runBackfill(db: Database, options: BackfillOptions, deps: 
     replica = null,
     restart = false,
     scope,
+    mapping = activeMapping,
   } = options;
   const { controls, progress, owner = processOwner(), signal } = deps;
   const runs = backfillRuns(db);
-  const run = await claimRun(db, direction, { restart, owner });
-  const resumedFrom = run.nextId > run.rangeStart && run.batches > 0 ? run.nextId : null;
-  if (resumedFrom !== null) progress.note(`resuming backfill run #${run.id} (${direction}) at key ${resumedFrom} of ${run.rangeStart}..${run.rangeEnd}`);
+  const run = await claimRun(db, mapping, direction, { restart, owner });
+  // String keys: the numbers count rows (checkpoint.ts) and the keys walk by keyset pagination.
+  const keyed = run.stringKeys ?? null;
+  const unit = keyed ? ('rows' as const) : ('keys' as const);
+  let after: string | null = keyed?.done ?? null;
+  let walked = keyed !== null && after === keyed.end;
+  const resumedFrom: Key | null = keyed ? (run.batches > 0 ? after : null) : run.nextId > run.rangeStart && run.batches > 0 ? run.nextId : null;
+  if (keyed && resumedFrom !== null) progress.note(`resuming backfill run #${run.id} (${direction}) after key ${resumedFrom} of ${keyed.start}..${keyed.end} (row ${run.nextId} of ~${run.rangeEnd})`);
+  else if (keyed) progress.note(`backfill run #${run.id} (${direction}) over keys ${keyed.start}..${keyed.end} (~${run.rangeEnd} rows)`);
+  else if (resumedFrom !== null) progress.note(`resuming backfill run #${run.id} (${direction}) at key ${resumedFrom} of ${run.rangeStart}..${run.rangeEnd}`);
   else progress.note(`backfill run #${run.id} (${direction}) over keys ${run.rangeStart}..${run.rangeEnd}`);
 
-  const sql = backfillBatchSql(db.dialect, direction, scope);
+  // SQL form: one UPDATE per batch inside the database; none: read, transform in code, compare-and-set.
+  const appSide = mapping.sql === null ? appSideBackfill(db.dialect, mapping, direction, scope) : null;
+  const sql = appSide ? null : backfillBatchSql(db.dialect, direction, scope, mapping);
+  const sqlAfterKey = appSide || !keyed ? null : backfillBatchSql(db.dialect, direction, scope, mapping, { lowerExclusive: true });
   const sizer = batchSizer({ fixed: batch, targetMs: targetBatchMs });
   const started = performance.now();
   let next = run.nextId;
@@ -92,6 +115,7 @@ export async function runBackfill(db: Database, options: BackfillOptions, deps: 
   let rowsChangedThisProcess = 0;
   let batches = run.batches;
   let retries = run.retries;
+  let rowRetries = 0;
   let throttledMs = 0;
   let cooldown: { until: number; reason: string } | null = null;
   let interrupted = false;
@@ -117,6 +141,7 @@ export async function runBackfill(db: Database, options: BackfillOptions, deps: 
     elapsedMs: performance.now() - started,
     batchSize: controls.batchSize ?? sizer.current(),
     throttle,
+    unit,
   });
 
   const throttleReason = async (): Promise<string | null> => {
@@ -126,36 +151,63 @@ export async function runBackfill(db: Database, options: BackfillOptions, deps: 
     return externalChecks();
   };
 
-  /** One batch in one transaction, retried on transient errors with half the keys each time. */
-  const runBatch = async (from: number, keys: number): Promise<{ to: number; changed: number }> => {
+  /**
+   * One batch in one transaction, retried on transient errors with half the keys each time. `to`: the next
+   * position (integer keys: the next key; string keys: the next row's); `done`: the last key covered (string
+   * keys), or null when no key was left (the walk is over).
+   */
+  const runBatch = async (from: number, keys: number): Promise<{ to: number; changed: number; done: string | null }> => {
     for (let attempt = 1; ; attempt++) {
-      const to = Math.min(run.rangeEnd, from + keys - 1);
+      let label = keyed ? `after ${after ?? '(start)'}` : `${from}..${Math.min(run.rangeEnd, from + keys - 1)}`;
       try {
+        let range: BatchRange;
+        let to: number;
+        if (keyed) {
+          const window = await nextStringBatch(db, mapping, { after, start: keyed.start, end: keyed.end, size: keys });
+          if (window === null) return { to: from, changed: 0, done: null };
+          range = window.range;
+          to = from + window.rows;
+          label = `${window.range.lowerExclusive ? '>' : '>='} ${String(window.range.lower)} .. ${String(window.range.upper)}`;
+        } else {
+          range = { lower: from, lowerExclusive: false, upper: Math.min(run.rangeEnd, from + keys - 1) };
+          to = (range.upper as number) + 1;
+        }
+        // App-side: read and transform outside the transaction (no lock is held while the app computes).
+        const fixes = appSide ? await appSide.read(db, range) : [];
         const changed = await db.transaction(
           async (tx: Executor) => {
             if (db.dialect.name !== 'sqlite') await tx.run(`SET SESSION innodb_lock_wait_timeout = ${BATCH_LOCK_WAIT_S}`);
-            const matched = await tx.update(sql, [from, to]);
-            const moved = await runs.checkpoint(tx, run.id, { from, to: to + 1, changed: matched, retries: attempt - 1, owner });
-            if (!moved) throw new BackfillConflict(`backfill run #${run.id} was moved past key ${from} by another process; this one stops (its last batch was rolled back)`);
+            let matched: number;
+            if (appSide) {
+              const written = await appSide.write(tx, fixes);
+              matched = written.changed;
+              rowRetries += written.rowRetries;
+              if (written.rowsLeft > 0) progress.note(`batch ${label}: ${written.rowsLeft} rows kept changing under ${ROW_ATTEMPTS_TEXT}; left for verify and the next run`);
+            } else {
+              matched = await tx.update(range.lowerExclusive ? sqlAfterKey! : sql!, rangeParams(range));
+            }
+            const doneKey = keyed ? String(range.upper) : undefined;
+            const moved = await runs.checkpoint(tx, run.id, { from, to, changed: matched, retries: attempt - 1, owner, doneKey });
+            if (!moved) throw new BackfillConflict(`backfill run #${run.id} was moved past ${keyed ? `row ${from}` : `key ${from}`} by another process; this one stops (its last batch was rolled back)`);
             return matched;
           },
           { isolation: 'READ COMMITTED' },
         );
         retries += attempt - 1;
-        return { to, changed };
+        return { to, changed, done: keyed ? String(range.upper) : null };
       } catch (err) {
         if (err instanceof BackfillConflict) throw err;
         if (attempt >= BATCH_ATTEMPTS || !(isTransient(err) || isDatabaseUnavailable(err))) {
-          throw new Error(`batch ${from}..${to} failed (attempt ${attempt}): ${(err as Error).message.split('\n')[0]}; run the backfill again to resume from key ${from}`);
+          throw new Error(`batch ${label} failed (attempt ${attempt}): ${(err as Error).message.split('\n')[0]}; run the backfill again to resume from ${keyed ? `after key ${after ?? '(start)'}` : `key ${from}`}`);
         }
         keys = Math.min(keys, sizer.shrink());
-        progress.note(`batch ${from}..${to}: ${(err as Error).message.split('\n')[0]}; retrying with ${keys} keys (attempt ${attempt + 1}/${BATCH_ATTEMPTS})`);
+        progress.note(`batch ${label}: ${(err as Error).message.split('\n')[0]}; retrying with ${keys} keys (attempt ${attempt + 1}/${BATCH_ATTEMPTS})`);
         await delay(Math.min(2000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2));
       }
     }
   };
 
-  while (next <= run.rangeEnd) {
+  while (keyed ? !walked : next <= run.rangeEnd) {
     if (signal?.aborted) {
       interrupted = true;
       break;
@@ -172,18 +224,26 @@ export async function runBackfill(db: Database, options: BackfillOptions, deps: 
     }
     const keys = controls.batchSize ?? sizer.current();
     const batchStarted = performance.now();
-    const { to, changed } = await runBatch(next, keys);
+    const { to, changed, done } = await runBatch(next, keys);
+    if (keyed && done === null) {
+      walked = true;
+      break;
+    }
     const batchMs = performance.now() - batchStarted;
-    sizer.record(to - next + 1, batchMs);
+    sizer.record(to - next, batchMs);
     if (batchMs > maxBatchMs) cooldown = { until: performance.now() + batchMs, reason: `last batch took ${Math.round(batchMs)} ms > ${maxBatchMs} ms` };
-    next = to + 1;
+    next = to;
+    if (keyed) {
+      after = done;
+      walked = done === keyed.end;
+    }
     heartbeatAt = performance.now();
     rowsChanged += changed;
     rowsChangedThisProcess += changed;
     batches += 1;
     progress.update(snapshot(null));
     const pause = controls.sleepMs ?? sleepMs;
-    if (pause > 0 && next <= run.rangeEnd) await delay(pause, signal);
+    if (pause > 0 && (keyed ? !walked : next <= run.rangeEnd)) await delay(pause, signal);
   }
 
   if (!interrupted) await runs.finish(run.id, next);
@@ -202,13 +262,16 @@ export async function runBackfill(db: Database, options: BackfillOptions, deps: 
     elapsedMs: performance.now() - started,
     throttledMs,
     interrupted,
+    unit,
+    stringKeys: keyed ? { ...keyed, done: after } : null,
+    rowRetries,
   };
   progress.done(summary);
   return summary;
 }
 
 /** The run to work on: the unfinished one (resumed), or a new one over the table's current key range. */
-async function claimRun(db: Database, direction: BackfillDirection, { restart, owner }: { restart: boolean; owner: string }): Promise<BackfillRun> {
+async function claimRun(db: Database, mapping: SchemaMapping, direction: BackfillDirection, { restart, owner }: { restart: boolean; owner: string }): Promise<BackfillRun> {
   const runs = backfillRuns(db);
   const unfinished = await runs.unfinished();
   if (unfinished && restart) {
@@ -224,7 +287,17 @@ async function claimRun(db: Database, direction: BackfillDirection, { restart, o
         `backfill run #${unfinished.id} is in progress (${unfinished.owner}, last checkpoint ${unfinished.updatedAt}): wait for it, pause it with npm run flags -- set backfill-pause true, or stop that process`,
       );
     }
+    const nonEmpty = unfinished.rangeEnd >= unfinished.rangeStart;
+    if (nonEmpty && (unfinished.stringKeys != null) !== stringKeyed(mapping)) {
+      throw new Error(`backfill run #${unfinished.id} was started over ${unfinished.stringKeys ? 'string' : 'integer'} keys, but ${mapping.id}'s keys are ${mapping.keyType}: abandon it with --restart`);
+    }
     return unfinished;
+  }
+  if (stringKeyed(mapping)) {
+    // No arithmetic on these keys: the range is its first and last key, progress the rows counted now.
+    const bounds = await keyBounds(db, mapping, { count: true });
+    if (bounds === null) return runs.create(direction, { start: 1, end: 0 }, owner);
+    return runs.createStringKeyed(direction, { start: String(bounds.start), end: String(bounds.end) }, bounds.rows ?? 0, owner);
   }
   const [bounds] = await db.select<{ lo: number | string | null; hi: number | string | null }>(`SELECT MIN(${mapping.keyColumn}) AS lo, MAX(${mapping.keyColumn}) AS hi FROM ${mapping.table}`);
   const range = bounds?.lo == null || bounds.hi == null ? { start: 1, end: 0 } : { start: Number(bounds.lo), end: Number(bounds.hi) };

@@ -10,21 +10,29 @@ import type { SchemaMapping } from '../schema-mapping.ts';
 import { lateV1Sql, profileNewerSql, UNRESTRICTED } from './repair-scope.ts';
 import type { RepairScope } from './repair-scope.ts';
 import { driftSql } from '../drift-sql.ts';
+import { rangeSql } from './key-range.ts';
 
 /** forward: profile_data from the old columns (the truth until live). reverse: the old columns from profile_data (the way back from new-only). */
 export const BACKFILL_DIRECTIONS = ['forward', 'reverse'] as const;
 export type BackfillDirection = (typeof BACKFILL_DIRECTIONS)[number];
 
 /**
- * UPDATE for the keys $1..$2 (inclusive); reports how many rows it changed. A row with one side empty is always
+ * UPDATE for the keys $1..$2 (inclusive; with lowerExclusive, keys after $1 up to $2: the batches after the first
+ * over string keys, key-range.ts); reports how many rows it changed. A row with one side empty is always
  * filled from the other (its only copy, nothing to overwrite); a row whose two sides differ is copied only in
  * the direction `scope` proves (shared/backfill/repair-scope.ts, decided by shared/rollout/way-back.ts), judged on the row's current updated_at inside the
  * statement (a compare-and-set: a row written since the gate judged is not in the window).
  */
-export function backfillBatchSql(dialect: Dialect, direction: BackfillDirection, scope: RepairScope = UNRESTRICTED[direction], mapping: SchemaMapping = activeMapping): string {
+export function backfillBatchSql(
+  dialect: Dialect,
+  direction: BackfillDirection,
+  scope: RepairScope = UNRESTRICTED[direction],
+  mapping: SchemaMapping = activeMapping,
+  { lowerExclusive = false }: { lowerExclusive?: boolean } = {},
+): string {
   const drift = driftSql(dialect, mapping);
   const { table, keyColumn: key, newColumn, oldColumnNames } = mapping;
-  const range = `${key} >= $1 AND ${key} <= $2`;
+  const range = rangeSql(key, { lowerExclusive });
   if (direction === 'forward') {
     // Rows whose old columns are NULL were written in new-only: profile_data is their only copy, never overwrite it.
     const oldPresent = oldColumnNames.map((column) => `${column} IS NOT NULL`).join(' AND ');

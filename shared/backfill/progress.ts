@@ -1,7 +1,10 @@
 // What a long backfill shows while it runs (gh-ost's status line): one line rewritten in place on a terminal,
 // plain lines every few seconds (and at once when the throttle state changes) when the output is a file or a
 // pipe, and a one-screen summary at the end. Progress counts keys of the fixed range: counting rows per batch
-// would cost a scan per batch.
+// would cost a scan per batch. Keys that are not numbers (uuid) have no arithmetic: there it counts rows, done
+// against the total counted once at the start (checkpoint.ts), and the numbers below are row positions.
+export type ProgressUnit = 'keys' | 'rows';
+
 export interface ProgressSnapshot {
   runId: number;
   direction: string;
@@ -15,12 +18,15 @@ export interface ProgressSnapshot {
   batchSize: number;
   /** Why it waits, or null while it works. */
   throttle: string | null;
+  /** What the numbers count (default keys). */
+  unit?: ProgressUnit;
 }
 
 export interface BackfillSummary {
   runId: number;
   direction: string;
-  resumedFrom: number | null;
+  /** The key it resumed at (integer keys: the first key; string keys: after this one). */
+  resumedFrom: number | string | null;
   rangeStart: number;
   rangeEnd: number;
   /** The checkpoint it left: every key below it is done. */
@@ -33,6 +39,12 @@ export interface BackfillSummary {
   elapsedMs: number;
   throttledMs: number;
   interrupted: boolean;
+  /** What keys, rangeStart..rangeEnd and nextId count (default keys). */
+  unit?: ProgressUnit;
+  /** String keys: the fixed key range, and the last key done (null: none). */
+  stringKeys?: { start: string; end: string; done: string | null } | null;
+  /** App-side backfill: rows whose compare-and-set found a concurrent write and were read again. */
+  rowRetries?: number;
 }
 
 export interface ProgressReporter {
@@ -51,16 +63,21 @@ export function formatProgress(s: ProgressSnapshot): string {
   const rate = s.elapsedMs > 0 ? (s.keysThisProcess * 1000) / s.elapsedMs : 0;
   const eta = s.throttle ? 'waiting' : rate > 0 ? `ETA ${formatDuration(((total - done) / rate) * 1000)}` : 'ETA ?';
   const state = s.throttle ? `throttled: ${s.throttle}` : 'running';
-  return `backfill #${s.runId} ${s.direction}: ${n(done)}/${n(total)} keys (${percent.toFixed(1)}%), ${n(s.rowsChanged)} rows changed, ${n(rate)} keys/s, ${eta}, batch ${n(s.batchSize)} [${state}]`;
+  const unit = s.unit ?? 'keys';
+  return `backfill #${s.runId} ${s.direction}: ${n(done)}/${n(total)} ${unit} (${percent.toFixed(1)}%), ${n(s.rowsChanged)} rows changed, ${n(rate)} ${unit}/s, ${eta}, batch ${n(s.batchSize)} [${state}]`;
 }
 
 export function formatSummary(s: BackfillSummary): string {
   const rate = s.elapsedMs > 0 ? (s.keys * 1000) / s.elapsedMs : 0;
+  const unit = s.unit ?? 'keys';
+  const keys = s.stringKeys;
+  const resumed = s.resumedFrom === null ? '' : typeof s.resumedFrom === 'number' ? ` (resumed at key ${n(s.resumedFrom)})` : ` (resumed after key ${s.resumedFrom})`;
+  const range = keys ? `${keys.start}..${keys.end}, ${n(s.rangeEnd)} rows counted at the start` : `${s.rangeStart}..${s.rangeEnd}`;
   return [
-    `backfill #${s.runId} ${s.direction} ${s.interrupted ? 'interrupted' : 'done'}${s.resumedFrom !== null ? ` (resumed at key ${n(s.resumedFrom)})` : ''}`,
-    `  key range      ${s.rangeStart}..${s.rangeEnd} (fixed at the start; later rows are v2's dual writes or verify's to find)`,
-    `  this process   ${n(s.keys)} keys in ${formatDuration(s.elapsedMs)}, ${n(rate)} keys/s, ${n(s.rowsChangedThisProcess)} rows changed`,
-    `  whole run      ${n(s.rowsChanged)} rows changed in ${n(s.batches)} batches, ${n(s.retries)} retried`,
+    `backfill #${s.runId} ${s.direction} ${s.interrupted ? 'interrupted' : 'done'}${resumed}`,
+    `  key range      ${range} (fixed at the start; later rows are v2's dual writes or verify's to find)`,
+    `  this process   ${n(s.keys)} ${unit} in ${formatDuration(s.elapsedMs)}, ${n(rate)} ${unit}/s, ${n(s.rowsChangedThisProcess)} rows changed`,
+    `  whole run      ${n(s.rowsChanged)} rows changed in ${n(s.batches)} batches, ${n(s.retries)} retried${s.rowRetries ? `, ${n(s.rowRetries)} rows read again after a concurrent write` : ''}`,
     `  throttled      ${formatDuration(s.throttledMs)}`,
   ].join('\n');
 }

@@ -19,6 +19,15 @@ export function migrateDownReasons(state: RolloutState, migration: string): stri
     case '099-contract':
       // The way back from contracted: re-adds name/email (nullable) and fills them from profile_data.
       return [];
+    case '008-string-key-ranges': {
+      // Holds the checkpoint and verify ranges of runs over string keys; and, after a contract's one down, the
+      // slide stops here as it would at 007 (the stage is new-only again).
+      const running = state.backfill?.unfinished;
+      return [
+        ...(pastBackfill ? [`${at}: reverting 008-string-key-ranges drops the key ranges of backfill runs and verifies over string keys: ${rollBack}`] : []),
+        ...(running?.recentlyUpdated ? [`${at}: backfill run #${running.id} is running (${running.owner}): stop it first (SIGINT), or wait for it`] : []),
+      ];
+    }
     case '007-relax-old-columns': {
       if (stage.name === 'new-only') {
         return [`${at}: reverting 007-relax-old-columns restores NOT NULL on ${columns.old}, and v2's new-only inserts leave them out: npm run rollout -- rollback first (v2 dual-writes again), then npm run backfill -- --reverse`];

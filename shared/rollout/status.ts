@@ -47,8 +47,10 @@ export function formatStatus({ stage, state, advance, rollback, alarms: raised, 
     const { unfinished, forwardDone, reverseDone } = state.backfill;
     const describe = (label: string, run: NonNullable<typeof unfinished>) => {
       const total = Math.max(0, run.rangeEnd - run.rangeStart + 1);
-      const pct = total === 0 ? 100 : (100 * (run.nextId - run.rangeStart)) / total;
-      return `${label} #${run.id} ${run.direction} keys ${run.rangeStart}..${run.rangeEnd}: ${run.status === 'done' ? `done ${run.finishedAt}` : `${pct.toFixed(1)}%, ${run.recentlyUpdated ? 'running' : 'stalled (resume: npm run backfill)'}`}, ${run.rowsChanged} rows changed`;
+      const pct = total === 0 ? 100 : Math.min(100, (100 * (run.nextId - run.rangeStart)) / total);
+      // String keys (uuid): the numbers count rows (backfill/checkpoint.ts), the keys are the range's ends.
+      const keys = run.stringKeys ? `keys ${run.stringKeys.start}..${run.stringKeys.end} (~${run.rangeEnd} rows)` : `keys ${run.rangeStart}..${run.rangeEnd}`;
+      return `${label} #${run.id} ${run.direction} ${keys}: ${run.status === 'done' ? `done ${run.finishedAt}` : `${pct.toFixed(1)}%, ${run.recentlyUpdated ? 'running' : 'stalled (resume: npm run backfill)'}`}, ${run.rowsChanged} rows changed`;
     };
     const parts = [unfinished && describe('unfinished', unfinished), forwardDone && describe('last', forwardDone), reverseDone && describe('last', reverseDone)].filter(Boolean);
     lines.push(`  backfill  ${parts.join('; ') || 'never ran'}`);

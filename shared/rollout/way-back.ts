@@ -14,7 +14,11 @@
 // the window is part of the UPDATE's WHERE, evaluated on the row's current updated_at, so a row written after
 // the gate judged the state is left for the next run.
 import type { Database } from '../db/connection.ts';
-import { columns, mapping } from '../schema-mapping.ts';
+import { keyOf } from '../backfill/key-range.ts';
+import { judgeRow } from '../drift-code.ts';
+import type { Key } from '../mapping-contract.ts';
+import { columns, mapping as activeMapping } from '../schema-mapping.ts';
+import type { SchemaMapping } from '../schema-mapping.ts';
 import { inWindowSql, lateV1Sql, UNRESTRICTED } from '../backfill/repair-scope.ts';
 import type { RepairScope, TimeWindow } from '../backfill/repair-scope.ts';
 import { isAfter, laterOf } from '../db/time.ts';
@@ -58,23 +62,42 @@ export function repairScope(state: RolloutState, direction: 'forward' | 'reverse
 }
 
 /** Drifted rows whose newest write may be in profile_data (the reverse scope) or in the old columns (a late v1): no copy is lossless. */
-export function undecidableSql(db: Database, scope: RepairScope): string {
-  const drift = driftSql(db.dialect);
+export function undecidableSql(db: Database, scope: RepairScope, mapping: SchemaMapping = activeMapping): string {
+  const drift = driftSql(db.dialect, mapping);
+  return scope.profileNewer === null ? '(1 = 0)' : `(${undecidableWindowSql(mapping, scope.profileNewer, scope)} AND ${drift.different})`;
+}
+
+/** The undecidable rows' conditions but the drift itself: old columns present, last written in both windows. */
+function undecidableWindowSql(mapping: SchemaMapping, profileNewer: TimeWindow, scope: RepairScope): string {
   const oldPresent = mapping.oldColumnNames.map((column) => `${column} IS NOT NULL`).join(' AND ');
-  return scope.profileNewer === null ? '(1 = 0)' : `(${oldPresent} AND ${drift.different} AND ${inWindowSql(scope.profileNewer)} AND ${lateV1Sql(scope)})`;
+  return `${oldPresent} AND ${inWindowSql(profileNewer)} AND ${lateV1Sql(scope)}`;
 }
 
 export interface UndecidableRows {
   count: number;
-  ids: number[];
+  ids: Key[];
 }
 
-/** The rows a reverse repair in this scope must leave to the operator. */
-export async function undecidableRows(db: Database, scope: RepairScope, limit = 10): Promise<UndecidableRows> {
-  const where = undecidableSql(db, scope);
-  const [row] = await db.select<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${mapping.table} WHERE ${where}`);
-  const ids = await db.select<{ id: number | string }>(`SELECT ${mapping.keyColumn} AS id FROM ${mapping.table} WHERE ${where} ORDER BY ${mapping.keyColumn} LIMIT ${Math.max(1, Math.floor(limit))}`);
-  return { count: Number(row?.n ?? 0), ids: ids.map((r) => Number(r.id)) };
+/**
+ * The rows a reverse repair in this scope must leave to the operator. A mapping without a SQL form: the rows in
+ * both windows are read (the windows are SQL on updated_at) and judged `different` in code (drift-code.ts), as
+ * the app-side backfill judges them.
+ */
+export async function undecidableRows(db: Database, scope: RepairScope, limit = 10, mapping: SchemaMapping = activeMapping): Promise<UndecidableRows> {
+  const { table, keyColumn: key, newColumn, oldColumnNames } = mapping;
+  const most = Math.max(1, Math.floor(limit));
+  if (mapping.sql === null) {
+    if (scope.profileNewer === null) return { count: 0, ids: [] };
+    const rows = await db.select<Record<string, unknown>>(
+      `SELECT ${key}, ${oldColumnNames.join(', ')}, ${newColumn} FROM ${table} WHERE ${undecidableWindowSql(mapping, scope.profileNewer, scope)} AND ${newColumn} IS NOT NULL ORDER BY ${key}`,
+    );
+    const ids = rows.filter((row) => judgeRow(mapping, row).different).map((row) => keyOf(mapping, row[key]));
+    return { count: ids.length, ids: ids.slice(0, most) };
+  }
+  const where = undecidableSql(db, scope, mapping);
+  const [row] = await db.select<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`);
+  const ids = await db.select<{ id: number | string }>(`SELECT ${key} AS id FROM ${table} WHERE ${where} ORDER BY ${key} LIMIT ${most}`);
+  return { count: Number(row?.n ?? 0), ids: ids.map((r) => keyOf(mapping, r.id)) };
 }
 
 /** How to resolve undecidable rows: the one step the tooling cannot take. */

@@ -3,11 +3,13 @@
 import type { Database } from '../db/connection.ts';
 import { dbTime } from '../db/time.ts';
 import type { WriteMode } from '../flags/registry.ts';
+import type { Key } from '../mapping-contract.ts';
 
 export type DriftReason = 'missing' | 'invalid' | 'different';
 
 export interface DriftSample {
-  id: number;
+  /** The row's key (a number for integer keys, a string for uuid keys). */
+  id: Key;
   reason: DriftReason;
   /** For 'different': the old columns whose value profile_data does not hold byte for byte. */
   fields: string[];
@@ -25,10 +27,13 @@ export interface VerifyRecord extends DriftCounts {
   mode: WriteMode;
   startedAt: string;
   finishedAt: string | null;
+  /** Integer keys: the key range checked (null: an empty table, or string keys). */
   rangeStart: number | null;
   rangeEnd: number | null;
   drift: number;
   sample: DriftSample[];
+  /** The key range checked, for any key type (string keys live in migration 008's columns); null: an empty table. */
+  keyRange?: { start: Key; end: Key } | null;
 }
 
 type RawRecord = {
@@ -44,6 +49,9 @@ type RawRecord = {
   different: number | string;
   drift: number | string;
   sample: string | null;
+  /** Migration 008 (absent before it). */
+  range_start_key?: string | null;
+  range_end_key?: string | null;
 };
 
 const toRecord = (r: RawRecord): VerifyRecord => ({
@@ -59,6 +67,12 @@ const toRecord = (r: RawRecord): VerifyRecord => ({
   different: Number(r.different),
   drift: Number(r.drift),
   sample: r.sample ? (JSON.parse(r.sample) as DriftSample[]) : [],
+  keyRange:
+    r.range_start_key != null && r.range_end_key != null
+      ? { start: r.range_start_key, end: r.range_end_key }
+      : r.range_start === null || r.range_end === null
+        ? null
+        : { start: Number(r.range_start), end: Number(r.range_end) },
 });
 
 export function verifyResults(db: Database) {
@@ -73,7 +87,12 @@ export function verifyResults(db: Database) {
       );
       return (await this.byId(id))!;
     },
-    async setRange(id: number, range: { start: number | null; end: number | null }): Promise<void> {
+    async setRange(id: number, range: { start: Key | null; end: Key | null }): Promise<void> {
+      // String keys go to migration 008's text columns; integer keys where they always went.
+      if (typeof range.start === 'string' || typeof range.end === 'string') {
+        await db.update('UPDATE verify_runs SET range_start_key = $1, range_end_key = $2 WHERE id = $3', [range.start, range.end, id]);
+        return;
+      }
       await db.update('UPDATE verify_runs SET range_start = $1, range_end = $2 WHERE id = $3', [range.start, range.end, id]);
     },
     async finish(id: number, counts: DriftCounts, sample: DriftSample[]): Promise<VerifyRecord> {

@@ -43,6 +43,8 @@ const newOnly = { 'read-new-percent': 100, 'read-trust-new': true, 'write-mode':
 describe('the migrate:down gate', () => {
   it.each([
     ['099-contract, contracted', state([...ALL, '099-contract'], newOnly), null],
+    ['008, new-only', state([...ALL, '008-string-key-ranges'], newOnly), /^the stage is new-only: reverting 008-string-key-ranges drops the key ranges of backfill runs and verifies over string keys: roll back to backfill or earlier first/],
+    ['008, backfill stage', state([...ALL, '008-string-key-ranges']), null],
     ['007, new-only', state(ALL, newOnly), /^the stage is new-only: reverting 007-relax-old-columns restores NOT NULL on name\/email, and v2's new-only inserts leave them out: npm run rollout -- rollback first/],
     ['007, live with an instance not yet on the flag set', state(ALL, { 'read-new-percent': 100, 'read-trust-new': true }, { alive: [{ ...v2, flagSetVersion: 0 }] }), /^the stage is live: v2 instance v2-a has not loaded flag-set version 1/],
     ['007, live after the way back', state(ALL, { 'read-new-percent': 100, 'read-trust-new': true }, { alive: [v2] }), null],
@@ -78,7 +80,7 @@ describe('the migrate:down gate and status', () => {
 const targets = await databaseTargets();
 
 describe.each(targets)('db:migrate:down after a contract on $name', (target) => {
-  it.skipIf(target.skip)('When the contract is undone with one down, then the next down is refused with one line naming new-only and 007, and nothing more is reverted', async () => {
+  it.skipIf(target.skip)('When the contract is undone with one down, then the next down is refused with one line naming new-only and 008, and nothing more is reverted', async () => {
     const database = await target.create();
     try {
       const { db, url } = database;
@@ -94,8 +96,8 @@ describe.each(targets)('db:migrate:down after a contract on $name', (target) => 
       expect(undo.stdout).toContain('reverted 099-contract');
       expect(stage).toBe('new-only');
       expect(tooFar.code).toBe(1);
-      expect(tooFar.lines).toEqual([expect.stringMatching(/^db:migrate: refused: the stage is new-only: reverting 007-relax-old-columns restores NOT NULL on name\/email/)]);
-      expect(await appliedMigrationNames(db)).toEqual(ALL);
+      expect(tooFar.lines).toEqual([expect.stringMatching(/^db:migrate: refused: the stage is new-only: reverting 008-string-key-ranges drops the key ranges of backfill runs and verifies over string keys: roll back to backfill or earlier first/)]);
+      expect(await appliedMigrationNames(db)).toEqual([...ALL, '008-string-key-ranges']);
     } finally {
       await database.drop();
     }

@@ -86,6 +86,18 @@ describe.each(targets)('verify on $name', (target) => {
     }
   });
 
+  it.skipIf(target.skip)('When a mapping has no SQL form, then verify judges the same rows in code and counts and samples exactly what the SQL does, in both modes', async () => {
+    // The same mapping with its SQL form taken away: verify then reads each chunk's rows and judges them with drift-code.ts.
+    const codeOnly = { ...mapping, sql: null };
+    for (const mode of ['dual', 'new-only'] as const) {
+      const [bySql, byCode] = [await runVerify(database.db, { mode, sampleSize: 100, owner: 'test', chunk: 3 }), await runVerify(database.db, { mode, sampleSize: 100, owner: 'test', chunk: 3, mapping: codeOnly })];
+
+      const { id: _sqlId, startedAt: _sqlStart, finishedAt: _sqlEnd, ...sqlResult } = bySql;
+      const { id: _codeId, startedAt: _codeStart, finishedAt: _codeEnd, ...codeResult } = byCode;
+      expect(codeResult, mode).toEqual(sqlResult);
+    }
+  });
+
   it.skipIf(target.skip)('When verify runs in new-only mode, then only missing and invalid profile_data count (the old columns are no longer written)', async () => {
     const result = await runVerify(database.db, { mode: 'new-only', owner: 'test' });
 
