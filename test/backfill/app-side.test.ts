@@ -29,12 +29,16 @@ import type { TestDatabase } from '../support/databases.ts';
 
 const mapping = ordersAddressMapping;
 const targets = await databaseTargets();
+/** One recipient for every order here: the backfill's subject is the address, which only code can parse. */
+const RECIPIENT = 'Ada Lovelace';
+const order = (address: string): Fields => ({ recipient: RECIPIENT, address });
+const shipOf = (address: string) => ({ recipient: RECIPIENT, ...parseAddress(address) });
 
 /** `count` orders as v1 writes them (address only); every 7th address is one the parser keeps whole. */
 async function seedOrders(db: Database, count: number): Promise<Map<Key, string>> {
   const orders = usersRepository(db, mapping);
   const label = unique('order');
-  const all = Array.from({ length: count }, (_, i): Fields => ({ address: i % 7 === 0 ? `${label} PO Box ${i}` : `${label} Example Street ${i}, 10115 Berlin` }));
+  const all = Array.from({ length: count }, (_, i): Fields => order(i % 7 === 0 ? `${label} PO Box ${i}` : `${label} Example Street ${i}, 10115 Berlin`));
   const seeded = new Map<Key, string>();
   for (let start = 0; start < all.length; start += orders.maxRowsPerInsert()) {
     const rows = all.slice(start, start + orders.maxRowsPerInsert());
@@ -90,7 +94,7 @@ describe.each(targets)('app-side backfill and verify over UUID keys on $name', (
       const [first, last] = [...seeded.keys()].sort((a, b) => (String(a) < String(b) ? -1 : 1)).filter((_, i, all) => i === 0 || i === all.length - 1);
       expect(summary.stringKeys).toEqual({ start: first, end: last, done: last });
       const rows = await ordersByKey(db);
-      for (const [key, address] of seeded) expect(rows.get(key), `order ${key}`).toEqual({ address, shipping: parseAddress(address) });
+      for (const [key, address] of seeded) expect(rows.get(key), `order ${key}`).toEqual({ address, shipping: shipOf(address) });
       expect(after).toMatchObject({ rowsChecked: 800, drift: 0, sample: [], keyRange: { start: first, end: last } });
     },
     30_000,
@@ -106,9 +110,12 @@ describe.each(targets)('app-side backfill and verify over UUID keys on $name', (
       const withSql: SchemaMapping = {
         ...mapping,
         sql: {
-          newFromOldSql: (_dialect, old = (column) => column) => `${json}('street', ${old('address')}, 'postcode', NULL, 'city', NULL)`,
+          newFromOldSql: (_dialect, old = (column) => column) => `${json}('recipient', ${old('recipient')}, 'street', ${old('address')}, 'postcode', NULL, 'city', NULL)`,
           newValidSql: (_dialect, column = mapping.newColumn) => `(${column} IS NOT NULL)`,
-          oldFromNewSql: (dialect, column = mapping.newColumn) => ({ address: dialect.name === 'sqlite' ? `json_extract(${column}, '$.street')` : `JSON_VALUE(${column}, '$.street')` }),
+          oldFromNewSql: (dialect, column = mapping.newColumn) => ({
+            recipient: dialect.name === 'sqlite' ? `json_extract(${column}, '$.recipient')` : `JSON_VALUE(${column}, '$.recipient')`,
+            address: dialect.name === 'sqlite' ? `json_extract(${column}, '$.street')` : `JSON_VALUE(${column}, '$.street')`,
+          }),
         },
       };
 
@@ -117,7 +124,7 @@ describe.each(targets)('app-side backfill and verify over UUID keys on $name', (
       const rows = await ordersByKey(db);
 
       expect(summary).toMatchObject({ unit: 'rows', keys: 500, rowsChanged: 500, batches: 5 });
-      for (const [key, address] of seeded) expect(rows.get(key), `order ${key}`).toEqual({ address, shipping: { street: address, postcode: null, city: null } });
+      for (const [key, address] of seeded) expect(rows.get(key), `order ${key}`).toEqual({ address, shipping: { recipient: RECIPIENT, street: address, postcode: null, city: null } });
       expect(verify).toMatchObject({ rowsChecked: 500, drift: 0 });
     },
   );
@@ -138,8 +145,8 @@ describe.each(targets)('app-side backfill and verify over UUID keys on $name', (
       for (let op = 0; running; op++) {
         const key = keys[(op * 7919) % keys.length]!;
         const address = `written ${op} Side Road ${op}, ${op % 2 === 0 ? '10115 Berlin' : 'NW1 6XE London'}`;
-        if (op % 2 === 0) await orders.updateBoth(key, { address }, mapping.newJson({ address }));
-        else await orders.updateOld(key, { address });
+        if (op % 2 === 0) await orders.updateBoth(key, order(address), mapping.newJson(order(address)));
+        else await orders.updateOld(key, order(address));
         last.set(key, { address, both: op % 2 === 0 });
         writes += 1;
       }
@@ -154,8 +161,8 @@ describe.each(targets)('app-side backfill and verify over UUID keys on $name', (
       for (const [key, { address, both }] of last) {
         // The backfill never writes address, and never puts an older parse over an updateBoth's shipping_address.
         expect(afterFirst.get(key)!.address, `address of ${key} after the concurrent run`).toBe(address);
-        if (both) expect(afterFirst.get(key)!.shipping, `shipping_address of ${key}, last written by updateBoth`).toEqual(parseAddress(address));
-        expect(rows.get(key), `order ${key} after a second run`).toEqual({ address, shipping: parseAddress(address) });
+        if (both) expect(afterFirst.get(key)!.shipping, `shipping_address of ${key}, last written by updateBoth`).toEqual(shipOf(address));
+        expect(rows.get(key), `order ${key} after a second run`).toEqual({ address, shipping: shipOf(address) });
       }
       expect(verify.drift).toBe(0);
     },
@@ -172,17 +179,17 @@ describe.each(targets)('app-side backfill and verify over UUID keys on $name', (
       const batch = appSideBackfill(db.dialect, mapping, 'forward');
       const fixes = await batch.read(db, { lower: '0', lowerExclusive: false, upper: 'g' });
       // Between the read and the write: v2 writes both columns of one row, v1 only the address of another.
-      await orders.updateBoth(inSync, { address: 'v2 Way 1, 75001 Paris' }, mapping.newJson({ address: 'v2 Way 1, 75001 Paris' }));
-      await orders.updateOld(stale, { address: 'v1 Lane 2, 1010 Wien' });
+      await orders.updateBoth(inSync, order('v2 Way 1, 75001 Paris'), mapping.newJson(order('v2 Way 1, 75001 Paris')));
+      await orders.updateOld(stale, order('v1 Lane 2, 1010 Wien'));
 
       const result = await db.transaction((tx) => batch.write(tx, fixes));
       const rows = await ordersByKey(db);
 
       expect(fixes.map((fix) => fix.key).sort()).toEqual([inSync, stale, untouched].sort());
       expect(result).toEqual({ changed: 2, rowRetries: 2, rowsLeft: 0 });
-      expect(rows.get(inSync)).toEqual({ address: 'v2 Way 1, 75001 Paris', shipping: parseAddress('v2 Way 1, 75001 Paris') });
-      expect(rows.get(stale)).toEqual({ address: 'v1 Lane 2, 1010 Wien', shipping: parseAddress('v1 Lane 2, 1010 Wien') });
-      expect(rows.get(untouched)).toEqual({ address: seeded.get(untouched), shipping: parseAddress(seeded.get(untouched)!) });
+      expect(rows.get(inSync)).toEqual({ address: 'v2 Way 1, 75001 Paris', shipping: shipOf('v2 Way 1, 75001 Paris') });
+      expect(rows.get(stale)).toEqual({ address: 'v1 Lane 2, 1010 Wien', shipping: shipOf('v1 Lane 2, 1010 Wien') });
+      expect(rows.get(untouched)).toEqual({ address: seeded.get(untouched), shipping: shipOf(seeded.get(untouched)!) });
     },
   );
 
@@ -207,7 +214,7 @@ describe.each(targets)('app-side backfill and verify over UUID keys on $name', (
       expect(second).toMatchObject({ runId: checkpoint.id, interrupted: false, resumedFrom: checkpoint.stringKeys!.done, keys: 600, rowsChanged: 1000 });
       expect(notes[0]).toBe(`resuming backfill run #${checkpoint.id} (forward) after key ${checkpoint.stringKeys!.done} of ${checkpoint.stringKeys!.start}..${checkpoint.stringKeys!.end} (row 401 of ~1000)`);
       expect(await runs.byId(checkpoint.id)).toMatchObject({ status: 'done', nextId: 1001, rowsChanged: 1000 });
-      for (const [key, address] of seeded) expect(rows.get(key), `order ${key}`).toEqual({ address, shipping: parseAddress(address) });
+      for (const [key, address] of seeded) expect(rows.get(key), `order ${key}`).toEqual({ address, shipping: shipOf(address) });
     },
     30_000,
   );
@@ -220,9 +227,9 @@ describe.each(targets)('app-side backfill and verify over UUID keys on $name', (
       await backfill(db);
       const orders = usersRepository(db, mapping);
       const [differing, inSync] = [...seeded.keys()] as [Key, Key];
-      const newOnly = await orders.insertNewOnly(mapping.newJson({ address: 'New Row 1, 10115 Berlin' }));
+      const newOnly = await orders.insertNewOnly(mapping.newJson(order('New Row 1, 10115 Berlin')));
       const invalidNewOnly = await orders.insertNewOnly('{"street": 1}');
-      await orders.updateNew(differing, mapping.newJson({ address: 'Moved Lane 9, NW1 6XE London' }));
+      await orders.updateNew(differing, mapping.newJson(order('Moved Lane 9, NW1 6XE London')));
       const reverse = (scope?: RepairScope) => runBackfill(db, { direction: 'reverse', batch: 2, mapping, scope }, { controls: fixedControls(), progress: silentProgress() });
 
       // No window where shipping_address may be newer: only the rows with no address at all are filled.
@@ -235,7 +242,7 @@ describe.each(targets)('app-side backfill and verify over UUID keys on $name', (
       expect(afterNarrow.get(newOnly)!.address).toBe('New Row 1, 10115 Berlin');
       expect(afterNarrow.get(differing)!.address).toBe(seeded.get(differing));
       expect(wide).toMatchObject({ rowsChanged: 1 });
-      expect(rows.get(differing)).toEqual({ address: 'Moved Lane 9, NW1 6XE London', shipping: parseAddress('Moved Lane 9, NW1 6XE London') });
+      expect(rows.get(differing)).toEqual({ address: 'Moved Lane 9, NW1 6XE London', shipping: shipOf('Moved Lane 9, NW1 6XE London') });
       expect(rows.get(inSync)!.address).toBe(seeded.get(inSync));
       expect(rows.get(invalidNewOnly)).toEqual({ address: null, shipping: { street: 1 } });
     },
@@ -248,7 +255,7 @@ describe.each(targets)('app-side backfill and verify over UUID keys on $name', (
       const seeded = await seedOrders(db, 3);
       await backfill(db);
       const [differing] = [...seeded.keys()].sort() as [Key];
-      await usersRepository(db, mapping).updateNew(differing, mapping.newJson({ address: 'Moved Lane 9, NW1 6XE London' }));
+      await usersRepository(db, mapping).updateNew(differing, mapping.newJson(order('Moved Lane 9, NW1 6XE London')));
       const always = { from: '1970-01-01 00:00:00.000', to: null };
       const scope: RepairScope = { forwardDifferent: false, profileNewer: always, lateV1: [always] };
 
@@ -273,10 +280,10 @@ describe.each(targets)('app-side backfill and verify over UUID keys on $name', (
       await set(wrongShape, '{"street": 5, "postcode": null, "city": null}');
       await set(halfSplit, '{"street": "Main St 1", "postcode": "10115", "city": null}');
       await db.update('UPDATE orders SET address = $1 WHERE id = $2', ['Elm St 3, 10115 berlin', otherCity!]);
-      await set(otherCity, mapping.newJson({ address: 'Elm St 3, 10115 Berlin' }));
+      await set(otherCity, mapping.newJson(order('Elm St 3, 10115 Berlin')));
       // Byte for byte, never a collation: a trailing space differs (utf8mb4_bin would call them equal).
       await db.update('UPDATE orders SET address = $1 WHERE id = $2', ['Elm St 4 ', trailingSpace!]);
-      await set(trailingSpace, mapping.newJson({ address: 'Elm St 4' }));
+      await set(trailingSpace, mapping.newJson(order('Elm St 4')));
 
       const dual = await runVerify(db, { mode: 'dual', owner: 'test', mapping, chunk: 7 });
       const newOnly = await runVerify(db, { mode: 'new-only', owner: 'test', mapping, chunk: 7 });
