@@ -32,6 +32,7 @@ import { haltIfInterrupted, SIGNAL_GRACE_MS } from '../infra/cleanup.ts';
 import { startInstanceProcess } from '../infra/instance-process.ts';
 import type { AppVersion, InstanceProcess } from '../infra/instance-process.ts';
 import { usersRepository } from '../../shared/db/users-repository.ts';
+import { EXPAND_PHASE_END } from '../../shared/rollout/state.ts';
 
 export const SCENARIO_NAMES = ['kill-v2', 'sigterm-rolling', 'db-restart', 'crash-between-writes', 'backfill-resume', 'late-v1', 'cut-off-v2', 'frozen-v1'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
@@ -130,7 +131,7 @@ export class ChaosRun {
     const database = await freshDatabase('mysql', options.resultsDir, serverUrl);
     const db = await connectDatabase(database.url, { poolMax: 4 });
     try {
-      await migrateUp(db, { to: '006-instance-strategy' });
+      await migrateUp(db, { to: EXPAND_PHASE_END });
       const fleetEnv = { DATABASE_URL: database.url, LOG_LEVEL: 'warn', ...env };
       const fleet = await Fleet.allocate(layout, fleetEnv);
       const run = new ChaosRun(name, options, database, db, fleet, fleetEnv);

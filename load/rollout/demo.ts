@@ -40,6 +40,7 @@ import { appliedMigrationNames } from '../../shared/migrations/applied.ts';
 import { applySyncMode, ROLLOUT_LOG_MIGRATION } from '../../shared/rollout/sync.ts';
 import { parseSyncMode } from '../../shared/sync/mode.ts';
 import { columns, mapping } from '../../shared/schema-mapping.ts';
+import { EXPAND_PHASE_END } from '../../shared/rollout/state.ts';
 
 const RESULTS_DIR = path.resolve(process.env.RESULTS_DIR || 'results');
 const STEP_SECONDS = Number(process.env.DEMO_STEP_SECONDS || 4);
@@ -291,7 +292,7 @@ try {
   });
 
   await step('expand', async () => {
-    const applied = await migrateTo('006-instance-strategy');
+    const applied = await migrateTo(EXPAND_PHASE_END);
     // A v1 reads the sync mode once, at start: one started before it was recorded judges by app's narrower range
     // and would leave at live (stage-guard.ts). So under SYNC=trigger the v1s restart too, as an operator would.
     const ownAccount = database.urls.v1 !== database.urls.cli;

@@ -34,6 +34,7 @@ import type { AttributedAnomaly } from './attribution.ts';
 import { controlsApi } from './controls-api.ts';
 import { seedUsers } from '../run/seed.ts';
 import { describeExternalWrite, ExternalWrites } from './external-writes.ts';
+import { EXPAND_PHASE_END } from '../../shared/rollout/state.ts';
 
 function integerEnv(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -92,7 +93,7 @@ await migrateUp(db, { to: '001-base', log: () => {} });
 const seeded = await seedUsers(db, USERS);
 const loaded = seeded.slice(0, LOAD_USERS);
 recorder.recordInitial(loaded);
-await migrateUp(db, { to: '006-instance-strategy', log: () => {} });
+await migrateUp(db, { to: EXPAND_PHASE_END, log: () => {} });
 
 // Two v1 and one v2 serve from the start (the rollout is at dual-write); three spare slots per version wait for
 // the instances attendees start.

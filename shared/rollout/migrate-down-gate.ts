@@ -19,12 +19,11 @@ export function migrateDownReasons(state: RolloutState, migration: string): stri
     case '099-contract':
       // The way back from contracted: re-adds name/email (nullable) and fills them from profile_data.
       return [];
-    case '008-string-key-ranges': {
-      // Holds the checkpoint and verify ranges of runs over string keys; and, after a contract's one down, the
-      // slide stops here as it would at 007 (the stage is new-only again).
+    case '006-string-key-ranges': {
+      // Holds the checkpoint and verify ranges of runs over string keys.
       const running = state.backfill?.unfinished;
       return [
-        ...(pastBackfill ? [`${at}: reverting 008-string-key-ranges drops the key ranges of backfill runs and verifies over string keys: ${rollBack}`] : []),
+        ...(pastBackfill ? [`${at}: reverting 006-string-key-ranges drops the key ranges of backfill runs and verifies over string keys: ${rollBack}`] : []),
         ...(running?.recentlyUpdated ? [`${at}: backfill run #${running.id} is running (${running.owner}): stop it first (SIGINT), or wait for it`] : []),
       ];
     }

@@ -23,6 +23,8 @@ import { rolloutEvents } from './events.ts';
 
 export const EXPAND_MIGRATION = '002-expand';
 export const RELAX_MIGRATION = '007-relax-old-columns';
+/** The last migration of the expand phase: what a rollout applies before its v2 starts (007 waits for new-only). */
+export const EXPAND_PHASE_END = '006-string-key-ranges';
 export const CONTRACT_MIGRATION = '099-contract';
 
 export interface V1Instance {

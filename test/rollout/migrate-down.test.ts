@@ -18,7 +18,7 @@ import { seedV1Users } from '../backfill/seed.ts';
 import { stageLabel, walkTo } from './walk.ts';
 
 const T = (second: number) => `2030-01-01 00:00:${String(second).padStart(2, '0')}.000`;
-const ALL = ['001-base', '002-expand', '003-backfill-checkpoint', '004-verify-results', '005-rollout-log', '006-instance-strategy', '007-relax-old-columns'];
+const ALL = ['001-base', '002-expand', '003-backfill-checkpoint', '004-verify-results', '005-rollout-log', '006-instance-strategy', '006-string-key-ranges', '007-relax-old-columns'];
 const v2: InstanceRow = { rowId: 1, instanceId: 'v2-a', appVersion: 'v2', address: '127.0.0.1:1', pid: 11, heartbeatMs: 1000, startedAt: T(0), lastSeen: T(59), stoppedAt: null, flagSetVersion: 1, alive: true };
 
 function state(migrations: string[], flags: Partial<FlagValues> = {}, over: Partial<RolloutState> = {}): RolloutState {
@@ -43,8 +43,8 @@ const newOnly = { 'read-new-percent': 100, 'read-trust-new': true, 'write-mode':
 describe('the migrate:down gate', () => {
   it.each([
     ['099-contract, contracted', state([...ALL, '099-contract'], newOnly), null],
-    ['008, new-only', state([...ALL, '008-string-key-ranges'], newOnly), /^the stage is new-only: reverting 008-string-key-ranges drops the key ranges of backfill runs and verifies over string keys: roll back to backfill or earlier first/],
-    ['008, backfill stage', state([...ALL, '008-string-key-ranges']), null],
+    ['006-string-key-ranges, new-only', state(ALL.slice(0, -1), newOnly), /^the stage is new-only: reverting 006-string-key-ranges drops the key ranges of backfill runs and verifies over string keys: roll back to backfill or earlier first/],
+    ['006-string-key-ranges, backfill stage', state(ALL.slice(0, -1)), null],
     ['007, new-only', state(ALL, newOnly), /^the stage is new-only: reverting 007-relax-old-columns restores NOT NULL on name\/email, and v2's new-only inserts leave them out: npm run rollout -- rollback first/],
     ['007, live with an instance not yet on the flag set', state(ALL, { 'read-new-percent': 100, 'read-trust-new': true }, { alive: [{ ...v2, flagSetVersion: 0 }] }), /^the stage is live: v2 instance v2-a has not loaded flag-set version 1/],
     ['007, live after the way back', state(ALL, { 'read-new-percent': 100, 'read-trust-new': true }, { alive: [v2] }), null],
@@ -96,8 +96,8 @@ describe.each(targets)('db:migrate:down after a contract on $name', (target) => 
       expect(undo.stdout).toContain('reverted 099-contract');
       expect(stage).toBe('new-only');
       expect(tooFar.code).toBe(1);
-      expect(tooFar.lines).toEqual([expect.stringMatching(/^db:migrate: refused: the stage is new-only: reverting 008-string-key-ranges drops the key ranges of backfill runs and verifies over string keys: roll back to backfill or earlier first/)]);
-      expect(await appliedMigrationNames(db)).toEqual([...ALL, '008-string-key-ranges']);
+      expect(tooFar.lines).toEqual([expect.stringMatching(/^db:migrate: refused: the stage is new-only: reverting 007-relax-old-columns restores NOT NULL on name\/email/)]);
+      expect(await appliedMigrationNames(db)).toEqual(ALL);
     } finally {
       await database.drop();
     }

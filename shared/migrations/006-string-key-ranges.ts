@@ -1,4 +1,4 @@
-// 008-string-key-ranges (rollout steps "backfill" and "verify"): where a backfill checkpoint and a verify range
+// 006-string-key-ranges (rollout steps "backfill" and "verify"): where a backfill checkpoint and a verify range
 // keep keys that are not numbers (a mapping with keyType uuid). backfill_runs and verify_runs kept their key
 // range in BIGINT columns (003, 004); those stay as they are for integer keys, so an integer run reads and writes
 // exactly what it always did. A run over string keys records its keys here instead: the range fixed at its start
@@ -20,7 +20,7 @@ const COLUMNS = {
 } as const;
 
 export const stringKeyRanges: Migration = {
-  name: '008-string-key-ranges',
+  name: '006-string-key-ranges',
   description: 'backfill_runs and verify_runs: nullable text key columns for mappings whose keys are strings (uuid)',
   async up({ db, log }) {
     const type = supportColumnTypes(db.dialect).text(KEY_LENGTH);
