@@ -7,7 +7,8 @@ import { verifyResults } from './004-verify-results.ts';
 import { rolloutLog } from './005-rollout-log.ts';
 import { relaxOldColumns } from './007-relax-old-columns.ts';
 import { instanceStrategy } from './006-instance-strategy.ts';
+import { lookupIndexMigration, withLookupIndexSteppedAside } from './009-lookup-index.ts';
 import { contract } from './099-contract.ts';
 import type { Migration } from './types.ts';
 
-export const migrations: readonly Migration[] = [base, expand, backfillCheckpoint, verifyResults, rolloutLog, instanceStrategy, relaxOldColumns, contract];
+export const migrations: readonly Migration[] = [base, expand, backfillCheckpoint, verifyResults, rolloutLog, instanceStrategy, relaxOldColumns, lookupIndexMigration, withLookupIndexSteppedAside(contract)];
