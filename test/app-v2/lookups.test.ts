@@ -4,32 +4,17 @@
 // longer has. From live on, v2 answers through the index over profile_data (009-lookup-index).
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database, Param } from '../../shared/db/connection.ts';
 import { usersRepository } from '../../shared/db/users-repository.ts';
 import { mapping } from '../../shared/schema-mapping.ts';
 import { databaseTargets, unique } from '../support/databases.ts';
 import type { TestDatabase } from '../support/databases.ts';
 import { setFlags } from '../support/flags.ts';
+import { lookupPlan } from '../support/lookup-plan.ts';
 import { inProcessApp } from '../support/instances.ts';
 import type { InProcessApp } from '../support/instances.ts';
 import { setStoredProfile, usersTableSnapshot } from '../support/rows.ts';
 
 const targets = await databaseTargets();
-
-/**
- * The index the database uses for the statement findByLookupNew sends: MySQL/MariaDB EXPLAIN's `key`; SQLite's
- * EXPLAIN QUERY PLAN detail (`SEARCH users USING INDEX users_by_email (<expr>=?)`).
- */
-export async function lookupPlan(db: Database, value: string): Promise<string> {
-  const sent: { sql: string; params: Param[] }[] = [];
-  const recording: Database = Object.create(db, {
-    select: { value: (sql: string, params: Param[] = []) => (sent.push({ sql, params }), db.select(sql, params)) },
-  });
-  await usersRepository(recording).findByLookupNew(value, 100);
-  const [{ sql, params }] = sent as [(typeof sent)[0]];
-  if (db.dialect.name === 'sqlite') return (await db.select<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params)).map((row) => row.detail).join('; ');
-  return (await db.select<{ key: string | null }>(`EXPLAIN ${sql}`, params)).map((row) => `key=${row.key}`).join('; ');
-}
 
 describe.each(targets)('GET /users?email= on $name', (target) => {
   let database: TestDatabase;
