@@ -11,6 +11,9 @@ export function oldColumnsService(users: UsersRepository): UserService {
     },
     patch: (id, patch) => users.patchOld(id, patch),
     delete: (id) => users.deleteRow(id),
+    async lookup(value, limit, reads) {
+      return { users: await users.findByLookupOld(value, limit, reads) };
+    },
     async get(id, reads) {
       const user = await users.findOld(id, reads);
       return user ? { user } : null;

@@ -84,6 +84,7 @@ export function withAntiPattern(
       return {
         writer,
         reader: {
+          lookup: reader.lookup,
           async read(id) {
             const row = await users.findWithProfile(id);
             if (!row) return null;
@@ -99,6 +100,7 @@ export function withAntiPattern(
       return {
         writer,
         reader: {
+          lookup: reader.lookup,
           async read(id) {
             const row = await users.findWithProfile(id);
             const profile = row && mapping.readNew(row.profileData);
@@ -113,6 +115,7 @@ export function withAntiPattern(
       return {
         writer,
         reader: {
+          lookup: reader.lookup,
           async read(id) {
             const hit = cache.get(id);
             if (hit) return hit;

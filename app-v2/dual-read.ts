@@ -17,15 +17,18 @@ import type { Logger } from 'pino';
 import type { Executor } from '../shared/db/connection.ts';
 import type { User, UsersRepository } from '../shared/db/users-repository.ts';
 import type { Flags } from '../shared/flags/index.ts';
-import type { ReadSource } from '../shared/http/user-routes.ts';
+import type { LookupResult, ReadSource } from '../shared/http/user-routes.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import { columns, mapping } from '../shared/schema-mapping.ts';
+import { lookupFromOldColumns, lookupThroughIndex } from './lookup.ts';
 import { readsNewColumn } from './read-shift.ts';
 import type { Key } from '../shared/mapping-contract.ts';
 
 export interface DualReader {
   /** `reads`: the server to read from (the replica or the primary, shared/db/replica/); the primary by default. */
   read(id: Key, reads?: Executor): Promise<{ user: User; readSource: ReadSource } | null>;
+  /** The rows whose lookup value is exactly `value` (app-v2/lookup.ts says which columns answer, by stage). */
+  lookup(value: string, limit: number, reads?: Executor): Promise<LookupResult>;
 }
 
 export function dualReadPolicy({
@@ -46,6 +49,8 @@ export function dualReadPolicy({
     return { user, readSource };
   };
   return {
+    // Stage live trusts the new column, and only then may its index answer; before, the old columns do.
+    lookup: (value, limit, reads) => (flags.get('read-trust-new') ? lookupThroughIndex({ users, logger }, value, limit, reads) : lookupFromOldColumns(users, value, limit, reads)),
     async read(id, reads) {
       // The default path (old columns, dual-read off, no repair) needs nothing from profile_data: read exactly
       // what v1 reads, so dual-read costs nothing until the rollout asks for a comparison (make bench).

@@ -15,6 +15,7 @@ import { mapping } from '../shared/schema-mapping.ts';
 import type { DualReader } from './dual-read.ts';
 import type { DualWriter } from './dual-write.ts';
 import { deriveColumns } from './dual-write.ts';
+import { lookupThroughIndex } from './lookup.ts';
 
 export function newOnlyWriter(users: UsersRepository): DualWriter {
   return {
@@ -30,6 +31,7 @@ export function newOnlyWriter(users: UsersRepository): DualWriter {
 
 export function newOnlyReader({ users, metrics, logger }: { users: UsersRepository; metrics: Metrics; logger: Logger }): DualReader {
   return {
+    lookup: (value, limit, reads) => lookupThroughIndex({ users, logger }, value, limit, reads),
     async read(id, reads) {
       const row = await users.findNewOnly(id, reads);
       if (!row) return null;
@@ -55,6 +57,6 @@ export function byWriteMode(flags: Flags, dual: { writer: DualWriter; reader: Du
       patch: (id, patch) => current().writer.patch(id, patch),
       remove: (id) => current().writer.remove(id),
     },
-    reader: { read: (id, reads) => current().reader.read(id, reads) },
+    reader: { read: (id, reads) => current().reader.read(id, reads), lookup: (value, limit, reads) => current().reader.lookup(value, limit, reads) },
   };
 }

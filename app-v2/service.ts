@@ -15,5 +15,6 @@ export function dualWriteDualReadService(writer: DualWriter, reader: DualReader)
     },
     delete: (id) => writer.remove(id),
     get: (id, reads) => reader.read(id, reads),
+    lookup: (value, limit, reads) => reader.lookup(value, limit, reads),
   };
 }

@@ -27,5 +27,6 @@ export function slowedService(ms: number, service: UserService): UserService {
     patch: (id, patch) => (burnCpu(ms), service.patch(id, patch)),
     delete: (id) => (burnCpu(ms), service.delete(id)),
     get: (id, reads) => (burnCpu(ms), service.get(id, reads)),
+    lookup: (value, limit, reads) => (burnCpu(ms), service.lookup(value, limit, reads)),
   };
 }

@@ -29,4 +29,13 @@ export const usersMapping = defineMapping({
     newValidSql: (dialect, newColumn) => `(${Object.values(sameKeys(dialect, newColumn)).map((field) => `${field} IS NOT NULL`).join(' AND ')})`,
     oldFromNewSql: sameKeys,
   },
+  // GET /users?email=...: the email is the old column itself and the same key in the JSON. The old-column prefilter
+  // is exact up to the collation (a `_ci` column also matches 'A@b.test'): the app keeps only byte-equal rows.
+  lookup: {
+    param: 'email',
+    maxChars: 254,
+    fromFields: (fields) => fields.email,
+    jsonPath: '$.email',
+    oldSql: (_dialect, value) => ({ where: 'email = $1', params: [value] }),
+  },
 });

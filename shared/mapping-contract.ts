@@ -57,6 +57,48 @@ export interface OldColumn<Column extends string = string> {
   format?: 'email-address';
 }
 
+/**
+ * A lookup by one field that moves into the new column: `GET <route>?<param>=<value>` answers the rows whose value
+ * is exactly `value` (byte for byte). Before stage live it is answered from the old columns, in code (fromFields);
+ * from live on through an index over the new column (006-lookup-index: a generated column on MySQL/MariaDB, an
+ * expression index on SQLite). fromFields(toOld(toNew(x))) must equal the value at jsonPath in toNew(x): the two
+ * paths must find the same rows (test/template/lookups.test.ts checks it for each example).
+ */
+export interface LookupSpec<Column extends string> {
+  /** The query parameter (`email`, `postcode`); also names the generated column, `<newColumn>_<param>`. */
+  param: string;
+  /** The longest value accepted (Unicode code points); the generated column is VARCHAR(maxChars). */
+  maxChars: number;
+  /** What a value must look like on top of the shared text rules (a postcode's shape); a value that cannot match no row. */
+  pattern?: RegExp;
+  /** The value a row is found by, computed in code from its old columns; null: the row has none and is never found. */
+  fromFields(fields: Readonly<Record<Column, string>>): string | null;
+  /** Where the value lives in the new column, `$.<key>`: a JSON string there, or the row has none. */
+  jsonPath: string;
+  /**
+   * A condition on the old columns that holds for EVERY row whose fromFields is `value` (it may hold for more: the
+   * app keeps only exact matches), with its bind values for $1, $2...: an indexed prefilter (`email = $1`; a
+   * LIKE on the address). Leave it out and the old-column lookup scans the table in key order, in batches.
+   */
+  oldSql?(dialect: Dialect, value: string): { where: string; params: string[] };
+}
+
+/** A lookup as the rollout uses it (author's types erased, names derived). */
+export interface MappingLookup {
+  readonly param: string;
+  readonly maxChars: number;
+  readonly pattern: RegExp | null;
+  fromFields(fields: Fields): string | null;
+  readonly jsonPath: string;
+  /** The JSON key jsonPath names (for the dialect's jsonStringField). */
+  readonly jsonKey: string;
+  /** The generated column 006-lookup-index adds on MySQL/MariaDB: `<newColumn>_<param>`. */
+  readonly generatedColumn: string;
+  /** The index 006-lookup-index adds: `<table>_by_<param>`. */
+  readonly indexName: string;
+  oldSql: ((dialect: Dialect, value: string) => { where: string; params: string[] }) | null;
+}
+
 /** A mapping as its author writes it, typed on its own column names and its own shape of the new column. */
 export interface MappingSpec<Column extends string, Profile> {
   /** The name MAPPING selects, e.g. `users`. */
@@ -87,6 +129,8 @@ export interface MappingSpec<Column extends string, Profile> {
    * transform in code and write with a compare-and-set (shared/backfill/app-side.ts), and SYNC=trigger is refused.
    */
   sql?: MappingSqlSpec<Column>;
+  /** A lookup by a field that moves into the new column (GET <route>?<param>=...), when the entity has one. */
+  lookup?: LookupSpec<Column>;
 }
 
 /** A mapping as the rollout uses it: the same facts with the author's types erased, plus what is derived from them. */
@@ -122,6 +166,8 @@ export interface SchemaMapping {
   differingFields(a: Fields, b: Fields): string[];
   /** The transform in SQL, or null when only code can compute it (see MappingSpec.sql). */
   readonly sql: MappingSql | null;
+  /** The lookup by a moved field, or null when the mapping declares none (then GET <route> has no route). */
+  readonly lookup: MappingLookup | null;
 }
 
 /** Checks a mapping against the contract (types and the names SQL will use) and erases its own types. */
@@ -179,6 +225,36 @@ export function defineMapping<Column extends string, Profile>(spec: MappingSpec<
     fieldsOf: (row) => pick(row),
     differingFields: (a, b) => names.filter((name) => a[name] !== b[name]),
     sql: spec.sql ? sqlForm(spec.sql, spec.newColumn) : null,
+    lookup: spec.lookup ? lookupForm(spec, spec.lookup, pick) : null,
+  };
+}
+
+function lookupForm<Column extends string>(
+  spec: { id: string; table: string; newColumn: string; oldColumns: readonly OldColumn<Column>[] },
+  lookup: LookupSpec<Column>,
+  pick: (source: Readonly<Record<string, unknown>>) => Record<Column, string> | null,
+): MappingLookup {
+  const jsonKey = /^\$\.([a-z_][a-z0-9_]*)$/.exec(lookup.jsonPath)?.[1];
+  // The key, the param and the names built from them are spliced into SQL and index names.
+  if (!jsonKey) throw new Error(`mapping ${spec.id}: lookup jsonPath ${JSON.stringify(lookup.jsonPath)} must look like $.key (one plain lower-case key)`);
+  if (!/^[a-z_][a-z0-9_]*$/.test(lookup.param)) throw new Error(`mapping ${spec.id}: lookup param ${JSON.stringify(lookup.param)} is not a plain lower-case identifier`);
+  if (!Number.isInteger(lookup.maxChars) || lookup.maxChars < 1 || lookup.maxChars > 768) {
+    throw new Error(`mapping ${spec.id}: lookup maxChars must be an integer from 1 to 768 (an index key of utf8mb4 VARCHAR fits 3072 bytes)`);
+  }
+  return {
+    param: lookup.param,
+    maxChars: lookup.maxChars,
+    pattern: lookup.pattern ?? null,
+    fromFields(fields) {
+      const picked = pick(fields);
+      if (!picked) throw new Error(`mapping ${spec.id}: fields must hold ${spec.oldColumns.map((column) => column.name).join(', ')} as strings`);
+      return lookup.fromFields(picked);
+    },
+    jsonPath: lookup.jsonPath,
+    jsonKey,
+    generatedColumn: `${spec.newColumn}_${lookup.param}`,
+    indexName: `${spec.table}_by_${lookup.param}`,
+    oldSql: lookup.oldSql ?? null,
   };
 }
 

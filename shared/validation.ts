@@ -90,3 +90,25 @@ export function parseUserId(raw: string): Key {
   if (key === null) throw new ValidationError('invalid_id', `id: ${KEY_SHAPE[mapping.keyType]}`, [{ field: 'id', message: KEY_SHAPE[mapping.keyType] }]);
   return key;
 }
+
+/**
+ * The query of a lookup (GET <route>?<param>=<value>): exactly the mapping's one parameter, given once, a text
+ * within its maxChars and of its pattern; throws a 400 naming the parameter (or the unknown one) otherwise.
+ */
+export function parseLookupQuery(query: Readonly<Record<string, unknown>>): string {
+  const lookup = mapping.lookup;
+  if (!lookup) throw new Error(`mapping ${mapping.id} declares no lookup`);
+  const fail = (field: string, message: string): never => {
+    throw new ValidationError('invalid_query', `${field}: ${message}`, [{ field, message }]);
+  };
+  const unknown = Object.keys(query).filter((name) => name !== lookup.param);
+  if (unknown.length > 0) fail(unknown.map(fieldLabel).join(','), `unknown query parameter (the one accepted is ${lookup.param})`);
+  const raw = query[lookup.param];
+  if (raw === undefined) fail(lookup.param, 'is required');
+  if (typeof raw !== 'string') fail(lookup.param, 'must be given once, as text');
+  const parsed = text(lookup.maxChars).safeParse(raw);
+  if (!parsed.success) fail(lookup.param, parsed.error.issues[0]!.message);
+  const value = parsed.data!;
+  if (lookup.pattern && !lookup.pattern.test(value)) fail(lookup.param, `must look like ${lookup.pattern.source}`);
+  return value;
+}

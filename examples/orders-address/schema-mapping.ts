@@ -26,7 +26,11 @@ export interface ShippingAddress extends AddressParts {
  * "<street>, <postcode> <city>": the street is everything up to the LAST comma; the postcode is 4-5 digits (DE,
  * FR, AT, CH, NL digits...) or a UK outward code with its inward code ("NW1 6XE"); the city is the rest.
  */
-const ADDRESS = /^(?<street>.+), (?<postcode>\d{4,5}|[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}) (?<city>\S(?:.*\S)?)$/u;
+const POSTCODE = /\d{4,5}|[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}/u;
+const ADDRESS = new RegExp(`^(?<street>.+), (?<postcode>${POSTCODE.source}) (?<city>\\S(?:.*\\S)?)$`, 'u');
+
+/** A LIKE pattern that matches `text` literally, with `!` as the escape character (the same in SQLite and MySQL). */
+const likeLiteral = (text: string) => text.replace(/[!%_]/g, (c) => `!${c}`);
 
 export function parseAddress(address: string): AddressParts {
   const parts = ADDRESS.exec(address)?.groups;
@@ -70,4 +74,15 @@ export const ordersAddressMapping = defineMapping({
     return reparsed.street === street && reparsed.postcode === shipping.postcode && reparsed.city === shipping.city ? shipping : null;
   },
   // No `sql`: the transform is code only.
+  // GET /orders?postcode=10115: the postcode the parser finds in the address (none when it keeps the address
+  // whole). Every address the parser splits with this postcode contains ", <postcode> " (street, postcode, city),
+  // so that LIKE is a prefilter that never misses one; the app keeps only the rows the parser agrees on.
+  lookup: {
+    param: 'postcode',
+    maxChars: 8,
+    pattern: new RegExp(`^(?:${POSTCODE.source})$`, 'u'),
+    fromFields: (fields) => parseAddress(fields.address).postcode,
+    jsonPath: '$.postcode',
+    oldSql: (_dialect, postcode) => ({ where: "address LIKE $1 ESCAPE '!'", params: [`%, ${likeLiteral(postcode)} %`] }),
+  },
 });

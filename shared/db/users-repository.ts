@@ -4,10 +4,11 @@
 // write mode new-only only the *NewOnly* ones.
 // All statements are parameterized; none is built from input. Placeholders are numbered from the very lists the
 // column names come from (sqlValues), so a mapping with more or fewer old columns still lines them up.
-import type { Key } from '../mapping-contract.ts';
+import type { Key, MappingLookup } from '../mapping-contract.ts';
 import { mapping as activeMapping } from '../schema-mapping.ts';
 import type { Fields, SchemaMapping } from '../schema-mapping.ts';
 import type { Database, Executor, Param } from './connection.ts';
+import { lookupIndex } from './lookup-index.ts';
 
 export interface User {
   id: Key;
@@ -27,6 +28,16 @@ export type UsersRepository = ReturnType<typeof usersRepository>;
 const REPAIR_ATTEMPTS = 5;
 /** How often a PATCH re-reads a row changed under it before it answers 500 (a hot key under a storm of writes). */
 const PATCH_ATTEMPTS = 20;
+
+/** Rows a lookup reads per statement while it walks the candidates in key order. */
+const LOOKUP_BATCH = 500;
+
+/** A lookup's candidate through the index: the key, the new column as read, and the old columns' view of it (null: unreadable). */
+export interface LookupCandidate {
+  id: Key;
+  fields: Fields | null;
+  profileData: unknown;
+}
 
 /** Column assignments and their bind values, numbered from $1 in the order given. */
 export function sqlValues(entries: readonly (readonly [column: string, value: Param | undefined])[], firstParam = 1): { columns: string[]; params: string[]; values: Param[] } {
@@ -103,7 +114,65 @@ export function usersRepository(db: Database, mapping: SchemaMapping = activeMap
     throw new Error(`${mapping.entity} ${String(id)}: the row changed under ${PATCH_ATTEMPTS} patches in a row; try again`);
   };
 
+  const requireLookup = (): MappingLookup => {
+    if (!mapping.lookup) throw new Error(`mapping ${mapping.id} declares no lookup`);
+    return mapping.lookup;
+  };
+  /**
+   * Walks `where` (bind values $1...) in key order, LOOKUP_BATCH rows per statement, keeping what `keep` returns,
+   * until more than `limit` are kept (the answer says "truncated") or the rows run out. Batches, not one statement
+   * with a LIMIT: the condition is a superset (a prefilter, a collation), and the exact test runs in code.
+   */
+  const walkKeys = async <T>(ex: Executor, select: string, where: string, params: Param[], limit: number, keep: (row: Record<string, unknown>) => T | null): Promise<T[]> => {
+    const kept: T[] = [];
+    let after: Param | undefined;
+    for (;;) {
+      const conditions = [where, ...(after === undefined ? [] : [`${key} > $${params.length + 1}`])].filter(Boolean);
+      const rows = await ex.select<Record<string, unknown>>(
+        `SELECT ${select} FROM ${table}${conditions.length ? ` WHERE ${conditions.join(' AND ')}` : ''} ORDER BY ${key} LIMIT ${LOOKUP_BATCH}`,
+        after === undefined ? params : [...params, after],
+      );
+      for (const row of rows) {
+        const found = keep(row);
+        if (found !== null) kept.push(found);
+        if (kept.length > limit) return kept;
+      }
+      if (rows.length < LOOKUP_BATCH) return kept;
+      after = rows.at(-1)![key] as Param;
+    }
+  };
+
   return {
+    /**
+     * The rows whose lookup value, computed in code from their OLD columns, is exactly `value` (up to limit + 1, in
+     * key order): v1, and v2 while the old columns are the truth. Through the mapping's prefilter on the old
+     * columns when it has one, else a scan. A row whose old columns are NULL (written in new-only) has no old value
+     * to be found by.
+     */
+    async findByLookupOld(value: string, limit: number, ex: Executor = db): Promise<User[]> {
+      const lookup = requireLookup();
+      const prefilter = lookup.oldSql?.(db.dialect, value) ?? { where: '', params: [] };
+      return walkKeys(ex, `${key}, ${oldSelect}`, prefilter.where && `(${prefilter.where})`, prefilter.params, limit, (row) => {
+        const fields = mapping.fieldsOf(row);
+        return fields && lookup.fromFields(fields) === value ? { id: keyOf(row[key]), fields } : null;
+      });
+    },
+    /**
+     * The rows the lookup index finds for `value` (up to limit + 1, in key order), each with the new column read
+     * back through the mapping: v2 from stage live on. Never names the old columns. A row whose new column cannot
+     * be read back is returned with fields null (the caller answers 500); a readable one that is not exactly
+     * `value` (the index compares through a collation) is left out.
+     */
+    async findByLookupNew(value: string, limit: number, ex: Executor = db): Promise<LookupCandidate[]> {
+      const lookup = requireLookup();
+      const index = lookupIndex(mapping, db.dialect)!;
+      return walkKeys(ex, `${key}, ${newColumn}`, `${index.indexedValue} = $1`, [value], limit, (row) => {
+        const fields = mapping.readNew(row[newColumn]);
+        if (fields !== null && lookup.fromFields(fields) !== value) return null;
+        return { id: keyOf(row[key]), fields, profileData: row[newColumn] };
+      });
+    },
+
     // ---- old columns only: v1, and v2's first statement in the `sequential-seed` strategy
     async insertOld(fields: Fields): Promise<User> {
       return { id: await insert(oldEntries(fields)), fields };

@@ -7,7 +7,7 @@ import type { ReplicaReads } from '../db/replica/read-your-writes.ts';
 import type { User } from '../db/users-repository.ts';
 import { mapping } from '../schema-mapping.ts';
 import type { UserFields } from '../schema-mapping.ts';
-import { parsePatchInput, parseUserId, parseUserInput } from '../validation.ts';
+import { parseLookupQuery, parsePatchInput, parseUserId, parseUserInput } from '../validation.ts';
 import { HttpError, notFound } from './errors.ts';
 import type { Key } from '../mapping-contract.ts';
 
@@ -17,6 +17,15 @@ export type ReadSource = 'old' | 'new' | 'fallback';
 /** The answer's body: the key and the old-column view, whichever columns hold it (the same for v1 and v2). */
 export function userBody(user: User): Record<string, unknown> {
   return { id: user.id, ...user.fields };
+}
+
+/** The most rows a lookup answers; with more, the answer says `"truncated": true`. */
+export const LOOKUP_LIMIT = 100;
+
+/** A lookup's rows (at most LOOKUP_LIMIT + 1, in key order: one more says there are more) and where v2 read them. */
+export interface LookupResult {
+  users: User[];
+  readSource?: ReadSource;
 }
 
 export interface UserService {
@@ -29,6 +38,8 @@ export interface UserService {
   delete(id: Key): Promise<boolean>;
   /** `reads`: the server the read must use (a replica or the primary); the primary when omitted. */
   get(id: Key, reads?: Executor): Promise<{ user: User; readSource?: ReadSource } | null>;
+  /** The rows whose lookup value (the mapping's `lookup`) is exactly `value`, at most `limit` + 1, in key order. */
+  lookup(value: string, limit: number, reads?: Executor): Promise<LookupResult>;
 }
 
 /**
@@ -46,9 +57,9 @@ export function userRoutes(service: UserService, replicaReads?: ReplicaReads): R
     }
     return header;
   };
-  const routedGet = async (id: Key, header: string | undefined, res: { set(name: string, value: string): unknown }) => {
+  const routedRead = async <T>(header: string | undefined, res: { set(name: string, value: string): unknown }, read: (reads: Executor) => Promise<T>) => {
     const route = await replicaReads!.route(tokenOf(header));
-    const found = await service.get(id, route.reads);
+    const found = await read(route.reads);
     res.set(READ_FROM_HEADER, route.from);
     const token = await route.tokenAfterRead();
     if (token) res.set(CONSISTENCY_TOKEN_HEADER, token);
@@ -81,10 +92,21 @@ export function userRoutes(service: UserService, replicaReads?: ReplicaReads): R
   });
   router.get('/:id', async (req, res) => {
     const id = parseUserId(req.params.id);
-    const found = replicaReads ? await routedGet(id, req.get(CONSISTENCY_TOKEN_HEADER), res) : await service.get(id);
+    const found = replicaReads ? await routedRead(req.get(CONSISTENCY_TOKEN_HEADER), res, (reads) => service.get(id, reads)) : await service.get(id);
     if (found?.readSource) res.set('X-Read-Source', found.readSource);
     if (!found) throw notFound(`${mapping.entity} ${id}`);
     res.json(userBody(found.user));
   });
+  if (mapping.lookup) {
+    // GET <route>?<param>=<value>: a read of a set, by the field that moves into the new column.
+    router.get('/', async (req, res) => {
+      const value = parseLookupQuery(req.query as Record<string, unknown>);
+      const found = replicaReads
+        ? await routedRead(req.get(CONSISTENCY_TOKEN_HEADER), res, (reads) => service.lookup(value, LOOKUP_LIMIT, reads))
+        : await service.lookup(value, LOOKUP_LIMIT);
+      if (found.readSource) res.set('X-Read-Source', found.readSource);
+      res.json({ items: found.users.slice(0, LOOKUP_LIMIT).map(userBody), truncated: found.users.length > LOOKUP_LIMIT });
+    });
+  }
   return router;
 }

@@ -13,7 +13,7 @@ import type { RolloutState, V1Instance } from '../../shared/rollout/state.ts';
 import { lateV1Windows, repairHint, repairScope } from '../../shared/rollout/way-back.ts';
 import type { VerifyRecord } from '../../shared/verify/results.ts';
 
-const ALL_MIGRATIONS = ['001-base', '002-expand', '003-backfill-checkpoint', '004-verify-results', '005-rollout-log', '006-instance-strategy', '006-string-key-ranges', '007-relax-old-columns'];
+const ALL_MIGRATIONS = ['001-base', '002-expand', '003-backfill-checkpoint', '004-verify-results', '005-rollout-log', '006-instance-strategy', '006-lookup-index', '006-string-key-ranges', '007-relax-old-columns'];
 const T = (second: number) => `2030-01-01 00:00:${String(second).padStart(2, '0')}.000`;
 
 const v2 = (flagSetVersion = 1): InstanceRow => ({ rowId: 1, instanceId: 'v2-a', appVersion: 'v2', address: '127.0.0.1:1', pid: 11, heartbeatMs: 1000, startedAt: T(0), lastSeen: T(59), stoppedAt: null, flagSetVersion, alive: true });

@@ -12,7 +12,7 @@ import type { RolloutState } from '../../shared/rollout/state.ts';
 import type { SyncMode } from '../../shared/sync/mode.ts';
 
 const T = (second: number) => `2030-01-01 00:00:${String(second).padStart(2, '0')}.000`;
-const MIGRATIONS = ['001-base', '002-expand', '003-backfill-checkpoint', '004-verify-results', '005-rollout-log', '006-instance-strategy', '006-string-key-ranges', '007-relax-old-columns'];
+const MIGRATIONS = ['001-base', '002-expand', '003-backfill-checkpoint', '004-verify-results', '005-rollout-log', '006-instance-strategy', '006-lookup-index', '006-string-key-ranges', '007-relax-old-columns'];
 
 /** Backfilled and verified clean (drift as given), one v2 and one v1 alive, the v1 seen at second 40. */
 function state(mode: SyncMode | null, flags: Partial<FlagValues>, { drift = 0, liveSince = null as string | null } = {}): RolloutState {
