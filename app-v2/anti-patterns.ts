@@ -12,6 +12,8 @@
 // | early-read-shift  | reads only profile_data, no fallback, before the backfill   | garbage (missing) reads             |
 // | cached-old-read   | caches reads in process memory                              | stale reads                         |
 // | replica-reads     | reads from the replica, ignoring the consistency token      | stale reads while the replica lags  |
+// | patch-new-only    | a PATCH merges into profile_data alone (a JSON_SET)         | the patched field stale, then lost  |
+// | upsert-repair     | repairs a missing profile_data later, with an upsert        | a deleted row found again (lost)    |
 import type { AntiPattern } from '../shared/config.ts';
 import type { Database } from '../shared/db/connection.ts';
 import { readYourWrites } from '../shared/db/replica/read-your-writes.ts';
@@ -31,10 +33,12 @@ import type { Key } from '../shared/mapping-contract.ts';
 const CRASH_AFTER_UPDATE = 5;
 /** Long enough for the answer to leave the process before it dies. */
 const CRASH_DELAY_MS = 100;
+/** upsert-repair's queue: a repair runs this long after the read that found profile_data missing. */
+const REPAIR_QUEUE_MS = 1000;
 
 export function withAntiPattern(
   antiPattern: AntiPattern | undefined,
-  { writer, reader, users, db: _db, crash }: { writer: DualWriter; reader: DualReader; users: UsersRepository; db: Database; crash: () => never },
+  { writer, reader, users, db, crash }: { writer: DualWriter; reader: DualReader; users: UsersRepository; db: Database; crash: () => never },
 ): { writer: DualWriter; reader: DualReader } {
   switch (antiPattern) {
     case undefined:
@@ -109,6 +113,46 @@ export function withAntiPattern(
         },
       };
 
+    case 'patch-new-only':
+      // WRONG: a PATCH as if the new column were already the truth: merged into profile_data alone (what a
+      // `SET profile_data = JSON_SET(profile_data, '$.email', ?)` does), its old column left as it was. v1, and v2's
+      // dual-read, read the old columns: the patch is invisible to them, and to everyone once contract drops the
+      // JSON's older twin. A row whose profile_data is missing gets nothing at all (JSON_SET of NULL is NULL).
+      return {
+        reader,
+        writer: {
+          ...writer,
+          async patch(id, patch) {
+            const row = await users.findWithProfile(id);
+            if (!row) return null;
+            const current = mapping.readNew(row.profileData);
+            if (!current) return row.fields && { ...row.fields, ...(patch as Record<string, string>) };
+            return users.patchNewOnly(id, patch);
+          },
+        },
+      };
+
+    case 'upsert-repair':
+      // WRONG: the repair of a missing profile_data is queued (to keep it off the read's path) and written later
+      // as an upsert of the values the read saw: INSERT ... ON DUPLICATE KEY UPDATE / ON CONFLICT DO UPDATE. If the
+      // row was deleted in between, the upsert inserts it again: a deleted row comes back. (Repair with an UPDATE
+      // of the row's own current columns, as shared/db/users-repository.ts does: a deleted row matches nothing.)
+      return {
+        writer,
+        reader: {
+          ...reader,
+          async read(id, reads) {
+            const found = await reader.read(id, reads);
+            const row = found && (await users.findWithProfile(id));
+            if (row?.fields && mapping.readNew(row.profileData) === null) {
+              const fields = row.fields;
+              setTimeout(() => void upsertBoth(db, id, fields).catch(() => {}), REPAIR_QUEUE_MS);
+            }
+            return found;
+          },
+        },
+      };
+
     case 'cached-old-read': {
       // WRONG: an in-process cache of reads. Another instance's (or version's) write never invalidates it.
       const cache = new Map<Key, { user: User; readSource: 'old' }>();
@@ -127,6 +171,19 @@ export function withAntiPattern(
       };
     }
   }
+}
+
+/** upsert-repair's write: the row with these old columns and profile_data from them, inserted if it is gone. */
+async function upsertBoth(db: Database, id: Key, fields: Readonly<Record<string, string>>): Promise<void> {
+  const columns = [mapping.keyColumn, ...mapping.oldColumnNames, mapping.newColumn];
+  const values = [id, ...mapping.oldColumnNames.map((column) => fields[column]!), mapping.newJson(fields)];
+  const params = values.map((_, i) => `$${i + 1}`).join(', ');
+  const assign = [...mapping.oldColumnNames, mapping.newColumn];
+  const onConflict =
+    db.dialect.name === 'sqlite'
+      ? `ON CONFLICT(${mapping.keyColumn}) DO UPDATE SET ${assign.map((c) => `${c} = excluded.${c}`).join(', ')}`
+      : `ON DUPLICATE KEY UPDATE ${assign.map((c) => `${c} = VALUES(${c})`).join(', ')}`;
+  await db.run(`INSERT INTO ${mapping.table} (${columns.join(', ')}, created_at, updated_at) VALUES (${params}, ${db.dialect.now}, ${db.dialect.now}) ${onConflict}`, values);
 }
 
 /**

@@ -22,6 +22,7 @@ export function buildV2App({ config, instanceId, db, replica, flags, logger }: I
       db,
       users,
       betweenWrites: config.FAULT_INJECT === 'crash-between-writes' ? crashBetweenWrites : undefined,
+      trustsNew: () => flags.get('read-trust-new'),
     }),
     config.DUAL_WRITE_STRATEGY,
     metrics,

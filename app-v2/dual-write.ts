@@ -46,7 +46,10 @@ export function deriveColumns(fields: UserFields): { old: UserFields; profileJso
 /** Called between the two statements of the two-statement strategies; FAULT_INJECT uses it to crash there. */
 export type BetweenWrites = () => void;
 
-export function dualWriteStrategy(strategy: DualWriteStrategy, { db, users, betweenWrites = () => {} }: { db: Database; users: UsersRepository; betweenWrites?: BetweenWrites }): DualWriter {
+export function dualWriteStrategy(
+  strategy: DualWriteStrategy,
+  { db, users, betweenWrites = () => {}, trustsNew = () => false }: { db: Database; users: UsersRepository; betweenWrites?: BetweenWrites; trustsNew?: () => boolean },
+): DualWriter {
   // A create is one INSERT of both columns in every strategy: before it commits, nobody can see the row.
   const create = (fields: UserFields) => {
     const { old, profileJson } = deriveColumns(fields);
@@ -54,7 +57,11 @@ export function dualWriteStrategy(strategy: DualWriteStrategy, { db, users, betw
   };
   // A PATCH is one statement in every strategy (old columns and the whole new column, merged under a
   // compare-and-set: users-repository.ts); a DELETE removes both representations at once (they share the row).
-  const patchAndRemove = { patch: (id: Key, patch: Partial<UserFields>) => users.patchBoth(id, patch), remove: (id: Key) => users.deleteRow(id) };
+  // A PATCH merges from the representation reads trust (the flag read-trust-new: users-repository.ts says why).
+  const patchAndRemove = {
+    patch: (id: Key, patch: Partial<UserFields>) => users.patchBoth(id, patch, { from: trustsNew() ? 'new' : 'old' }),
+    remove: (id: Key) => users.deleteRow(id),
+  };
   switch (strategy) {
     case 'single':
       return {

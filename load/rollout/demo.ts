@@ -43,6 +43,8 @@ import { columns, mapping } from '../../shared/schema-mapping.ts';
 import { EXPAND_PHASE_END } from '../../shared/rollout/state.ts';
 
 const RESULTS_DIR = path.resolve(process.env.RESULTS_DIR || 'results');
+/** Per 20 operations: 1 create, 5 PUTs, 2 PATCHes, 1 DELETE in 4 (a row is deleted once), the rest reads. */
+const DEMO_MIX = { create: 1, write: 5, patch: 2, delete: 0.25, read: 11.75 };
 const STEP_SECONDS = Number(process.env.DEMO_STEP_SECONDS || 4);
 const SCENARIO = process.env.SCENARIO || 'rollout';
 const DB = process.env.DB || 'sqlite';
@@ -279,6 +281,8 @@ try {
       existingUsers: seeded.map((u) => u.key),
       // A tenth of the load on four users every connection writes at once: what tears a non-atomic dual-write.
       hotKeys: { users: 4, share: 0.1 },
+      // PATCHes of one field and DELETEs beside the whole writes: where dual-write and dual-read break first.
+      mix: DEMO_MIX,
       onProgress: (progress) => {
         if (process.stdout.isTTY && Date.now() - lastProgress > 1000) {
           lastProgress = Date.now();

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { dropAccounts, ownAccounts } from '../infra/cleanup.ts';
+import { mapping } from '../../shared/schema-mapping.ts';
 
 const SCRIPT = path.resolve(import.meta.dirname, '../../deploy/database/accounts.sh');
 const run = promisify(execFile);
@@ -34,7 +35,16 @@ export interface RunAccounts {
 
 /** The SQL accounts.sh prints for `part` (accounts | grants) with this run's names and passwords. */
 async function accountsSql(part: 'accounts' | 'grants', database: string, prefix: string, passwords: Record<Account, string>): Promise<string[]> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', APP_DATABASE: database, ACCOUNT_PREFIX: prefix };
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    APP_DATABASE: database,
+    ACCOUNT_PREFIX: prefix,
+    // The migrated table as the active mapping describes it: v1's rights are on its old columns.
+    APP_TABLE: mapping.table,
+    APP_KEY: mapping.keyColumn,
+    APP_OLD_COLUMNS: mapping.oldColumnNames.join(','),
+    APP_KEY_BY_APP: mapping.keyType === 'integer' ? '0' : '1',
+  };
   for (const [account, variable] of Object.entries(ACCOUNTS)) env[variable] = passwords[account as Account];
   const { stdout } = await run('sh', [SCRIPT, part], { env });
   return stdout.split('\n').filter((line) => line.trim() !== '');

@@ -46,8 +46,8 @@ export class InputError extends Error {
   }
 }
 
-/** Anti-patterns a v2 can be started with here (replica-reads needs a replica: make demo DB=mysql-replica). */
-export const SANDBOX_ANTI_PATTERNS = ANTI_PATTERNS.filter((a) => a !== 'replica-reads');
+/** Not replica-reads (no replica in the sandbox), nor those about PATCH and DELETE (its load sends neither). */
+export const SANDBOX_ANTI_PATTERNS = ANTI_PATTERNS.filter((a) => a !== 'replica-reads' && a !== 'patch-new-only' && a !== 'upsert-repair');
 
 export const ACTIONS = [
   'rollout-advance',

@@ -239,17 +239,23 @@ export function usersRepository(db: Database, mapping: SchemaMapping = activeMap
       return row ? { id: keyOf(row[key]), fields: mapping.fieldsOf(row), profileData: row[newColumn] } : null;
     },
     /**
-     * v2's PATCH in dual-write: the named old columns AND the whole new column in one statement, merged from the
-     * row's current old columns (the truth while v1 may write) under a compare-and-set on them.
+     * v2's PATCH in dual-write: the named old columns AND the whole new column in one statement, merged under a
+     * compare-and-set from the row's current value in `from`: the old columns while they are the truth (v1 may
+     * write them alone), the new column once reads trust it (live: after new-only and a rollback to live, the old
+     * columns of rows written in new-only are stale, and merging from them would undo those writes).
      */
-    patchBoth: (id: Key, patch: Partial<Fields>): Promise<Fields | null> =>
+    patchBoth: (id: Key, patch: Partial<Fields>, { from = 'old' }: { from?: 'old' | 'new' } = {}): Promise<Fields | null> =>
       patchCas(
         id,
         patch,
         (row) => {
-          // A row written in new-only (old columns NULL, after a rollback to dual) is whole in the new column only.
-          const current = mapping.fieldsOf(row) ?? mapping.readNew(row[newColumn]);
-          return current && { current, guard: oldColumnNames.map((column) => [column, (row[column] ?? null) as Param] as const) };
+          const fromNew = mapping.readNew(row[newColumn]);
+          // A row written in new-only (old columns NULL) is whole in the new column only; a row whose new column
+          // is missing (not backfilled yet) in the old columns only.
+          const useNew = fromNew !== null && (from === 'new' || mapping.fieldsOf(row) === null);
+          const current = useNew ? fromNew : mapping.fieldsOf(row);
+          const guard = useNew ? [[newColumn, row[newColumn] as Param] as const] : oldColumnNames.map((column) => [column, (row[column] ?? null) as Param] as const);
+          return current && { current, guard };
         },
         `${oldSelect}, ${newColumn}`,
         // Every old column (those not patched are guarded equal, so rewriting them changes nothing but fills a

@@ -166,4 +166,25 @@ describe.each(targets)('PATCH and DELETE on $name', (target) => {
       await own.drop();
     }
   });
+
+  it.skipIf(target.skip)('When reads trust profile_data (live) and a row was written in new-only before a rollback to live, then a PATCH keeps its other fields from profile_data, not from the stale old columns', async () => {
+    const own = await target.create();
+    const live = await inProcessApp('v2', own.db);
+    try {
+      const { id } = await created(live, 'live-patch');
+      // A PUT made while v2 wrote new-only: profile_data holds it, the old columns the value before.
+      const newer = fieldsFor('written-new-only');
+      await usersRepository(own.db).updateNewOnly(id, mapping.newJson(newer));
+      await setFlags(own.db, { 'read-new-percent': 100, 'read-trust-new': true }, [live]);
+      const email = `${unique('patched-at-live')}@example.test`;
+
+      expect((await request(live.app).patch(`/users/${id}`).send({ email }).expect(200)).body).toEqual({ id, name: newer.name, email });
+
+      const stored = await storedUser(own.db, id);
+      expect({ name: stored?.name, email: stored?.email, profile: storedProfile(stored?.profileRaw) }).toEqual({ name: newer.name, email, profile: { name: newer.name, email } });
+    } finally {
+      await live.close();
+      await own.drop();
+    }
+  });
 });
