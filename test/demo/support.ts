@@ -70,6 +70,12 @@ export const ANTI_PATTERN_KINDS: Record<string, ExpectedKinds> = {
   'early-read-shift': { kinds: { garbage: ['2-dual-write', '3-cross-version'], stale: ['2-dual-write', '3-cross-version'], nonMonotonic: ['2-dual-write', '5-retire-v1'], lost: ['final', 'final'] } },
   // Each v2 serves what it cached; the final read through them too.
   'cached-old-read': { kinds: { stale: ['2-dual-write', '4-dual-read'], nonMonotonic: ['2-dual-write', '4-dual-read'], lost: ['final', 'final'] } },
+  // v2's PATCH reaches profile_data only: v1 and v2 read the old field (stale) from the first patch v2 serves, a
+  // snapshot shows the new column ahead of the old one for that field, and the patch never shows at the end.
+  'patch-new-only': { kinds: { stale: ['2-dual-write', '4-dual-read'], lost: ['final', 'final'] }, mayAlso: { newAheadOfOld: ['2-dual-write', '5-retire-v1'] } },
+  // A queued upsert writes back what a read saw a second earlier: it undoes the writes in between (stale, and
+  // reads that go back: non-monotonic) and brings deleted rows back (the final read finds them: lost).
+  'upsert-repair': { kinds: { stale: ['2-dual-write', '4-dual-read'], nonMonotonic: ['2-dual-write', '5-retire-v1'], lost: ['final', 'final'] } },
 };
 
 /** The first step (in STEP_ORDER) with an anomaly of this kind. */

@@ -59,6 +59,22 @@ describe('DELETE in the checker', () => {
     expect(kinds(check(input(h)))).toEqual({ garbage: 1 });
   });
 
+  it('When a PUT racing a delete is answered 404, then it counts as an observation of the deleted row, not as a failed request', () => {
+    const h = new HistoryBuilder();
+    h.create(1, 'a', 0, 10);
+    h.delete(1, 20, 30);
+    h.write(1, 'b', 25, 35, 'fail', { status: 404 });
+    const verdict = check(input(h));
+    expect(verdict).toMatchObject({ anomalies: 0, failedRequests: 0, reads: 1, acknowledgedWrites: 2 });
+  });
+
+  it('When a PUT is answered 404 though its row was never deleted, then that is missing data', () => {
+    const h = new HistoryBuilder();
+    h.create(1, 'a', 0, 10);
+    h.write(1, 'b', 25, 35, 'fail', { status: 404 });
+    expect(kinds(check(input(h)))).toEqual({ garbage: 1 });
+  });
+
   it('When a delete has an unknown outcome, then both a later value and a later 404 are legal', () => {
     for (const seen of ['a', null]) {
       const h = new HistoryBuilder();

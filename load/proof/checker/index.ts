@@ -263,9 +263,12 @@ export function check(input: CheckInput, { examplesPerKind = EXAMPLES_PER_KIND }
   for (const op of ops) {
     const step = stepOf(op.step);
     step.ops++;
-    if (op.outcome === 'ok') count(step, op.f === 'read' ? 'reads' : 'acknowledgedWrites');
+    // A PUT or PATCH answered 404 observed that the row was gone (a DELETE won the race): judged as a read of
+    // "absent" above (an anomaly if the row was not deleted), so a read here, not a failed request.
+    const observedAbsence = op.outcome === 'fail' && (op.f === 'write' || op.f === 'patch') && op.status === 404;
+    if (op.outcome === 'ok' || observedAbsence) count(step, op.f === 'read' || observedAbsence ? 'reads' : 'acknowledgedWrites');
     if (op.outcome === 'info') count(step, 'unknownOutcomes');
-    if (op.outcome !== 'ok' && !retriedOk.has(op.id)) count(step, 'failedRequests');
+    if (op.outcome !== 'ok' && !observedAbsence && !retriedOk.has(op.id)) count(step, 'failedRequests');
     if (op.retries) retries++;
     if (op.version) versions.add(op.version);
     if (op.instance) instances.add(op.instance);

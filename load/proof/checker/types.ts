@@ -121,7 +121,7 @@ export interface Verdict {
   users: number;
   operations: number;
   acknowledgedWrites: number;
-  /** Reads answered (200 or 404), final reads excluded. */
+  /** Reads answered (200 or 404), and PUTs or PATCHes answered 404 (they observed the row gone); final reads excluded. */
   reads: number;
   /** Writes with no answer or a 5xx: they may or may not have taken effect. */
   unknownOutcomes: number;
