@@ -61,6 +61,13 @@ export function usersRepository(db: Database, mapping: SchemaMapping = activeMap
   const keyOf = (value: unknown): Key => (mapping.keyType === 'integer' ? Number(value) : String(value));
   const oldEntries = (fields: Fields) => oldColumnNames.map((column) => [column, fields[column]] as const);
   const oldSelect = oldColumnNames.join(', ');
+  /**
+   * The new column as its text, for a compare-and-set on it: mysql2 parses a JSON column into an object (MariaDB
+   * announces the JSON format), and an object has no bytes; JSON.stringify of it is not what the row holds when the
+   * database wrote it (JSON_OBJECT's `{"a": 1}` has spaces). CAST AS CHAR gives the text as stored (MySQL 8: its
+   * one normalized form, the same bytes CAST AS BINARY compares). shared/backfill/app-side.ts reads it the same way.
+   */
+  const newAsText = db.dialect.name === 'sqlite' ? newColumn : `CAST(${newColumn} AS CHAR) AS ${newColumn}`;
   const toUser = (row: Record<string, unknown>): User => {
     const fields = mapping.fieldsOf(row);
     if (!fields) throw new Error(`${table} ${String(row[key])}: an old column is NULL (written in new-only): read it with the new column`);
@@ -257,7 +264,7 @@ export function usersRepository(db: Database, mapping: SchemaMapping = activeMap
           const guard = useNew ? [[newColumn, row[newColumn] as Param] as const] : oldColumnNames.map((column) => [column, (row[column] ?? null) as Param] as const);
           return current && { current, guard };
         },
-        `${oldSelect}, ${newColumn}`,
+        `${oldSelect}, ${newAsText}`,
         // Every old column (those not patched are guarded equal, so rewriting them changes nothing but fills a
         // row's NULLs) and the new column whole: what a PUT of the merged value writes.
         (merged) => [...oldEntries(merged), [newColumn, mapping.newJson(merged)]],
@@ -273,10 +280,9 @@ export function usersRepository(db: Database, mapping: SchemaMapping = activeMap
         patch,
         (row) => {
           const current = mapping.readNew(row[newColumn]);
-          // The raw text as read (MariaDB, SQLite). MySQL 8 hands its JSON type over as an object: validated offline only.
           return current && { current, guard: [[newColumn, row[newColumn] as Param]] };
         },
-        newColumn,
+        newAsText,
         (merged) => [[newColumn, mapping.newJson(merged)]],
       ),
     async findNewOnly(id: Key, ex: Executor = db): Promise<{ id: Key; profileData: unknown } | null> {

@@ -187,4 +187,23 @@ describe.each(targets)('PATCH and DELETE on $name', (target) => {
       await own.drop();
     }
   });
+
+  it.skipIf(target.skip)('When profile_data was written by the database (the SQL backfill: JSON_OBJECT, spaces and all), then a new-only PATCH compares the text as stored and applies', async () => {
+    const own = await target.create();
+    const newOnly = await inProcessApp('v2', own.db);
+    try {
+      // As v1 writes it, then filled by the SQL backfill's statement.
+      const fields = fieldsFor('sql-backfilled');
+      const { id } = await usersRepository(own.db).insertOld(fields);
+      await own.db.update(`UPDATE users SET profile_data = ${mapping.sql!.newFromOldSql(own.db.dialect)} WHERE id = $1`, [id]);
+      await setFlags(own.db, { 'read-new-percent': 100, 'read-trust-new': true, 'write-mode': 'new-only' }, [newOnly]);
+      const email = `${unique('after-sql-backfill')}@example.test`;
+
+      expect((await request(newOnly.app).patch(`/users/${id}`).send({ email }).expect(200)).body).toEqual({ id, name: fields.name, email });
+      expect(mapping.readNew((await storedUser(own.db, id))?.profileRaw)).toEqual({ name: fields.name, email });
+    } finally {
+      await newOnly.close();
+      await own.drop();
+    }
+  });
 });

@@ -1,7 +1,7 @@
 // The demo is the project's main claim: a v1 -> v2 rollout under load behind a real balancer where no user
 // sees missing or stale data. This test runs it for real (short steps) on MySQL/MariaDB behind nginx; that the
 // checker can fail is shown by prefer-new-read.test.ts (its own file, so the two demos run on two workers at once)
-// and by the other four anti-patterns in make test-full.
+// and by the other anti-patterns in make test-full.
 import { describe, expect, it } from 'vitest';
 import { mysqlTarget } from '../support/databases.ts';
 import { runDemo } from './support.ts';
