@@ -63,6 +63,11 @@ describe('docs/template.md, followed step by step in a copy of the repository', 
       ['toNew: (fields) => ({ name: fields.name, email: fields.email })', 'toNew: (fields) => ({ title: fields.title, bio: fields.bio })'],
       ['toOld: (profile) => ({ name: profile.name, email: profile.email })', 'toOld: (profile) => ({ title: profile.title, bio: profile.bio })'],
       ["dialect.jsonObject({ name: old('name'), email: old('email') })", "dialect.jsonObject({ title: old('title'), bio: old('bio') })"],
+      // The lookup by a field that moves into the JSON (optional): pointed at one of the new columns' fields.
+      ["param: 'email',", "param: 'title',"],
+      ['maxChars: 254,\n    fromFields: (fields) => fields.email,', 'maxChars: 80,\n    fromFields: (fields) => fields.title,'],
+      ["jsonPath: '$.email',", "jsonPath: '$.title',"],
+      ["({ where: 'email = $1', params: [value] })", "({ where: 'title = $1', params: [value] })"],
     ];
     let members = users;
     for (const [from, to] of edits) {
