@@ -4,35 +4,21 @@
 // lost and the new column never holds a value the old columns do not; in new-only it merges into the new column
 // alone. A DELETE removes both representations at once (one row), and nothing that repairs rows may bring it back.
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Database, Executor } from '../../shared/db/connection.ts';
 import type { Key } from '../../shared/mapping-contract.ts';
 import { usersRepository } from '../../shared/db/users-repository.ts';
 import { mapping } from '../../shared/schema-mapping.ts';
 import { databaseTargets, unique } from '../support/databases.ts';
-import type { TestDatabase } from '../support/databases.ts';
 import { setFlags } from '../support/flags.ts';
-import { inProcessApp } from '../support/instances.ts';
+import { inProcessApp, sideBySide } from '../support/instances.ts';
 import type { InProcessApp } from '../support/instances.ts';
 import { storedProfile, storedUser, usersTableSnapshot } from '../support/rows.ts';
 
 const targets = await databaseTargets();
 
 describe.each(targets)('PATCH and DELETE on $name', (target) => {
-  let database: TestDatabase;
-  let v1: InProcessApp;
-  let v2: InProcessApp;
-
-  beforeAll(async () => {
-    if (target.skip) return;
-    database = await target.create();
-    v1 = await inProcessApp('v1', database.db);
-    v2 = await inProcessApp('v2', database.db);
-  });
-  afterAll(async () => {
-    for (const app of [v1, v2]) await app?.close();
-    await database?.drop();
-  });
+  const apps = sideBySide(target);
 
   const fieldsFor = (label: string) => {
     const name = unique(label);
@@ -43,47 +29,47 @@ describe.each(targets)('PATCH and DELETE on $name', (target) => {
     return { id: (await request(app.app).post('/users').send(fields).expect(201)).body.id as number, fields };
   };
   const row = async (id: Key) => {
-    const stored = await storedUser(database.db, id);
+    const stored = await storedUser(apps.database.db, id);
     return stored && { name: stored.name, email: stored.email, profile: storedProfile(stored.profileRaw) };
   };
 
   it.skipIf(target.skip)('When v2 patches one field, then both the old column and profile_data hold the merged value, written together, and the answer is the whole value', async () => {
-    const { id, fields } = await created(v2, 'v2-patch');
+    const { id, fields } = await created(apps.v2, 'v2-patch');
     const email = `${unique('patched')}@example.test`;
 
-    const answer = await request(v2.app).patch(`/users/${id}`).send({ email }).expect(200);
+    const answer = await request(apps.v2.app).patch(`/users/${id}`).send({ email }).expect(200);
 
     expect(answer.body).toEqual({ id, name: fields.name, email });
     expect(await row(id)).toEqual({ name: fields.name, email, profile: { name: fields.name, email } });
   });
 
   it.skipIf(target.skip)('When v1 patches one field, then only that old column changes (profile_data is stale: drift), and v2 dual-read returns v1 value', async () => {
-    const { id, fields } = await created(v2, 'v1-patch');
+    const { id, fields } = await created(apps.v2, 'v1-patch');
     const name = unique('renamed-by-v1');
 
-    expect((await request(v1.app).patch(`/users/${id}`).send({ name }).expect(200)).body).toEqual({ id, name, email: fields.email });
+    expect((await request(apps.v1.app).patch(`/users/${id}`).send({ name }).expect(200)).body).toEqual({ id, name, email: fields.email });
 
     expect(await row(id)).toEqual({ name, email: fields.email, profile: fields });
-    expect((await request(v2.app).get(`/users/${id}`).expect(200)).body).toEqual({ id, name, email: fields.email });
+    expect((await request(apps.v2.app).get(`/users/${id}`).expect(200)).body).toEqual({ id, name, email: fields.email });
   });
 
   it.skipIf(target.skip)('When v2 patches a row v1 created (profile_data NULL), then profile_data is filled whole from the merged value', async () => {
-    const { id, fields } = await created(v1, 'v1-created');
+    const { id, fields } = await created(apps.v1, 'v1-created');
     const name = unique('patched-by-v2');
 
-    await request(v2.app).patch(`/users/${id}`).send({ name }).expect(200);
+    await request(apps.v2.app).patch(`/users/${id}`).send({ name }).expect(200);
 
     expect(await row(id)).toEqual({ name, email: fields.email, profile: { name, email: fields.email } });
   });
 
   it.skipIf(target.skip)('When many PATCHes of different fields of one user run at once, then none is lost and profile_data equals the old columns', async () => {
-    const users = await Promise.all(Array.from({ length: 12 }, (_, i) => created(v2, `hot-${i}`)));
+    const users = await Promise.all(Array.from({ length: 12 }, (_, i) => created(apps.v2, `hot-${i}`)));
     const patches = users.flatMap(({ id }) => [
       { id, body: { name: unique('n') } },
       { id, body: { email: `${unique('e')}@example.test` } },
     ]);
 
-    await Promise.all(patches.map(({ id, body }) => request(v2.app).patch(`/users/${id}`).send(body).expect(200)));
+    await Promise.all(patches.map(({ id, body }) => request(apps.v2.app).patch(`/users/${id}`).send(body).expect(200)));
 
     for (const { id } of users) {
       const [byName, byEmail] = patches.filter((p) => p.id === id).map((p) => p.body) as [{ name: string }, { email: string }];
@@ -92,8 +78,8 @@ describe.each(targets)('PATCH and DELETE on $name', (target) => {
   });
 
   it.skipIf(target.skip)('When a PATCH body is empty, names an unknown field or holds a bad value, then it is a 400 naming the field, and no row changes', async () => {
-    const { id } = await created(v2, 'bad-patch');
-    const before = await usersTableSnapshot(database.db);
+    const { id } = await created(apps.v2, 'bad-patch');
+    const before = await usersTableSnapshot(apps.database.db);
     const cases: [unknown, string][] = [
       [{}, 'body'],
       [{ nickname: 'x' }, 'nickname'],
@@ -101,30 +87,30 @@ describe.each(targets)('PATCH and DELETE on $name', (target) => {
       [{ name: '' }, 'name'],
       [[], 'body'],
     ];
-    for (const app of [v1, v2]) {
+    for (const app of [apps.v1, apps.v2]) {
       for (const [body, field] of cases) {
         const answer = await request(app.app).patch(`/users/${id}`).send(body as object).expect(400);
         expect(answer.body.error.details[0].field).toBe(field);
       }
     }
-    expect(await usersTableSnapshot(database.db)).toBe(before);
+    expect(await usersTableSnapshot(apps.database.db)).toBe(before);
   });
 
   it.skipIf(target.skip)('When a PATCH or DELETE names a user that does not exist, then it is a 404 and nothing is written', async () => {
-    const before = await usersTableSnapshot(database.db);
-    for (const app of [v1, v2]) {
+    const before = await usersTableSnapshot(apps.database.db);
+    for (const app of [apps.v1, apps.v2]) {
       await request(app.app).patch('/users/999999999').send({ name: 'nobody' }).expect(404);
       await request(app.app).delete('/users/999999999').expect(404);
     }
-    expect(await usersTableSnapshot(database.db)).toBe(before);
+    expect(await usersTableSnapshot(apps.database.db)).toBe(before);
   });
 
   it.skipIf(target.skip)('When v1 or v2 deletes a user, then the row is gone for both versions, and a second DELETE is a 404', async () => {
     for (const [deleter, reader] of [
-      [v1, v2],
-      [v2, v1],
+      [apps.v1, apps.v2],
+      [apps.v2, apps.v1],
     ] as const) {
-      const { id } = await created(v2, 'deleted');
+      const { id } = await created(apps.v2, 'deleted');
       await request(deleter.app).delete(`/users/${id}`).expect(204);
       expect(await row(id)).toBeUndefined();
       await request(reader.app).get(`/users/${id}`).expect(404);
@@ -133,13 +119,13 @@ describe.each(targets)('PATCH and DELETE on $name', (target) => {
   });
 
   it.skipIf(target.skip)('When a delete lands between a repair read and its write, then the repair does not bring the row back', async () => {
-    const users = usersRepository(database.db);
+    const users = usersRepository(apps.database.db);
     const { id } = await users.insertOld(fieldsFor('deleted-under-repair'));
-    const racing: Database = Object.create(database.db, {
+    const racing: Database = Object.create(apps.database.db, {
       update: {
         value: async (sql: string, params?: Parameters<Executor['update']>[1]) => {
           await users.deleteRow(id);
-          return database.db.update(sql, params);
+          return apps.database.db.update(sql, params);
         },
       },
     });

@@ -12,8 +12,7 @@ import type { Database, Executor } from '../../shared/db/connection.ts';
 import { usersRepository } from '../../shared/db/users-repository.ts';
 import { mapping } from '../../shared/schema-mapping.ts';
 import { databaseTargets, unique } from '../support/databases.ts';
-import type { TestDatabase } from '../support/databases.ts';
-import { inProcessApp, waitFor } from '../support/instances.ts';
+import { inProcessApp, sideBySide, waitFor } from '../support/instances.ts';
 import type { InProcessApp } from '../support/instances.ts';
 
 const targets = await databaseTargets();
@@ -72,21 +71,13 @@ describe('the orders-address mapping', () => {
 });
 
 describe.each(targets)('orders over HTTP with UUID keys on $name', (target) => {
-  let database: TestDatabase;
-  let v1: InProcessApp;
-  let v2: InProcessApp;
+  const apps = sideBySide(target);
   let v2Repairing: InProcessApp;
-
   beforeAll(async () => {
-    if (target.skip) return;
-    database = await target.create();
-    v1 = await inProcessApp('v1', database.db);
-    v2 = await inProcessApp('v2', database.db);
-    v2Repairing = await inProcessApp('v2', database.db, { REPAIR_ON_READ: '1' });
+    if (!target.skip) v2Repairing = await inProcessApp('v2', apps.database.db, { REPAIR_ON_READ: '1' });
   });
   afterAll(async () => {
-    for (const app of [v1, v2, v2Repairing]) await app?.close();
-    await database?.drop();
+    await v2Repairing?.close();
   });
   const orderFor = (label: string) => {
     const tag = unique(label);
@@ -96,58 +87,58 @@ describe.each(targets)('orders over HTTP with UUID keys on $name', (target) => {
 
   it.skipIf(target.skip)('When v2 creates an order, then the app assigns a UUID key and dual-writes the parsed address; v1 reads it by that key', async () => {
     const order = orderFor('create');
-    const created = await request(v2.app).post('/orders').send(order).expect(201);
+    const created = await request(apps.v2.app).post('/orders').send(order).expect(201);
 
     expect(created.body.id).toMatch(UUID);
     expect(created.headers.location).toBe(`/orders/${created.body.id}`);
-    expect(await stored(database.db, created.body.id)).toEqual({ id: created.body.id, ...order, shipping: shippingOf(order) });
-    expect((await request(v1.app).get(`/orders/${created.body.id}`).expect(200)).body).toEqual({ id: created.body.id, ...order });
+    expect(await stored(apps.database.db, created.body.id)).toEqual({ id: created.body.id, ...order, shipping: shippingOf(order) });
+    expect((await request(apps.v1.app).get(`/orders/${created.body.id}`).expect(200)).body).toEqual({ id: created.body.id, ...order });
   });
 
   it.skipIf(target.skip)('When a request names an order by something that is not a lower-case UUID, then it is a 400 naming id, and nothing is written', async () => {
-    const before = await database.db.select<{ n: number | string }>('SELECT COUNT(*) AS n FROM orders');
+    const before = await apps.database.db.select<{ n: number | string }>('SELECT COUNT(*) AS n FROM orders');
     for (const bad of ['42', 'not-a-uuid', '6F9619FF-8B86-4D11-B42D-00C04FC964FF', '..%2Fusers']) {
-      const answer = await request(v2.app).put(`/orders/${bad}`).send(orderFor('bad')).expect(400);
+      const answer = await request(apps.v2.app).put(`/orders/${bad}`).send(orderFor('bad')).expect(400);
       expect(answer.body.error).toMatchObject({ code: 'invalid_id', details: [{ field: 'id', message: 'must be a lower-case UUID' }] });
     }
-    expect(await database.db.select<{ n: number | string }>('SELECT COUNT(*) AS n FROM orders')).toEqual(before);
-    await request(v1.app).get('/orders/00000000-0000-4000-8000-000000000000').expect(404);
+    expect(await apps.database.db.select<{ n: number | string }>('SELECT COUNT(*) AS n FROM orders')).toEqual(before);
+    await request(apps.v1.app).get('/orders/00000000-0000-4000-8000-000000000000').expect(404);
   });
 
   it.skipIf(target.skip)('When v1 updates an order after v2 wrote it, then v2 returns v1 value (the old columns are the truth while v1 writes)', async () => {
-    const created = await request(v2.app).post('/orders').send(orderFor('first')).expect(201);
+    const created = await request(apps.v2.app).post('/orders').send(orderFor('first')).expect(201);
     const next = orderFor('by-v1');
-    await request(v1.app).put(`/orders/${created.body.id}`).send(next).expect(200);
+    await request(apps.v1.app).put(`/orders/${created.body.id}`).send(next).expect(200);
 
     expect((await request(v2Repairing.app).get(`/orders/${created.body.id}`).expect(200)).body).toEqual({ id: created.body.id, ...next });
-    expect(await stored(database.db, created.body.id)).toMatchObject(next);
+    expect(await stored(apps.database.db, created.body.id)).toMatchObject(next);
   });
 
   it.skipIf(target.skip)('When v2 with repair on read reads an order v1 created, then it fills shipping_address in code from the row own columns', async () => {
     const order = orderFor('v1-created');
-    const created = await request(v1.app).post('/orders').send(order).expect(201);
-    expect((await stored(database.db, created.body.id))?.shipping).toBeNull();
+    const created = await request(apps.v1.app).post('/orders').send(order).expect(201);
+    expect((await stored(apps.database.db, created.body.id))?.shipping).toBeNull();
 
     expect((await request(v2Repairing.app).get(`/orders/${created.body.id}`).expect(200)).body).toEqual({ id: created.body.id, ...order });
-    await waitFor(async () => (await stored(database.db, created.body.id))?.shipping ?? undefined, { timeoutMs: 5000, what: 'the repair on read' });
-    expect(await stored(database.db, created.body.id)).toEqual({ id: created.body.id, ...order, shipping: shippingOf(order) });
+    await waitFor(async () => (await stored(apps.database.db, created.body.id))?.shipping ?? undefined, { timeoutMs: 5000, what: 'the repair on read' });
+    expect(await stored(apps.database.db, created.body.id)).toEqual({ id: created.body.id, ...order, shipping: shippingOf(order) });
   });
 
   it.skipIf(target.skip)('When v1 changes the address between the repair read and its write, then the repair does not store the older address: it reads again and stores the newer one', async () => {
-    const users = usersRepository(database.db);
+    const users = usersRepository(apps.database.db);
     const first = orderFor('raced');
     const { id } = await users.insertOld(first);
     const newer = { ...first, address: orderFor('raced-newer').address };
     let raced = false;
     // The repair's compare-and-set UPDATE runs right after v1's write lands: the interleaving a live table gives.
-    const racing: Database = Object.create(database.db, {
+    const racing: Database = Object.create(apps.database.db, {
       update: {
         value: async (sql: string, params?: Parameters<Executor['update']>[1]) => {
           if (!raced && sql.includes('IS NULL AND')) {
             raced = true;
             await users.updateOld(id, newer);
           }
-          return database.db.update(sql, params);
+          return apps.database.db.update(sql, params);
         },
       },
     });
@@ -155,23 +146,23 @@ describe.each(targets)('orders over HTTP with UUID keys on $name', (target) => {
     expect(await usersRepository(racing).repairMissingProfile(id)).toBe(true);
 
     expect(raced).toBe(true);
-    expect(await stored(database.db, String(id))).toEqual({ id, ...newer, shipping: shippingOf(newer) });
+    expect(await stored(apps.database.db, String(id))).toEqual({ id, ...newer, shipping: shippingOf(newer) });
   });
 
   it.skipIf(target.skip)('When v2 patches the recipient of an order, then the address stays and shipping_address is rebuilt whole in code from the merged row', async () => {
     const order = orderFor('patched');
-    const { body } = await request(v2.app).post('/orders').send(order).expect(201);
+    const { body } = await request(apps.v2.app).post('/orders').send(order).expect(201);
     const recipient = `Recipient ${unique('new')}`;
 
-    expect((await request(v2.app).patch(`/orders/${body.id}`).send({ recipient }).expect(200)).body).toEqual({ id: body.id, recipient, address: order.address });
+    expect((await request(apps.v2.app).patch(`/orders/${body.id}`).send({ recipient }).expect(200)).body).toEqual({ id: body.id, recipient, address: order.address });
 
-    expect(await stored(database.db, body.id)).toEqual({ id: body.id, recipient, address: order.address, shipping: shippingOf({ recipient, address: order.address }) });
+    expect(await stored(apps.database.db, body.id)).toEqual({ id: body.id, recipient, address: order.address, shipping: shippingOf({ recipient, address: order.address }) });
   });
 
   it.skipIf(target.skip)('When v1 deletes an order, then v2 answers 404 for its UUID and the row is gone', async () => {
-    const { body } = await request(v2.app).post('/orders').send(orderFor('deleted')).expect(201);
-    await request(v1.app).delete(`/orders/${body.id}`).expect(204);
-    await request(v2.app).get(`/orders/${body.id}`).expect(404);
-    expect(await stored(database.db, body.id)).toBeUndefined();
+    const { body } = await request(apps.v2.app).post('/orders').send(orderFor('deleted')).expect(201);
+    await request(apps.v1.app).delete(`/orders/${body.id}`).expect(204);
+    await request(apps.v2.app).get(`/orders/${body.id}`).expect(404);
+    expect(await stored(apps.database.db, body.id)).toBeUndefined();
   });
 });
