@@ -20,13 +20,17 @@
 // user's history: constant work per operation (test/observability/live-checker.test.ts counts it at 1k and 100k
 // operations). A read of the value before the load (minFinish -Infinity), a stale read far back, or session mode
 // (whose violations are cycles through any number of clusters, sessions.ts) judges the user's whole history.
+// A patched row is judged as check() judges it, one register per field (a write or patch setting the fields it
+// names): its clusters and its window are per field, so its cost per operation is constant too (it was not while
+// such a row was judged whole at every look: p99 of the load rose through a demo run with PATCH in its mix). A
+// deleted row is judged whole at every look: it leaves the load's pools, so only operations under way touch it.
 //
 // Bounded (keepPerUser, the sandbox: a whole workshop under load): a user's oldest operations are forgotten at a
 // clean cut, where every operation before it had ended before any after it began and the value in effect is
 // certain (the last effective write began after every earlier one had ended); that value becomes the user's
 // initial value, what the kept operations are judged against. Anomalies already found stay. What is lost: a read of
 // a value older than the cut is reported as garbage (a value the kept history never wrote), not as stale.
-import { ANOMALY_KINDS, check } from '../proof/checker/index.ts';
+import { ANOMALY_KINDS, check, projected, projectValue } from '../proof/checker/index.ts';
 import type { AnomalyExample, AnomalyKind, Snapshot, Verdict } from '../proof/checker/index.ts';
 import { EXAMPLES_PER_KIND } from '../proof/checker/types.ts';
 import { ABSENT, Values } from '../proof/checker/values.ts';
@@ -40,26 +44,49 @@ interface Cluster {
   minFinish: number;
 }
 
-interface UserHistory {
-  /** Every operation of the user (since the last cut, with keepPerUser), in invocation order. */
-  ops: Op[];
+/** One register's value clusters: a user's whole row, or one field of a patched row. */
+interface Register {
   clusters: Map<string, Cluster>;
   /** Clusters with a member invoked or answered since the last look. */
   touched: Set<string>;
+}
+
+interface UserHistory extends Register {
+  /** Every operation of the user (since the last cut, with keepPerUser), in invocation order. */
+  ops: Op[];
   /**
-   * The user has a PATCH or a DELETE: check() judges a patched row per field and maps "not found" to the delete,
-   * so the value clusters above are not check()'s; each look judges the user's whole history instead (a row is
-   * deleted once and then only observed, and a patched row's history is as short as any other's), and it is never cut.
+   * The row has a PATCH: check() judges it one field at a time, a register per field (each write or patch setting
+   * the fields it names), so its clusters are per field too, and so is its window; the whole-row clusters above
+   * are no longer kept. Null until its first patch; the look after it judges the whole history once.
+   */
+  byField: Map<string, Register> | null;
+  /** The next look judges the user's whole history (its registers were just rebuilt). */
+  judgeWhole: boolean;
+  /**
+   * The row has a DELETE: check() maps "not found" to the delete's value once it may have taken effect, which the
+   * clusters here do not follow, so each look judges the user's whole history (a row is deleted once, then leaves
+   * the load's pools: only operations already under way touch it again), and it is never cut.
    */
   whole: boolean;
 }
 
-/** The clusters an operation is a member of, as check() counts members: an answered read, an effective write, a PUT answered 404 (a read of "absent"). */
+/** The clusters an operation is a member of, as check() counts members: an answered read, an effective write, a PUT or PATCH answered 404 (a read of "absent"). */
 function clusterKeys(values: Values, op: Op): string[] {
   if (op.f === 'read') return op.outcome === 'ok' && op.completeAt !== null ? [values.key(op.value)] : [];
   const keys = op.value && op.outcome !== 'fail' ? [values.key(op.value)] : [];
-  if (op.outcome === 'fail' && op.f === 'write' && op.status === 404 && op.completeAt !== null) keys.push(ABSENT);
+  if (op.outcome === 'fail' && (op.f === 'write' || op.f === 'patch') && op.status === 404 && op.completeAt !== null) keys.push(ABSENT);
   return keys;
+}
+
+function addToCluster(register: Register, key: string, op: Op): void {
+  let cluster = register.clusters.get(key);
+  if (!cluster) {
+    cluster = { members: new Set(), minFinish: Infinity };
+    register.clusters.set(key, cluster);
+  }
+  cluster.members.add(op);
+  cluster.minFinish = Math.min(cluster.minFinish, finishOf(op));
+  register.touched.add(key);
 }
 
 /** When a member finished; a write of unknown outcome (or still pending) never did. */
@@ -72,7 +99,7 @@ const BATCH_USERS = 400;
 
 export class LiveChecker {
   private readonly users = new Map<string, UserHistory>();
-  /** Per user, every anomaly found so far, by kind and anomalous operation. */
+  /** Per user, every anomaly found so far, by kind, field (a patched row's) and anomalous operation. */
   private readonly findings = new Map<string, Map<string, AnomalyExample>>();
   private readonly undecided = new Set<Op>();
   private readonly unassigned = new Set<Op>();
@@ -80,6 +107,8 @@ export class LiveChecker {
   private readonly initial = new Map<string, RecordValue>();
   /** The history's fields: values are keyed as check() keys them. */
   private readonly values: Values;
+  /** Per field, its values alone: a patched row's registers are keyed as check() keys them one field at a time. */
+  private readonly fieldValues: Map<string, Values>;
   private indexed = 0;
   private initialSeen = 0;
   /** Duration of the last update(), for the dashboard (and to see the cost stays small). */
@@ -95,6 +124,7 @@ export class LiveChecker {
     private readonly keepPerUser = Infinity,
   ) {
     this.values = new Values(recorder.fields);
+    this.fieldValues = new Map(recorder.fields.map((field) => [field, new Values([field])]));
   }
 
   /** Operations held now, over every user (bounded by keepPerUser). */
@@ -112,13 +142,19 @@ export class LiveChecker {
     const users = [...this.dirty];
     this.dirty.clear();
     const windows = new Map(users.map((rowKey) => [rowKey, this.window(rowKey)]));
-    for (let i = 0; i < users.length; i += BATCH_USERS) {
-      const batch = users.slice(i, i + BATCH_USERS);
-      this.recordExamples(this.judge(batch, batch.flatMap((rowKey) => windows.get(rowKey)!)));
+    const whole = users.filter((rowKey) => Array.isArray(windows.get(rowKey)));
+    const byField = users.filter((rowKey) => !Array.isArray(windows.get(rowKey)));
+    for (let i = 0; i < whole.length; i += BATCH_USERS) {
+      const batch = whole.slice(i, i + BATCH_USERS);
+      this.recordExamples(this.judge(batch, batch.flatMap((rowKey) => windows.get(rowKey) as Op[])));
+    }
+    for (let i = 0; i < byField.length; i += BATCH_USERS) {
+      const batch = byField.slice(i, i + BATCH_USERS);
+      for (const field of this.recorder.fields) this.recordExamples(this.judgeField(field, batch, batch.flatMap((rowKey) => (windows.get(rowKey) as Map<string, Op[]>).get(field) ?? [])));
     }
     for (const rowKey of users) {
       const user = this.users.get(rowKey);
-      if (user && !user.whole && user.ops.length > this.keepPerUser * 1.5) this.forgetOldest(rowKey, user);
+      if (user && !user.whole && !user.byField && user.ops.length > this.keepPerUser * 1.5) this.forgetOldest(rowKey, user);
     }
     this.lastMs = performance.now() - started;
   }
@@ -214,7 +250,7 @@ export class LiveChecker {
     this.unassigned.delete(op);
     let user = this.users.get(op.key);
     if (!user) {
-      user = { ops: [], clusters: new Map(), touched: new Set(), whole: false };
+      user = { ops: [], clusters: new Map(), touched: new Set(), byField: null, judgeWhole: false, whole: false };
       this.users.set(op.key, user);
     }
     // In invocation order: only a create, assigned when answered, can come in late.
@@ -228,16 +264,28 @@ export class LiveChecker {
   /** Files an operation (new, or just answered) in its clusters and marks them touched. */
   private place(user: UserHistory, op: Op): void {
     this.dirty.add(op.key!);
-    if (op.f === 'patch' || op.f === 'delete') user.whole = true;
-    for (const key of clusterKeys(this.values, op)) {
-      let cluster = user.clusters.get(key);
-      if (!cluster) {
-        cluster = { members: new Set(), minFinish: Infinity };
-        user.clusters.set(key, cluster);
-      }
-      cluster.members.add(op);
-      cluster.minFinish = Math.min(cluster.minFinish, finishOf(op));
-      user.touched.add(key);
+    if (op.f === 'delete') user.whole = true;
+    if (op.f === 'patch' && !user.byField) {
+      // From now on one register per field, built from the user's whole history, which the next look judges.
+      user.byField = new Map(this.recorder.fields.map((field) => [field, { clusters: new Map(), touched: new Set() }]));
+      user.clusters = new Map();
+      user.touched = new Set();
+      user.judgeWhole = true;
+      for (const earlier of user.ops) if (earlier !== op) this.placeByField(user.byField, earlier);
+    }
+    if (user.byField) {
+      this.placeByField(user.byField, op);
+      return;
+    }
+    for (const key of clusterKeys(this.values, op)) addToCluster(user, key, op);
+  }
+
+  /** Files an operation in each field's register, as check() projects it (a patch bears only on the fields it sets). */
+  private placeByField(byField: Map<string, Register>, op: Op): void {
+    for (const [field, register] of byField) {
+      const bearing = projected(op, field);
+      if (!bearing) continue;
+      for (const key of clusterKeys(this.fieldValues.get(field)!, bearing)) addToCluster(register, key, op);
     }
   }
 
@@ -277,20 +325,48 @@ export class LiveChecker {
     this.dirty.delete(rowKey);
   }
 
-  /** The operations a look judges for one user (the header says why they suffice). */
-  private window(rowKey: string): Op[] {
+  /**
+   * The operations a look judges for one user (the header says why they suffice): for a row judged whole, a list;
+   * for a patched row, each field's window (a field judged alone is a register like any row).
+   */
+  private window(rowKey: string): Op[] | Map<string, Op[]> {
     const user = this.users.get(rowKey);
     if (!user) return [];
-    const initialKey = this.values.key(this.initial.get(rowKey));
+    const { byField } = user;
+    if (this.consistency || user.whole || (byField && user.judgeWhole)) {
+      user.judgeWhole = false;
+      user.touched.clear();
+      for (const register of byField?.values() ?? []) register.touched.clear();
+      return user.ops;
+    }
+    if (!byField) return this.registerWindow(user, user, this.values, this.values.key(this.initial.get(rowKey)), (op) => op);
+    const initial = this.initial.get(rowKey);
+    const windows = new Map<string, Op[]>();
+    for (const [field, register] of byField) {
+      const values = this.fieldValues.get(field)!;
+      const initialKey = values.key(initial ? projectValue(initial, field) : undefined);
+      windows.set(field, this.registerWindow(user, register, values, initialKey, (op) => projected(op, field)));
+    }
+    return windows;
+  }
+
+  /**
+   * One register's window: its touched clusters, and every cluster with a member invoked after the earliest
+   * minFinish of those. `project`: the operation as it bears on the register (null: not at all).
+   */
+  private registerWindow(user: UserHistory, register: Register, values: Values, initialKey: string, project: (op: Op) => Op | null): Op[] {
     let since = Infinity;
-    for (const key of user.touched) since = Math.min(since, key === initialKey ? -Infinity : user.clusters.get(key)!.minFinish);
-    const keys = new Set(user.touched);
-    user.touched.clear();
+    for (const key of register.touched) since = Math.min(since, key === initialKey ? -Infinity : register.clusters.get(key)!.minFinish);
+    const keys = new Set(register.touched);
+    register.touched.clear();
     // Every operation invoked after `since`: the whole history, without looking at each one.
-    if (this.consistency || user.whole || since < user.ops[0]!.invokeAt) return user.ops;
-    for (let i = user.ops.length - 1; i >= 0 && user.ops[i]!.invokeAt > since; i--) for (const key of clusterKeys(this.values, user.ops[i]!)) keys.add(key);
+    if (since < user.ops[0]!.invokeAt) return user.ops.filter((op) => project(op) !== null);
+    for (let i = user.ops.length - 1; i >= 0 && user.ops[i]!.invokeAt > since; i--) {
+      const bearing = project(user.ops[i]!);
+      if (bearing) for (const key of clusterKeys(values, bearing)) keys.add(key);
+    }
     const window = new Set<Op>();
-    for (const key of keys) for (const op of user.clusters.get(key)?.members ?? []) window.add(op);
+    for (const key of keys) for (const op of register.clusters.get(key)?.members ?? []) window.add(op);
     return [...window];
   }
 
@@ -306,6 +382,26 @@ export class LiveChecker {
     );
   }
 
+  /**
+   * Judges one field of patched rows over their windows for it, as check() judges a patched row's field: the
+   * examples name the field even when the window holds no patch (check() would judge such a sub-history whole).
+   */
+  private judgeField(field: string, users: string[], ops: Op[]): Verdict {
+    this.lastOpsJudged += ops.length;
+    const initial = users.flatMap((rowKey) => {
+      const value = this.initial.get(rowKey);
+      return value ? [{ key: rowKey, value: projectValue(value, field)! }] : [];
+    });
+    const verdict = check(
+      { fields: [field], ops: ops.sort((a, b) => a.id - b.id).flatMap((op) => projected(op, field) ?? []), initial },
+      { examplesPerKind: Infinity },
+    );
+    for (const kind of ANOMALY_KINDS) {
+      verdict.examples[kind] = verdict.examples[kind].map((example) => (example.field === undefined ? { ...example, field, message: `field ${field}: ${example.message}` } : example));
+    }
+    return verdict;
+  }
+
   /** Files each example of a verdict under its user, once per kind and anomalous operation. */
   private recordExamples(verdict: Verdict): void {
     for (const kind of ANOMALY_KINDS) {
@@ -315,7 +411,8 @@ export class LiveChecker {
           found = new Map();
           this.findings.set(example.key, found);
         }
-        found.set(`${kind} ${example.ops[0]?.opId ?? example.message}`, example);
+        // A patched row's read can be anomalous in each of its fields: check() counts each field's finding.
+        found.set(`${kind} ${example.field ?? ''} ${example.ops[0]?.opId ?? example.message}`, example);
       }
     }
   }

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mysqlTarget } from '../support/databases.ts';
-import { interruptedRuns, leftovers, NOTHING } from './support.ts';
+import { interruptedRuns, leftovers, expectNothingLeft } from './support.ts';
 
 const mysql = await mysqlTarget();
 const runs = interruptedRuns();
@@ -23,7 +23,7 @@ describe('make demo, interrupted', () => {
 
     expect(exit.code, run.output()).toBe(130);
     expect(run.output()).toMatch(/^interrupted \(SIGINT\): stopping .*instances?.*(nginx|the Node proxy)/m);
-    expect(await leftovers(run)).toEqual(NOTHING);
+    expectNothingLeft(await leftovers(run));
     expect(run.seen().ports.length, 'ports seen while the demo ran (balancer, dashboard, instances)').toBeGreaterThanOrEqual(3);
     expect(summary()).toMatchObject({ passed: false, judged: false, incomplete: true, interruptedBy: 'SIGINT', step: '2-dual-write' });
     expect(run.output()).not.toMatch(/^PASSED/m);
@@ -41,7 +41,7 @@ describe('make demo, interrupted', () => {
     const exit = await Promise.race([run.exited, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 60_000))]);
 
     expect(exit).toMatchObject({ code: 129 });
-    expect(await leftovers(run)).toEqual(NOTHING);
+    expectNothingLeft(await leftovers(run));
     expect(summary()).toMatchObject({ passed: false, judged: false, incomplete: true, interruptedBy: 'SIGHUP' });
   }, 120_000);
 
@@ -60,7 +60,7 @@ describe('make demo, interrupted', () => {
 
     expect(exit.code, run.output()).toBe(143);
     expect(run.output()).toMatch(/^interrupted again \(SIGINT\): killing what is left now/m);
-    expect(await leftovers(run, { databases: [database] })).toEqual(NOTHING);
+    expectNothingLeft(await leftovers(run, { databases: [database] }));
     expect(summary()).toMatchObject({ passed: false, judged: false, incomplete: true, interruptedBy: 'SIGTERM' });
   }, 120_000);
 
@@ -72,7 +72,7 @@ describe('make demo, interrupted', () => {
     process.kill(run.pid, 'SIGKILL');
     await run.exited;
 
-    expect(await leftovers(run, { withinMs: 15_000 })).toEqual(NOTHING);
+    expectNothingLeft(await leftovers(run, { withinMs: 15_000 }));
     expect(run.seen().processes.filter((p) => /app-v1|nginx/.test(p.command)).length, run.output()).toBeGreaterThanOrEqual(3);
   }, 120_000);
 });

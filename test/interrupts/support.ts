@@ -8,7 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { MYSQL_URL } from '../support/databases.ts';
 import { spawnTsx } from '../support/scripts.ts';
 
@@ -271,6 +271,11 @@ export function killLeftovers(run: WatchedRun): void {
 
 /** What leftovers() reports for a run that left nothing behind. */
 export const NOTHING: Leftovers = { processes: [], ports: [], databases: [], accounts: [], dataDirs: [] };
+
+/** Asserts that nothing was left, naming in the failure's first line what was (CI's summary shows only that line). */
+export function expectNothingLeft(left: Leftovers): void {
+  expect(left, `left behind: ${JSON.stringify(left)}`).toEqual(NOTHING);
+}
 
 /**
  * For one test file: each test starts one watched run with a results folder of its own; after each test whatever

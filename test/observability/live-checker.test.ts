@@ -46,7 +46,7 @@ function longHistory(users: number, count: number): { history: HistoryBuilder; l
  * its own, and about one read in eight returns an earlier value instead (stale, or the initial value). Ids in invocation
  * order, as the recorder gives them.
  */
-function overlappingHistory(seed: number): { ops: Op[]; initial: InitialValue[] } {
+function overlappingHistory(seed: number, { patches = false }: { patches?: boolean } = {}): { ops: Op[]; initial: InitialValue[] } {
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   const users = 1 + Math.floor(random() * 3);
   const initial = Array.from({ length: users }, (_, i) => ({ key: String(i + 1), value: value(`s${seed}-u${i + 1}-seed`) }));
@@ -59,18 +59,57 @@ function overlappingHistory(seed: number): { ops: Op[]; initial: InitialValue[] 
     if (random() < 0.4) {
       const outcome = random() < 0.8 ? 'ok' : random() < 0.5 ? 'info' : 'fail';
       const effectAt = outcome === 'ok' || (outcome === 'info' && random() < 0.5) ? pointAt : null;
-      planned.push({ process: i, f: 'write', key, value: value(`s${seed}-w${i}`), invokeAt, completeAt: outcome === 'info' ? null : completeAt, outcome, step: 'load', effectAt, pointAt });
+      // With patches, half the writes set one field only.
+      const patch = patches && random() < 0.5 ? ({ [random() < 0.5 ? 'name' : 'email']: `s${seed}-p${i}` } as RecordValue) : null;
+      const written = patch ?? value(`s${seed}-w${i}`);
+      planned.push({ process: i, f: patch ? 'patch' : 'write', key, value: written, invokeAt, completeAt: outcome === 'info' ? null : completeAt, outcome, step: 'load', effectAt, pointAt });
     } else {
       planned.push({ process: i, f: 'read', key, invokeAt, completeAt, outcome: 'ok', step: 'load', effectAt: null, pointAt });
     }
   }
   const writes = planned.filter((op) => op.effectAt !== null).sort((a, b) => a.effectAt! - b.effectAt!);
   for (const read of planned.filter((op) => op.f === 'read')) {
-    const before = [initial[Number(read.key) - 1]!.value, ...writes.filter((w) => w.key === read.key && w.effectAt! < read.pointAt).map((w) => w.value!)];
+    // The row after each write of it that took effect before the read's point (a patch changes its fields only).
+    const before = [initial[Number(read.key) - 1]!.value];
+    for (const w of writes) if (w.key === read.key && w.effectAt! < read.pointAt) before.push({ ...before.at(-1)!, ...w.value! });
     read.value = random() < 0.125 ? before[Math.floor(random() * before.length)] : before.at(-1);
   }
   const ops = planned.sort((a, b) => a.invokeAt - b.invokeAt).map(({ effectAt: _e, pointAt: _p, ...op }, i) => ({ ...op, id: i + 1 }) as Op);
   return { ops, initial };
+}
+
+/**
+ * longHistory with partial updates: a third of the writes are PATCHes of one field (the demo's mix patches 2 in
+ * 20 operations), so every user is patched early and judged one field at a time from then on. `records`: each
+ * user's values in order (a PUT's whole value, or the value after a PATCH).
+ */
+function longPatchedHistory(users: number, count: number): { history: HistoryBuilder; records: Map<number, RecordValue[]> } {
+  const history = new HistoryBuilder();
+  const records = new Map<number, RecordValue[]>();
+  let seed = 29;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  let t = 0;
+  for (let user = 1; user <= users; user++, t += 2) {
+    history.create(user, `u${user}-0`, t, t + 1);
+    records.set(user, [value(`u${user}-0`)]);
+  }
+  for (let i = 1; i <= count; i++, t += 2) {
+    const user = 1 + Math.floor(random() * users);
+    const list = records.get(user)!;
+    const roll = random();
+    if (roll < 7 / 19 / 3) {
+      const field = random() < 0.5 ? 'name' : 'email';
+      const patch = { [field]: `p${user}-${i}` } as RecordValue;
+      list.push({ ...list.at(-1)!, ...patch });
+      history.patch(user, patch, t, t + 1);
+    } else if (roll < 7 / 19) {
+      list.push(value(`u${user}-${i}`));
+      history.write(user, `u${user}-${i}`, t, t + 1);
+    } else {
+      history.read(user, list.at(-1)!, t, t + 1);
+    }
+  }
+  return { history, records };
 }
 
 /** What the live checker reads from a recorder: the operations so far and those still pending. */
@@ -226,10 +265,74 @@ describe('the live checker', () => {
     expect(live.timeline()).toContainEqual(expect.objectContaining({ kind: 'stale', key: '5', at: staleRead.completeAt }));
   });
 
+  it('When every user is PATCHed as the history grows from 1k to 100k operations, then a look costs the same work per new operation, and a stale field in it is still found', () => {
+    const LOOK = 250;
+    const { history, records } = longPatchedHistory(200, 100_000);
+    const all = history.ops;
+    const ops: Op[] = [];
+    const live = new LiveChecker(fakeRecorder(ops));
+    const look = (upTo: number) => {
+      const added = upTo - ops.length;
+      ops.push(...all.slice(ops.length, upTo));
+      live.update();
+      return live.lastOpsJudged / added;
+    };
+    for (let upTo = LOOK; upTo < 1000; upTo += LOOK) look(upTo);
+    const workAt1k = look(1000);
+    look(all.length - LOOK);
+    // A read of user 5's previous value after its last write or patch completed: stale in the field that changed.
+    const t = all.at(-1)!.completeAt! + 10;
+    const staleRead = history.read(5, records.get(5)!.at(-2)!, t, t + 1);
+    const workAt100k = look(all.length);
+
+    expect(all.filter((op) => op.f === 'patch').length).toBeGreaterThan(10_000);
+    expect(workAt1k).toBeGreaterThan(0);
+    expect(workAt100k).toBeLessThanOrEqual(2 * workAt1k);
+    expect(live.byKind()).toMatchObject({ stale: 1, garbage: 0, lost: 0 });
+    expect(live.timeline()).toContainEqual(expect.objectContaining({ kind: 'stale', key: '5', at: staleRead.completeAt }));
+  });
+
   it('When small overlapping histories are watched as they happen, then at every look it finds an anomaly exactly when check() of the history so far does, and at the end exactly what check() finds', () => {
     let withAnomalies = 0;
     for (let seed = 1; seed <= 300; seed++) {
       const { ops: finalOps, initial } = overlappingHistory(seed);
+      // As the recorder holds them at time `at`: invoked ones only, those not yet answered pending (no answer, no value).
+      const views = finalOps.map((op) => ({ ...op, outcome: 'info' as const, completeAt: null, ...(op.f === 'read' ? { value: undefined } : {}) }));
+      const ops: Op[] = [];
+      const pending = new Set<Op>();
+      const live = new LiveChecker({ fields: FIELDS, ops, initial, pending: () => [...pending] });
+      for (let at = 0; at <= 130; at += 7) {
+        finalOps.forEach((op, i) => {
+          const view = views[i]!;
+          if (op.invokeAt > at) return;
+          if (!ops.includes(view)) {
+            ops.push(view);
+            pending.add(view);
+          }
+          if (pending.has(view) && (op.completeAt ?? op.invokeAt + 20) <= at) {
+            Object.assign(view, op);
+            pending.delete(view);
+          }
+        });
+        live.update();
+        const soFar = check({ fields: FIELDS, ops, initial }).anomalies;
+        const found = Object.values(live.byKind()).reduce((a, b) => a + b, 0);
+        expect(found > 0, `seed ${seed}, look at ${at}: check() finds ${soFar}, the live checker ${found}`).toBe(soFar > 0);
+      }
+      live.finish({ final: [], snapshots: [] });
+      const whole = check({ fields: FIELDS, ops: finalOps, initial });
+      expect(live.byKind(), `seed ${seed}`).toEqual(whole.byKind);
+      if (whole.anomalies > 0) withAnomalies++;
+    }
+    // Both answers are common, so the comparison above means something.
+    expect(withAnomalies).toBeGreaterThan(50);
+    expect(withAnomalies).toBeLessThan(250);
+  });
+
+  it('When small overlapping histories with PATCHes of one field are watched as they happen, then at every look it finds an anomaly exactly when check() of the history so far does, and at the end exactly what check() finds', () => {
+    let withAnomalies = 0;
+    for (let seed = 1; seed <= 300; seed++) {
+      const { ops: finalOps, initial } = overlappingHistory(seed, { patches: true });
       // As the recorder holds them at time `at`: invoked ones only, those not yet answered pending (no answer, no value).
       const views = finalOps.map((op) => ({ ...op, outcome: 'info' as const, completeAt: null, ...(op.f === 'read' ? { value: undefined } : {}) }));
       const ops: Op[] = [];

@@ -88,7 +88,7 @@ function attributeRows(input: CheckInput, index: WriteIndex, known: Set<string>)
  * it writes that field's value; a read observes it), or null when it does not bear on it (a patch of other
  * fields; one answered 404 still observed that the row was not there, in every field).
  */
-function projected(op: Op, field: string): Op | null {
+export function projected(op: Op, field: string): Op | null {
   if (op.f === 'patch' && op.value && !(field in op.value)) {
     if (op.outcome !== 'fail' || op.status !== 404) return null;
     const { value: _value, ...rest } = op;
@@ -97,7 +97,7 @@ function projected(op: Op, field: string): Op | null {
   return op.value ? { ...op, value: { [field]: op.value[field] } as RecordValue } : op;
 }
 
-const projectValue = <V extends Readonly<Record<string, unknown>> | null>(value: V, field: string) => (value === null ? null : ({ [field]: value[field] } as RecordValue));
+export const projectValue = <V extends Readonly<Record<string, unknown>> | null>(value: V, field: string) => (value === null ? null : ({ [field]: value[field] } as RecordValue));
 
 /** What one judging pass found: anomalies, reads stale across sessions (session mode), drift. */
 interface Judged {
