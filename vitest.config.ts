@@ -1,4 +1,5 @@
 import { configDefaults, defineConfig } from 'vitest/config';
+import SlowFirstSequencer from './test/support/slow-first-sequencer.ts';
 
 // Every test file gets its own database (a temp SQLite file or a fresh MySQL database) and port 0,
 // so files can run in parallel. Timeouts are deadlines for polls, never sleeps.
@@ -7,6 +8,8 @@ export const shared = {
   hookTimeout: 60_000,
   pool: 'forks',
   maxWorkers: 2,
+  // The slowest files first, so both workers end together (test/support/slow-first-sequencer.ts).
+  sequence: { sequencer: SlowFirstSequencer },
 } as const;
 
 // make test is the developer's loop (10 minutes on a quiet 2-core machine); the long matrices live in
