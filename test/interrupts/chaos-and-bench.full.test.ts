@@ -20,7 +20,7 @@ describe.skipIf(mysql.skip)('make chaos and make bench, interrupted', () => {
 
     expect(exit.code, run.output()).toBe(130);
     expect(run.output()).toMatch(/^interrupted \(SIGINT\): stopping .*instances.*backfill/m);
-    expectNothingLeft(await leftovers(run));
+    expectNothingLeft(await leftovers(run), run);
     expect(run.seen().databases.length).toBe(1);
     expect(runs.readJson('chaos-backfill-resume.json')).toMatchObject({ passed: false, judged: false, incomplete: true, interruptedBy: 'SIGINT' });
     expect(run.output()).not.toMatch(/^(PASSED|FAILED)/m);
@@ -34,7 +34,7 @@ describe.skipIf(mysql.skip)('make chaos and make bench, interrupted', () => {
     const exit = await run.exited;
 
     expect(exit.code, run.output()).toBe(129);
-    expectNothingLeft(await leftovers(run));
+    expectNothingLeft(await leftovers(run), run);
     expect(run.seen().dataDirs.length, 'private MariaDB data folders seen').toBe(1);
   }, 120_000);
 
@@ -46,7 +46,7 @@ describe.skipIf(mysql.skip)('make chaos and make bench, interrupted', () => {
     const exit = await run.exited;
 
     expect(exit.code, run.output()).toBe(143);
-    expectNothingLeft(await leftovers(run));
+    expectNothingLeft(await leftovers(run), run);
     expect(run.seen().databases).toEqual([`bench_http_${run.pid}`]);
     expect(runs.readJson('bench.json')).toMatchObject({ passed: false, judged: false, incomplete: true, interruptedBy: 'SIGTERM' });
     // Interrupted while setting up, or just after, as the write part starts its own instances.

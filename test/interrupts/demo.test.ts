@@ -23,7 +23,7 @@ describe('make demo, interrupted', () => {
 
     expect(exit.code, run.output()).toBe(130);
     expect(run.output()).toMatch(/^interrupted \(SIGINT\): stopping .*instances?.*(nginx|the Node proxy)/m);
-    expectNothingLeft(await leftovers(run));
+    expectNothingLeft(await leftovers(run), run);
     expect(run.seen().ports.length, 'ports seen while the demo ran (balancer, dashboard, instances)').toBeGreaterThanOrEqual(3);
     expect(summary()).toMatchObject({ passed: false, judged: false, incomplete: true, interruptedBy: 'SIGINT', step: '2-dual-write' });
     expect(run.output()).not.toMatch(/^PASSED/m);
@@ -41,7 +41,7 @@ describe('make demo, interrupted', () => {
     const exit = await Promise.race([run.exited, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 60_000))]);
 
     expect(exit).toMatchObject({ code: 129 });
-    expectNothingLeft(await leftovers(run));
+    expectNothingLeft(await leftovers(run), run);
     expect(summary()).toMatchObject({ passed: false, judged: false, incomplete: true, interruptedBy: 'SIGHUP' });
   }, 120_000);
 
@@ -60,11 +60,11 @@ describe('make demo, interrupted', () => {
 
     expect(exit.code, run.output()).toBe(143);
     expect(run.output()).toMatch(/^interrupted again \(SIGINT\): killing what is left now/m);
-    expectNothingLeft(await leftovers(run, { databases: [database] }));
+    expectNothingLeft(await leftovers(run, { databases: [database] }), run);
     expect(summary()).toMatchObject({ passed: false, judged: false, incomplete: true, interruptedBy: 'SIGTERM' });
   }, 120_000);
 
-  it.skipIf(mysql.skip)('When the demo orchestrator alone is killed with SIGKILL once its instances and nginx run (MySQL), then they, its database and its accounts are gone within 15 s without it', async () => {
+  it.skipIf(mysql.skip)('When the demo orchestrator alone is killed with SIGKILL once its instances and nginx run (MySQL), then they, its database and its accounts are gone within 30 s without it', async () => {
     const run = startDemo({ DB: 'mysql' });
     await run.waitForProcess(/app-v1\/server\.ts/, 2);
     await run.waitForProcess(/nginx/);
@@ -72,7 +72,10 @@ describe('make demo, interrupted', () => {
     process.kill(run.pid, 'SIGKILL');
     await run.exited;
 
-    expectNothingLeft(await leftovers(run, { withinMs: 15_000 }));
+    // The reaper stops what is left (SIGTERM, SIGKILL 5 s later) and the instances stop themselves when their parent
+    // is gone (exit-with-parent.ts, 10 s at most): 30 s is that bound on a machine three times slower. (A CI run on a
+    // loaded machine once found 2 processes left at 15 s; the failure now names them and what the reaper said.)
+    expectNothingLeft(await leftovers(run, { withinMs: 30_000 }), run);
     expect(run.seen().processes.filter((p) => /app-v1|nginx/.test(p.command)).length, run.output()).toBeGreaterThanOrEqual(3);
   }, 120_000);
 });

@@ -272,9 +272,13 @@ export function killLeftovers(run: WatchedRun): void {
 /** What leftovers() reports for a run that left nothing behind. */
 export const NOTHING: Leftovers = { processes: [], ports: [], databases: [], accounts: [], dataDirs: [] };
 
-/** Asserts that nothing was left, naming in the failure's first line what was (CI's summary shows only that line). */
-export function expectNothingLeft(left: Leftovers): void {
-  expect(left, `left behind: ${JSON.stringify(left)}`).toEqual(NOTHING);
+/**
+ * Asserts that nothing was left, naming in the failure's first line what was and what the reaper said (CI's
+ * summary shows only the first lines of an error).
+ */
+export function expectNothingLeft(left: Leftovers, run?: WatchedRun): void {
+  const reaper = run ? run.output().split('\n').filter((line) => line.startsWith('reaper:')) : [];
+  expect(left, `left behind: ${JSON.stringify(left)}; reaper: ${reaper.length ? reaper.join(' | ') : 'said nothing'}`).toEqual(NOTHING);
 }
 
 /**
