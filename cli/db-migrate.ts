@@ -7,7 +7,7 @@ import { appliedMigrations, knownMigration, migrateDown, migrateUp } from '../sh
 import { appliedMigrationNames } from '../shared/migrations/applied.ts';
 import { migrateDownReasons } from '../shared/rollout/migrate-down-gate.ts';
 import { readRolloutState } from '../shared/rollout/state.ts';
-import { applySyncMode, beforeRevert, ROLLOUT_LOG_MIGRATION } from '../shared/rollout/sync.ts';
+import { applySyncMode, beforeRevert, ROLLOUT_LOG_MIGRATION, syncModeUnsupported } from '../shared/rollout/sync.ts';
 import { parseSyncMode } from '../shared/sync/mode.ts';
 import { migrations } from '../shared/migrations/index.ts';
 import { openDatabase, parseOptions, runCli, UsageError } from './cli.ts';
@@ -56,5 +56,7 @@ function syncOption(command: 'up' | 'down', to: string | undefined) {
   if (to !== undefined && index(to) < index(ROLLOUT_LOG_MIGRATION)) {
     throw new UsageError(`SYNC=${sync} is recorded in the rollout log (${ROLLOUT_LOG_MIGRATION}): --to ${to} stops before it`);
   }
+  const unsupported = syncModeUnsupported(sync);
+  if (unsupported) throw new UsageError(`SYNC=${sync} cannot be recorded: ${unsupported}`);
   return sync;
 }

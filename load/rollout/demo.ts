@@ -37,7 +37,7 @@ import { conclude, judgeRun } from '../run/judgment.ts';
 import { markerLabel, rolloutStep, stepLabel } from './steps/index.ts';
 import type { RolloutStep } from './steps/index.ts';
 import { appliedMigrationNames } from '../../shared/migrations/applied.ts';
-import { applySyncMode, ROLLOUT_LOG_MIGRATION } from '../../shared/rollout/sync.ts';
+import { applySyncMode, ROLLOUT_LOG_MIGRATION, syncModeUnsupported } from '../../shared/rollout/sync.ts';
 import { parseSyncMode } from '../../shared/sync/mode.ts';
 import { columns, mapping } from '../../shared/schema-mapping.ts';
 import { EXPAND_PHASE_END } from '../../shared/rollout/state.ts';
@@ -61,6 +61,11 @@ try {
   SYNC = parseSyncMode(process.env.SYNC);
 } catch (err) {
   console.error(`demo: ${(err as Error).message}`);
+  process.exit(2);
+}
+const syncUnsupported = SYNC && syncModeUnsupported(SYNC);
+if (syncUnsupported) {
+  console.error(`demo: SYNC=${SYNC} cannot run: ${syncUnsupported}`);
   process.exit(2);
 }
 const DASHBOARD_PORT = dashboardPort(process.env.DASHBOARD_PORT);

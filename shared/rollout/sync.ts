@@ -27,6 +27,15 @@ export function syncDirectionsIn(mode: SyncMode, stage: StageName): ReturnType<t
 }
 
 /**
+ * Why the mapping cannot run under `mode`, or null: copying back (new -> old) in a trigger needs the transform in
+ * SQL, so a code-only mapping keeps SYNC=app. For a command to refuse before it starts anything.
+ */
+export function syncModeUnsupported(mode: SyncMode): string | null {
+  if (mode === 'trigger' && !mapping.sql) return `mapping ${mapping.id} has no SQL form (its transform is code only), so no trigger can copy ${columns.new} back to ${columns.old}; use SYNC=app (docs/sync-strategies.md)`;
+  return null;
+}
+
+/**
  * After db:migrate has applied its migrations: record SYNC if given (once: a different recorded mode is refused),
  * then, under trigger, install whatever the stage needs and is missing (idempotent: it also completes an
  * interrupted install). Under app it changes nothing: the rollout's transitions own the fence.
@@ -43,10 +52,8 @@ export async function applySyncMode(db: Database, requested: SyncMode | undefine
       throw new Error(`SYNC=${requested}, but the database records sync mode ${recorded.mode} (since ${recorded.recordedAt}): the mode is chosen once, in the expand phase`);
     }
     if (recorded.recordedAt === null) {
-      // Copying back (new -> old) in a trigger needs the transform in SQL; a code-only mapping keeps SYNC=app.
-      if (requested === 'trigger' && !mapping.sql) {
-        throw new Error(`SYNC=trigger is not recorded: mapping ${mapping.id} has no SQL form (its transform is code only), so no trigger can copy ${columns.new} back to ${columns.old}; use SYNC=app (docs/sync-strategies.md)`);
-      }
+      const unsupported = syncModeUnsupported(requested);
+      if (unsupported) throw new Error(`SYNC=${requested} is not recorded: ${unsupported}`);
       // The mode changes what the stages mean (which versions may write where): it is chosen before any read
       // depends on profile_data.
       if (requested !== 'app' && at(stage.name) >= at('read-shift')) {

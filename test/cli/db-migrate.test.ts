@@ -29,4 +29,15 @@ describe('db-migrate command line', () => {
       expect(fs.existsSync(file)).toBe(false);
     });
   }
+
+  it('When db-migrate gets SYNC=trigger for a mapping whose transform is code only (orders-address), then it exits 2 with one line naming SYNC and the mapping, and creates no database', async () => {
+    const file = path.join(dir, 'orders-trigger.sqlite');
+
+    const result = await runScript('cli/db-migrate.ts', ['up'], { DATABASE_URL: `sqlite:${file}`, SYNC: 'trigger', MAPPING: 'orders-address' });
+
+    expect(result.code, result.lines.join('\n')).toBe(2);
+    expect(result.lines).toHaveLength(1);
+    expect(result.lines[0]).toMatch(/SYNC=trigger .*mapping orders-address has no SQL form/);
+    expect(fs.existsSync(file)).toBe(false);
+  });
 });

@@ -23,4 +23,13 @@ describe('make demo options', () => {
     expect(run.code, run.output).toBe(2);
     expect(fs.readdirSync(run.resultsDir)).toEqual([]);
   }, 60_000);
+
+  it('When the demo is started with SYNC=trigger for a mapping whose transform is code only (orders-address), then it names SYNC and the mapping, exits 2 and writes nothing', async () => {
+    const run = await runScript('load/rollout/demo.ts', [], { DB: 'sqlite', SYNC: 'trigger', MAPPING: 'orders-address' });
+    folders.push(run.resultsDir);
+
+    expect(run.output).toMatch(/SYNC=trigger .*mapping orders-address has no SQL form/);
+    expect(run.code, run.output).toBe(2);
+    expect(fs.readdirSync(run.resultsDir)).toEqual([]);
+  }, 60_000);
 });
