@@ -17,7 +17,7 @@
 //   BENCH_SECONDS=2 (each measurement; warm-ups are half) BENCH_REPEAT=4 BENCH_CONNECTIONS=20 DB_POOL_MAX=20
 //   BENCH_BACKFILL_ROWS=200000 BENCH_LIVE_ROWS=200000 BENCH_LIVE_RATE=200 BENCH_LIVE_REPEAT=2 BENCH_QUIET_SECONDS=15
 //   BENCH_LONG=1 (8 rounds of 3 s, 1M backfill rows, 30 s quiet waits, the soak) BENCH_SOAK_SECONDS=600
-//   BENCH_PARTS=write,read,nginx,memory,soak,backfill,live,demo MYSQL_URL RESULTS_DIR
+//   BENCH_PARTS=write,read,nginx,memory,soak,trigger,backfill,live,demo MYSQL_URL RESULTS_DIR
 //   BENCH_TEST_SLOW_V2_MS: TEST ONLY, a v2 that burns that much CPU per request (app-v2/slow-requests.ts)
 // Exit 0 when every goal passed; 1 when one failed, was inconclusive, or the bench could not finish (bench.json
 // says which); 2 on a bad setting.
@@ -39,13 +39,14 @@ import { memoryPart } from './parts/memory.ts';
 import { nginxPart } from './parts/nginx.ts';
 import { readPart } from './parts/read.ts';
 import { soakPart } from './parts/soak.ts';
+import { triggerPart } from './parts/trigger.ts';
 import { writePart } from './parts/write.ts';
 import { ProgressClock } from './progress.ts';
 import { formatTable, judged, machine } from './report.ts';
 import type { Figure } from './report.ts';
 
 /** The parts that share one database and a v1 beside a v2, in the order they run. */
-const HTTP_PARTS: BenchPart<HttpContext>[] = [writePart, readPart, nginxPart, memoryPart, soakPart];
+const HTTP_PARTS: BenchPart<HttpContext>[] = [writePart, readPart, nginxPart, memoryPart, soakPart, triggerPart];
 /** The parts with databases of their own. */
 const OTHER_PARTS: BenchPart<BenchContext>[] = [backfillPart, livePart, demoPart];
 

@@ -1,7 +1,7 @@
 // make bench's settings, from the environment, checked once: a bad value is one line naming the variable, exit 2.
 import path from 'node:path';
 
-export const PARTS = ['write', 'read', 'nginx', 'memory', 'soak', 'backfill', 'live', 'demo'] as const;
+export const PARTS = ['write', 'read', 'nginx', 'memory', 'soak', 'trigger', 'backfill', 'live', 'demo'] as const;
 export type Part = (typeof PARTS)[number];
 
 export interface BenchOptions {
