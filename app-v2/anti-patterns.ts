@@ -14,6 +14,8 @@
 // | replica-reads     | reads from the replica, ignoring the consistency token      | stale reads while the replica lags  |
 // | patch-new-only    | a PATCH merges into profile_data alone (a JSON_SET)         | the patched field stale, then lost  |
 // | upsert-repair     | repairs a missing profile_data later, with an upsert        | a deleted row found again (lost)    |
+// | lookup-new-early  | lookups through profile_data's index before stage live      | rows v1 changed missed (stale)      |
+import type { Logger } from 'pino';
 import type { AntiPattern } from '../shared/config.ts';
 import type { Database } from '../shared/db/connection.ts';
 import { readYourWrites } from '../shared/db/replica/read-your-writes.ts';
@@ -22,6 +24,7 @@ import type { User, UsersRepository } from '../shared/db/users-repository.ts';
 import { mapping } from '../shared/schema-mapping.ts';
 import type { DualReader } from './dual-read.ts';
 import { deriveColumns } from './dual-write.ts';
+import { lookupThroughIndex } from './lookup.ts';
 import type { DualWriter } from './dual-write.ts';
 import type { Key } from '../shared/mapping-contract.ts';
 
@@ -38,7 +41,7 @@ const REPAIR_QUEUE_MS = 1000;
 
 export function withAntiPattern(
   antiPattern: AntiPattern | undefined,
-  { writer, reader, users, db, crash }: { writer: DualWriter; reader: DualReader; users: UsersRepository; db: Database; crash: () => never },
+  { writer, reader, users, db, logger, crash }: { writer: DualWriter; reader: DualReader; users: UsersRepository; db: Database; logger: Logger; crash: () => never },
 ): { writer: DualWriter; reader: DualReader } {
   switch (antiPattern) {
     case undefined:
@@ -152,6 +155,13 @@ export function withAntiPattern(
           },
         },
       };
+
+    case 'lookup-new-early':
+      // WRONG: lookups through the index over profile_data before stage live ("the index is there, and it is
+      // faster"). v1 still writes the old columns alone, so a row v1 changed keeps its older value in profile_data:
+      // the index misses it by its new value and finds it, with stale fields, by the one v1 replaced. (Until live
+      // the old columns are the truth, for a set as for one row: app-v2/lookup.ts.)
+      return { writer, reader: { ...reader, lookup: (value, limit, reads) => lookupThroughIndex({ users, logger }, value, limit, reads) } };
 
     case 'cached-old-read': {
       // WRONG: an in-process cache of reads. Another instance's (or version's) write never invalidates it.

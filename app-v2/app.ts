@@ -28,7 +28,7 @@ export function buildV2App({ config, instanceId, db, replica, flags, logger }: I
     metrics,
   );
   const dualReader = dualReadPolicy({ users, flags, metrics, logger, repairOnRead: config.REPAIR_ON_READ });
-  const dual = withAntiPattern(config.ANTI_PATTERN, { writer: dualWriter, reader: dualReader, users, db, crash: crashBetweenWrites });
+  const dual = withAntiPattern(config.ANTI_PATTERN, { writer: dualWriter, reader: dualReader, users, db, logger, crash: crashBetweenWrites });
   const { writer, reader } = byWriteMode(flags, dual, { writer: newOnlyWriter(users), reader: newOnlyReader({ users, metrics, logger }) });
   const replicaReads =
     replica && (config.ANTI_PATTERN === 'replica-reads' ? naiveReplicaReads({ primary: db, replica }) : readYourWrites({ primary: db, replica, waitMs: config.REPLICA_WAIT_MS }));

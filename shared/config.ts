@@ -12,7 +12,7 @@ export const DUAL_WRITE_STRATEGIES = ['single', 'transaction', 'sequential', 'se
 export type DualWriteStrategy = (typeof DUAL_WRITE_STRATEGIES)[number];
 
 /** Wrong on purpose: v2 variants the demo's checker must catch (app-v2/anti-patterns.ts). */
-export const ANTI_PATTERNS = ['new-only-write', 'new-first-crash', 'prefer-new-read', 'early-read-shift', 'cached-old-read', 'replica-reads', 'patch-new-only', 'upsert-repair'] as const;
+export const ANTI_PATTERNS = ['new-only-write', 'new-first-crash', 'prefer-new-read', 'early-read-shift', 'cached-old-read', 'replica-reads', 'patch-new-only', 'upsert-repair', 'lookup-new-early'] as const;
 export type AntiPattern = (typeof ANTI_PATTERNS)[number];
 
 /** Faults injected on purpose, in tests and chaos runs only (FAULT_INJECT). */

@@ -24,6 +24,15 @@
 // names): its clusters and its window are per field, so its cost per operation is constant too (it was not while
 // such a row was judged whole at every look: p99 of the load rose through a demo run with PATCH in its mix). A
 // deleted row is judged whole at every look: it leaves the load's pools, so only operations under way touch it.
+// A lookup that returned its target row is a read of that row's register, a member of the returned value's cluster.
+// One that left its target out is a member of no cluster: check() flags it when the write that set the asked value
+// completed before it began and nothing that changes the field (a write or patch of another value, a delete; not
+// failed) was invoked before it ended without having ended before that write began. Its window: itself, that
+// write, every operation invoked after that write began less the user's longest answered operation (any answered
+// one that may have ended after the write began started then), and the user's writes still pending or of unknown
+// outcome; so its cost is that of the moments around the write, constant in a correct run. A write that was
+// pending (an excuse) and then fails excuses nothing: the user's missed lookups after it are judged again. Rows of
+// other keys in a lookup's answer are judged on their value of the field alone (check() does the same).
 //
 // Bounded (keepPerUser, the sandbox: a whole workshop under load): a user's oldest operations are forgotten at a
 // clean cut, where every operation before it had ended before any after it began and the value in effect is
@@ -34,6 +43,7 @@ import { ANOMALY_KINDS, check, projected, projectValue } from '../proof/checker/
 import type { AnomalyExample, AnomalyKind, Snapshot, Verdict } from '../proof/checker/index.ts';
 import { EXAMPLES_PER_KIND } from '../proof/checker/types.ts';
 import { ABSENT, Values } from '../proof/checker/values.ts';
+import { isReadKind } from '../proof/history.ts';
 import type { FinalRead, HistoryRecorder, Op, RecordValue } from '../proof/history.ts';
 import type { TimedAnomaly } from './report/report.ts';
 
@@ -49,6 +59,10 @@ interface Register {
   clusters: Map<string, Cluster>;
   /** Clusters with a member invoked or answered since the last look. */
   touched: Set<string>;
+  /** Lookups of this register's field that left their row out, answered since the last look (in no cluster). */
+  missed?: Set<Op>;
+  /** Every such lookup (judged again when a write that may have excused one fails). */
+  allMissed?: Op[];
 }
 
 interface UserHistory extends Register {
@@ -68,11 +82,21 @@ interface UserHistory extends Register {
    * the load's pools: only operations already under way touch it again), and it is never cut.
    */
   whole: boolean;
+  /** The longest time any answered operation of the user took (to find the operations that may overlap a write). */
+  longest: number;
+  /** Writes, patches, creates and deletes still pending or of unknown outcome: they may take effect at any time. */
+  open: Set<Op>;
+  /** `field NUL value` -> the writes, patches and creates that set it (what a missed lookup asked for). */
+  setters: Map<string, Op[]>;
 }
 
 /** The clusters an operation is a member of, as check() counts members: an answered read, an effective write, a PUT or PATCH answered 404 (a read of "absent"). */
 function clusterKeys(values: Values, op: Op): string[] {
   if (op.f === 'read') return op.outcome === 'ok' && op.completeAt !== null ? [values.key(op.value)] : [];
+  if (op.f === 'lookup') {
+    const row = op.outcome === 'ok' && op.completeAt !== null ? op.found?.find((found) => found.key === op.key) : undefined;
+    return row ? [values.key(row.value)] : [];
+  }
   const keys = op.value && op.outcome !== 'fail' ? [values.key(op.value)] : [];
   if (op.outcome === 'fail' && (op.f === 'write' || op.f === 'patch') && op.status === 404 && op.completeAt !== null) keys.push(ABSENT);
   return keys;
@@ -92,7 +116,23 @@ function addToCluster(register: Register, key: string, op: Op): void {
 /** When a member finished; a write of unknown outcome (or still pending) never did. */
 function finishOf(op: Op): number {
   if (op.completeAt === null) return Infinity;
-  return op.f === 'read' || op.outcome === 'ok' || op.status === 404 ? op.completeAt : Infinity;
+  return isReadKind(op.f) || op.outcome === 'ok' || op.status === 404 ? op.completeAt : Infinity;
+}
+
+const changes = (op: Op) => op.f === 'create' || op.f === 'write' || op.f === 'patch' || op.f === 'delete';
+
+/** The field of a lookup answered without its target row, when `fields` holds it (check() judges it there), else null. */
+function missedField(op: Op, fields: readonly string[]): string | null {
+  if (op.f !== 'lookup' || op.outcome !== 'ok' || op.completeAt === null || op.truncated || op.found?.some((row) => row.key === op.key)) return null;
+  const field = Object.keys(op.value ?? {})[0];
+  return field !== undefined && fields.includes(field) ? field : null;
+}
+
+/** A lookup that left its row out: the next look judges it (registerWindow), and a failed write later judges it again. */
+function noteMissed(register: Register, lookup: Op): void {
+  (register.missed ??= new Set()).add(lookup);
+  const all = (register.allMissed ??= []);
+  if (!all.includes(lookup)) all.push(lookup);
 }
 
 const BATCH_USERS = 400;
@@ -250,7 +290,7 @@ export class LiveChecker {
     this.unassigned.delete(op);
     let user = this.users.get(op.key);
     if (!user) {
-      user = { ops: [], clusters: new Map(), touched: new Set(), byField: null, judgeWhole: false, whole: false };
+      user = { ops: [], clusters: new Map(), touched: new Set(), byField: null, judgeWhole: false, whole: false, longest: 0, open: new Set(), setters: new Map() };
       this.users.set(op.key, user);
     }
     // In invocation order: only a create, assigned when answered, can come in late.
@@ -265,6 +305,22 @@ export class LiveChecker {
   private place(user: UserHistory, op: Op): void {
     this.dirty.add(op.key!);
     if (op.f === 'delete') user.whole = true;
+    const undecided = this.undecided.has(op);
+    if (!undecided && op.completeAt !== null && op.outcome !== 'info') user.longest = Math.max(user.longest, op.completeAt - op.invokeAt);
+    if (changes(op)) {
+      if (undecided || op.outcome === 'info') user.open.add(op);
+      else if (user.open.delete(op) && op.outcome === 'fail') {
+        // It may have excused a missed lookup; it had no effect: judge them again.
+        for (const register of [user, ...(user.byField?.values() ?? [])]) for (const lookup of register.allMissed ?? []) (register.missed ??= new Set()).add(lookup);
+      }
+      if (op.value && op.f !== 'delete' && op.outcome !== 'fail') {
+        for (const [field, set] of Object.entries(op.value)) {
+          const list = user.setters.get(`${field}\u0000${set}`);
+          if (!list) user.setters.set(`${field}\u0000${set}`, [op]);
+          else if (!list.includes(op)) list.push(op);
+        }
+      }
+    }
     if (op.f === 'patch' && !user.byField) {
       // From now on one register per field, built from the user's whole history, which the next look judges.
       user.byField = new Map(this.recorder.fields.map((field) => [field, { clusters: new Map(), touched: new Set() }]));
@@ -278,6 +334,7 @@ export class LiveChecker {
       return;
     }
     for (const key of clusterKeys(this.values, op)) addToCluster(user, key, op);
+    if (missedField(op, this.recorder.fields) !== null) noteMissed(user, op);
   }
 
   /** Files an operation in each field's register, as check() projects it (a patch bears only on the fields it sets). */
@@ -286,6 +343,7 @@ export class LiveChecker {
       const bearing = projected(op, field);
       if (!bearing) continue;
       for (const key of clusterKeys(this.fieldValues.get(field)!, bearing)) addToCluster(register, key, op);
+      if (missedField(bearing, [field]) !== null) noteMissed(register, op);
     }
   }
 
@@ -301,9 +359,9 @@ export class LiveChecker {
     for (let i = 0; i < ops.length - this.keepPerUser; i++) {
       const op = ops[i]!;
       // Still pending, or a write that may take effect at any time later: no cut at or after it.
-      if (this.undecided.has(op) || (op.f !== 'read' && op.outcome === 'info')) break;
+      if (this.undecided.has(op) || (!isReadKind(op.f) && op.outcome === 'info')) break;
       ended = Math.max(ended, op.completeAt ?? Infinity);
-      if (op.f !== 'read' && op.outcome === 'ok') {
+      if (!isReadKind(op.f) && op.outcome === 'ok') {
         certain = op.invokeAt > writesEnded;
         last = op;
         writesEnded = Math.max(writesEnded, op.completeAt ?? Infinity);
@@ -317,9 +375,13 @@ export class LiveChecker {
     if (cutValue?.value) this.initial.set(rowKey, cutValue.value);
     user.ops = ops.slice(cut);
     const touched = new Set(user.touched);
+    const missed = user.missed;
     user.clusters = new Map();
     user.touched = new Set();
+    user.allMissed = [];
+    user.setters = new Map();
     for (const op of user.ops) this.place(user, op);
+    user.missed = missed;
     user.touched = new Set([...touched].filter((key) => user.clusters.has(key)));
     // Judged already: placing the kept operations again is no news.
     this.dirty.delete(rowKey);
@@ -339,13 +401,13 @@ export class LiveChecker {
       for (const register of byField?.values() ?? []) register.touched.clear();
       return user.ops;
     }
-    if (!byField) return this.registerWindow(user, user, this.values, this.values.key(this.initial.get(rowKey)), (op) => op);
+    if (!byField) return this.registerWindow(user, user, this.values, this.values.key(this.initial.get(rowKey)), (op) => op, this.initial.get(rowKey));
     const initial = this.initial.get(rowKey);
     const windows = new Map<string, Op[]>();
     for (const [field, register] of byField) {
       const values = this.fieldValues.get(field)!;
       const initialKey = values.key(initial ? projectValue(initial, field) : undefined);
-      windows.set(field, this.registerWindow(user, register, values, initialKey, (op) => projected(op, field)));
+      windows.set(field, this.registerWindow(user, register, values, initialKey, (op) => projected(op, field), initial));
     }
     return windows;
   }
@@ -354,18 +416,42 @@ export class LiveChecker {
    * One register's window: its touched clusters, and every cluster with a member invoked after the earliest
    * minFinish of those. `project`: the operation as it bears on the register (null: not at all).
    */
-  private registerWindow(user: UserHistory, register: Register, values: Values, initialKey: string, project: (op: Op) => Op | null): Op[] {
+  private registerWindow(user: UserHistory, register: Register, values: Values, initialKey: string, project: (op: Op) => Op | null, initial: RecordValue | undefined): Op[] {
     let since = Infinity;
     for (const key of register.touched) since = Math.min(since, key === initialKey ? -Infinity : register.clusters.get(key)!.minFinish);
     const keys = new Set(register.touched);
     register.touched.clear();
+    const extra = new Set<Op>();
+    for (const lookup of register.missed ?? []) {
+      extra.add(lookup);
+      const field = missedField(lookup, values.fields)!;
+      const asked = lookup.value![field]!;
+      // The write that set the asked value and had completed when the lookup began (the latest such), as check() picks it.
+      let setBy: Op | null = null;
+      for (const op of user.setters.get(`${field}\u0000${asked}`) ?? []) {
+        if (op.outcome === 'ok' && op.completeAt !== null && op.completeAt < lookup.invokeAt && (!setBy || op.invokeAt > setBy.invokeAt)) setBy = op;
+      }
+      if (setBy) {
+        since = Math.min(since, setBy.invokeAt - user.longest);
+        extra.add(setBy);
+      } else if (initial?.[field] === asked) {
+        since = -Infinity;
+      }
+      for (const op of user.open) {
+        const bearing = project(op);
+        if (!bearing) continue;
+        extra.add(op);
+        for (const key of clusterKeys(values, bearing)) keys.add(key);
+      }
+    }
+    register.missed?.clear();
     // Every operation invoked after `since`: the whole history, without looking at each one.
     if (since < user.ops[0]!.invokeAt) return user.ops.filter((op) => project(op) !== null);
     for (let i = user.ops.length - 1; i >= 0 && user.ops[i]!.invokeAt > since; i--) {
       const bearing = project(user.ops[i]!);
       if (bearing) for (const key of clusterKeys(values, bearing)) keys.add(key);
     }
-    const window = new Set<Op>();
+    const window = new Set<Op>(extra);
     for (const key of keys) for (const op of register.clusters.get(key)?.members ?? []) window.add(op);
     return [...window];
   }
@@ -412,7 +498,9 @@ export class LiveChecker {
           this.findings.set(example.key, found);
         }
         // A patched row's read can be anomalous in each of its fields: check() counts each field's finding.
-        found.set(`${kind} ${example.field ?? ''} ${example.ops[0]?.opId ?? example.message}`, example);
+        // A lookup's row found by a value it does not hold is garbage beside what its read of the row may be.
+        const mismatch = example.reason.startsWith('found by a lookup') ? ' found by' : '';
+        found.set(`${kind} ${example.field ?? ''} ${example.ops[0]?.opId ?? example.message}${mismatch}`, example);
       }
     }
   }

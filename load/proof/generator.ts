@@ -24,6 +24,12 @@ export interface OperationMix {
   patch: number;
   /** DELETE: the key leaves every pool, so a row is deleted once. Never a hot key. */
   delete: number;
+  /**
+   * A lookup (GET <route>?<param>=<value>) of a row by the value of the lookup's field the load last wrote to it
+   * (see lookupParam). Never a hot key; a read instead when the mapping has no lookup the checker can judge, or
+   * the row has no value of it written by the load yet.
+   */
+  lookup: number;
 }
 
 export interface LoadOptions {
@@ -89,9 +95,26 @@ export interface LoadSummary extends LoadProgress {
 /** The header an app answers writes with when it reads from a replica (the client sends the last one back). */
 const CONSISTENCY_TOKEN_HEADER_LOWER = CONSISTENCY_TOKEN_HEADER.toLowerCase();
 
-const DEFAULT_MIX: OperationMix = { create: 1, write: 7, read: 12, patch: 0, delete: 0 };
+const DEFAULT_MIX: OperationMix = { create: 1, write: 7, read: 12, patch: 0, delete: 0, lookup: 0 };
 
-const METHODS: Record<OpKind, 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'GET'> = { create: 'POST', write: 'PUT', patch: 'PATCH', delete: 'DELETE', read: 'GET' };
+const METHODS: Record<OpKind, 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'GET'> = { create: 'POST', write: 'PUT', patch: 'PATCH', delete: 'DELETE', read: 'GET', lookup: 'GET' };
+
+/**
+ * The field the load looks rows up by: the mapping's lookup parameter, when it is a field of the history whose value
+ * is the lookup value itself (fromFields returns it) and carries each write's tag (so that one row holds it, and
+ * the checker can tell a row missed from a row found). Null otherwise: no lookup (the users mapping's email
+ * qualifies; orders-address's postcode is computed from the address and the same in every sample).
+ */
+export function lookupParam(fields: readonly string[], of: Pick<SchemaMapping, 'lookup' | 'sampleFields'> = mapping): string | null {
+  const lookup = of.lookup;
+  if (!lookup || !fields.includes(lookup.param)) return null;
+  for (const tag of ['u7-w7', 'k3-w12']) {
+    const sample = of.sampleFields(tag, loadDomain('0a0a0a'));
+    const value = sample[lookup.param];
+    if (value === undefined || !value.includes(tag) || lookup.fromFields(sample) !== value) return null;
+  }
+  return lookup.param;
+}
 
 /** A key written into a value's tag as it is (`u42`); any other key by its alias (`k3`), so that the tag stays short. */
 const SHORT_INTEGER = /^\d{1,9}$/;
@@ -172,7 +195,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   const { recorder, connections = 8, durationSeconds = 10, maxRequests = 500_000, signal, sharedUsers = 0.2, maxUsers = 2000, timeoutSeconds = 5, retryOnReset = true, onProgress, random = Math.random } = options;
   const { origin, basePath } = loadTarget(options.url);
   const mix = { ...DEFAULT_MIX, ...options.mix };
-  const mixTotal = mix.create + mix.write + mix.read + mix.patch + mix.delete;
+  const mixTotal = mix.create + mix.write + mix.read + mix.patch + mix.delete + mix.lookup;
   if (!(mixTotal > 0) || Object.values(mix).some((w) => w < 0)) throw new Error(`mix: weights must be >= 0 and not all 0, got ${JSON.stringify(mix)}`);
   if (!(sharedUsers >= 0 && sharedUsers <= 1)) throw new Error(`sharedUsers: a fraction from 0 to 1, got ${sharedUsers}`);
   const hotKeys = options.hotKeys ?? { users: 0, share: 0 };
@@ -195,6 +218,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   };
   existingUsers.forEach(learn);
   let users = existingUsers.length;
+  const byLookup = lookupParam(recorder.fields);
+  /** Per row, the value of the lookup's field the load last sent it (a write, patch or create, any outcome). */
+  const lastAsked = new Map<string, string>();
   const counts = { requests: 0, ok: 0, failed: 0, unknown: 0, retries: 0 };
   const connectionsList: Connection[] = [];
 
@@ -227,20 +253,20 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     // after being overwritten, and no single operation spanning both attempts could describe that. The checker
     // is exact only when every write is unique. (A POST is never retried: a second create is a second user.)
     // A DELETE is not retried either: a row is deleted at most once (the checker's unique values).
-    if (retryOnReset && op.f !== 'create' && op.f !== 'delete' && op.retryOf === undefined && op.key !== null && RETRYABLE.has(code)) {
+    if (retryOnReset && op.f !== 'create' && op.f !== 'delete' && op.f !== 'lookup' && op.retryOf === undefined && op.key !== null && RETRYABLE.has(code)) {
       connection.retry = { f: op.f as 'write' | 'read' | 'patch', key: op.key, of: op.id, ...(op.f === 'patch' ? { field: Object.keys(op.value ?? {})[0] } : {}) };
     }
   };
 
   const kindOf = (roll: number): OpKind => {
     let edge = 0;
-    for (const kind of ['create', 'write', 'patch', 'delete', 'read'] as const) {
+    for (const kind of ['create', 'write', 'patch', 'delete', 'lookup', 'read'] as const) {
       edge += mix[kind];
       if (roll < edge) return kind;
     }
     return 'read';
   };
-  const chooseNext = (connection: Connection): { f: OpKind; key: string | null; field?: string } => {
+  const chooseNext = (connection: Connection): { f: OpKind; key: string | null; field?: string; asked?: string } => {
     const kind = kindOf(random() * mixTotal);
     const hot = hotPool.length > 0 && random() < hotKeys.share;
     const pool = hot ? hotPool : (random() < sharedUsers && sharedPool.length > 0) || connection.ownUsers.length === 0 ? sharedPool : connection.ownUsers;
@@ -253,7 +279,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     if (kind === 'delete') {
       // Out of every pool at once: no operation is chosen for it again (one already in flight may race the delete).
       pool.splice(at, 1);
+      lastAsked.delete(key);
       return { f: 'delete', key };
+    }
+    if (kind === 'lookup') {
+      // A hot key's value is rarely settled (many writes in flight): a lookup of it would judge little.
+      const asked = hot ? undefined : lastAsked.get(key);
+      return asked === undefined ? { f: 'read', key } : { f: 'lookup', key, asked };
     }
     if (kind === 'patch') return { f: 'patch', key, field: recorder.fields[Math.floor(random() * recorder.fields.length)]! };
     return { f: kind === 'create' ? 'write' : kind, key };
@@ -277,22 +309,29 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     }
     const retry = connection.retry;
     connection.retry = null;
-    const next = retry ?? chooseNext(connection);
-    const whole = next.f === 'read' || next.f === 'delete' ? undefined : nextValue(next.key, connection.process);
+    const next: { f: OpKind; key: string | null; field?: string; asked?: string } = retry ?? chooseNext(connection);
+    const whole = next.f === 'read' || next.f === 'delete' || next.f === 'lookup' ? undefined : nextValue(next.key, connection.process);
     // A PATCH sets one field, of a fresh value like any write (a retry too: every write stays unique).
-    const value = whole && next.f === 'patch' && next.field !== undefined ? { [next.field]: whole[next.field]! } : whole;
+    const written = whole && next.f === 'patch' && next.field !== undefined ? { [next.field]: whole[next.field]! } : whole;
+    if (written && next.key !== null && byLookup !== null && written[byLookup] !== undefined) lastAsked.set(next.key, written[byLookup]);
+    const asked = next.f === 'lookup' && byLookup !== null && next.asked !== undefined ? { [byLookup]: next.asked } : undefined;
+    const value = written ?? asked;
     const op = recorder.invoke({ process: connection.process, f: next.f, key: next.key, ...(value ? { value } : {}), ...(retry ? { retryOf: retry.of } : {}) });
     connection.inFlight = op;
     counts.requests++;
     if (retry) counts.retries++;
-    const path = next.key === null ? `${basePath}${mapping.route}` : `${basePath}${mapping.route}/${encodeURIComponent(next.key)}`;
+    const path = asked
+      ? `${basePath}${mapping.route}?${encodeURIComponent(byLookup!)}=${encodeURIComponent(next.asked!)}`
+      : next.key === null
+        ? `${basePath}${mapping.route}`
+        : `${basePath}${mapping.route}/${encodeURIComponent(next.key)}`;
     const method = METHODS[next.f];
     return {
       ...request,
       method,
       path,
-      headers: { ...(value ? { 'content-type': 'application/json' } : {}), ...(connection.token ? { [CONSISTENCY_TOKEN_HEADER]: connection.token } : {}) },
-      body: value ? JSON.stringify(value) : undefined,
+      headers: { ...(written ? { 'content-type': 'application/json' } : {}), ...(connection.token ? { [CONSISTENCY_TOKEN_HEADER]: connection.token } : {}) },
+      body: written ? JSON.stringify(written) : undefined,
     };
   };
 
@@ -322,6 +361,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
         completion.key = key;
         users++;
         learn(key);
+        if (byLookup !== null && op.value?.[byLookup] !== undefined) lastAsked.set(key, op.value[byLookup]);
         if (hotPool.length < hotKeys.users) hotPool.push(key);
         else if (random() < sharedUsers) sharedPool.push(key);
         else connection.ownUsers.push(key);
@@ -333,6 +373,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     }
     // Exactly what came back, even a broken body: judging it is the checker's job.
     if (op.f === 'read' && completion.outcome === 'ok' && status === 200) completion.value = answeredValue(recorder.fields, json);
+    if (op.f === 'lookup' && completion.outcome === 'ok') {
+      // Exactly what came back, row by row: a row without an id keeps an empty key (it names no row: judged on its value).
+      const items = Array.isArray(json?.items) ? (json.items as Array<Record<string, unknown> | null>) : [];
+      completion.found = items.map((item) => ({ key: createdKey(item) ?? '', value: answeredValue(recorder.fields, item) }));
+      if (json?.truncated === true) completion.truncated = true;
+    }
     complete(connection, completion);
     if (draining) closeConnection(connection);
   };

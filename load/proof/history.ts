@@ -11,9 +11,10 @@ import { performance } from 'node:perf_hooks';
 
 /**
  * create (POST), write (PUT: every field), patch (PATCH: the fields its value names), delete (DELETE: a write of
- * "absent"), read (GET by key).
+ * "absent"), read (GET by key), lookup (GET <route>?<param>=<value>: a read of the set of rows holding a value, made
+ * to find the row `key` by the value last written to it).
  */
-export const OP_KINDS = ['create', 'write', 'patch', 'delete', 'read'] as const;
+export const OP_KINDS = ['create', 'write', 'patch', 'delete', 'read', 'lookup'] as const;
 export type OpKind = (typeof OP_KINDS)[number];
 export type Outcome = 'ok' | 'fail' | 'info';
 
@@ -45,6 +46,15 @@ export function answeredValue(fields: readonly string[], body: Readonly<Record<s
   return Object.fromEntries(fields.map((field) => [field, body?.[field]])) as RecordValue;
 }
 
+/** A row a lookup answered: its key and its value as it came back (exactly, as a read records it). */
+export interface FoundRow {
+  key: string;
+  value: RecordValue;
+}
+
+/** A read of something (by key or by lookup): no effect, so a missing answer is a failure, never an unknown outcome. */
+export const isReadKind = (f: OpKind) => f === 'read' || f === 'lookup';
+
 export interface Op {
   id: number;
   /** The load connection (a session): one operation at a time. */
@@ -57,9 +67,14 @@ export interface Op {
   key: string | null;
   /**
    * The written value (create, write: every field; patch: the fields it sets, and only those; delete: none), or
-   * the returned value of an ok read (absent: 404, no such user).
+   * the returned value of an ok read (absent: 404, no such user); for a lookup, the value asked for, one field
+   * (`{ email: "..." }`: the lookup's parameter, a field of the history).
    */
   value?: RecordValue;
+  /** An answered lookup's rows (key and value of each), in the order answered. */
+  found?: FoundRow[];
+  /** An answered lookup said there were more rows than it returned. */
+  truncated?: boolean;
   invokeAt: number;
   /** null while pending and for info operations: they have no end. */
   completeAt: number | null;
@@ -114,6 +129,8 @@ export interface Completion {
   status?: number;
   key?: string;
   value?: RecordValue;
+  found?: FoundRow[];
+  truncated?: boolean;
   error?: string;
   version?: string;
   instance?: string;
@@ -130,7 +147,7 @@ export interface Completion {
 export function outcomeOfStatus(f: OpKind, status: number, errorCode?: string): Outcome {
   if (status >= 200 && status < 300) return 'ok';
   if ((f === 'read' || f === 'delete') && status === 404 && (errorCode === undefined || errorCode === 'not_found')) return 'ok';
-  if (status >= 500) return f === 'read' ? 'fail' : 'info';
+  if (status >= 500) return isReadKind(f) ? 'fail' : 'info';
   return 'fail';
 }
 
@@ -147,7 +164,7 @@ export function createdKey(json: Readonly<Record<string, unknown>> | null | unde
  * or a timeout after the request was sent: a read had no effect (fail), a write may have (info).
  */
 export function outcomeOfNoResponse(f: OpKind, { sent }: { sent: boolean }): Outcome {
-  return f === 'read' || !sent ? 'fail' : 'info';
+  return isReadKind(f) || !sent ? 'fail' : 'info';
 }
 
 /**
@@ -288,6 +305,10 @@ export class HistoryRecorder {
       if (completion.value) op.value = completion.value;
       else delete op.value;
     }
+    if (op.f === 'lookup' && completion.found) {
+      op.found = completion.found;
+      if (completion.truncated) op.truncated = true;
+    }
     for (const field of ['status', 'error', 'version', 'instance', 'readSource'] as const) {
       if (completion[field] !== undefined) (op as unknown as Record<string, unknown>)[field] = completion[field];
     }
@@ -298,6 +319,8 @@ export class HistoryRecorder {
       at: op.completeAt,
       key: op.key,
       value: op.f === 'read' ? op.value : undefined,
+      found: op.found,
+      truncated: op.truncated,
       status: op.status,
       error: op.error,
       version: op.version,
@@ -440,6 +463,10 @@ export function parseHistory(text: string): RecordedHistory {
         const key = keyOf(event);
         if (key !== null) op.key = key;
         if (op.f === 'read' && event.value) op.value = event.value as RecordValue;
+        if (op.f === 'lookup' && Array.isArray(event.found)) {
+          op.found = (event.found as Array<Record<string, unknown>>).map((row) => ({ key: keyOf(row) ?? fail('a lookup row without a key'), value: row.value as RecordValue }));
+          if (event.truncated === true) op.truncated = true;
+        }
         for (const field of ['status', 'error', 'version', 'instance', 'readSource'] as const) {
           if (event[field] !== undefined) (op as unknown as Record<string, unknown>)[field] = event[field];
         }

@@ -59,7 +59,8 @@ export async function httpJson(method: string, url: string, body?: object): Prom
   return { status: response.status, json, headers: response.headers };
 }
 
-const METHOD_OF: Record<OpKind, string> = { create: 'POST', write: 'PUT', patch: 'PATCH', delete: 'DELETE', read: 'GET' };
+/** By key: a lookup (a query, not a key) is not made by hand here. */
+const METHOD_OF: Record<Exclude<OpKind, 'lookup'>, string> = { create: 'POST', write: 'PUT', patch: 'PATCH', delete: 'DELETE', read: 'GET' };
 
 /**
  * One request made outside the load client (the demo's cross-version check), recorded in the history as
@@ -69,7 +70,7 @@ const METHOD_OF: Record<OpKind, string> = { create: 'POST', write: 'PUT', patch:
 export async function externalRequest(
   recorder: HistoryRecorder,
   external: string,
-  { f, url, key, value }: { f: OpKind; url: string; key: string | null; value?: RecordValue },
+  { f, url, key, value }: { f: Exclude<OpKind, 'lookup'>; url: string; key: string | null; value?: RecordValue },
 ): ReturnType<typeof httpJson> {
   const op = recorder.invoke({ process: EXTERNAL_PROCESS, f, key, ...(value ? { value } : {}), external });
   let answer: Awaited<ReturnType<typeof httpJson>>;

@@ -46,8 +46,8 @@ export class InputError extends Error {
   }
 }
 
-/** Not replica-reads (no replica in the sandbox), nor those about PATCH and DELETE (its load sends neither). */
-export const SANDBOX_ANTI_PATTERNS = ANTI_PATTERNS.filter((a) => a !== 'replica-reads' && a !== 'patch-new-only' && a !== 'upsert-repair');
+/** Not replica-reads (no replica in the sandbox), nor those about PATCH, DELETE and lookups (its load sends none). */
+export const SANDBOX_ANTI_PATTERNS = ANTI_PATTERNS.filter((a) => a !== 'replica-reads' && a !== 'patch-new-only' && a !== 'upsert-repair' && a !== 'lookup-new-early');
 
 export const ACTIONS = [
   'rollout-advance',

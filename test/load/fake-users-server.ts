@@ -20,6 +20,11 @@ export interface FakeFaults {
   dropPatches?: boolean;
   /** Answer a DELETE 204 but keep the row (a delete undone by a repair racing it). */
   keepDeleted?: boolean;
+  /**
+   * Answer lookups (GET /users?email=) by the value before each row's latest write (an index nobody updated), and
+   * return each row found with that value: rows are missed by their email and found by their old one.
+   */
+  staleLookups?: boolean;
 }
 
 export interface FakeKeys {
@@ -61,6 +66,17 @@ export async function startFakeUsersServer(faults: FakeFaults = {}, { uuidKeys =
         res.end(JSON.stringify(json));
       };
       const notFound = () => send(404, { error: { code: 'not_found', message: 'user not found', details: null } });
+      const [pathname, query] = (req.url ?? '').split('?', 2) as [string, string | undefined];
+      if (req.method === 'GET' && query !== undefined && route.test(pathname) && !pathname.match(/\/users\/./)) {
+        const email = new URLSearchParams(query).get('email');
+        if (email === null) return send(400, { error: { code: 'invalid_query', message: 'email is required', details: [{ field: 'email', message: 'required' }] } });
+        const items: Array<Record<string, unknown>> = [];
+        for (const [key, versions] of users) {
+          const indexed = faults.staleLookups && versions.length > 1 ? versions.at(-2)! : versions.at(-1)!;
+          if (indexed.email === email) items.push({ id: idOf(key), ...indexed });
+        }
+        return send(200, { items, truncated: false });
+      }
       const match = route.exec(req.url ?? '');
       const id = match?.[1] ?? null;
       if (req.method === 'POST' && match && id === null) {

@@ -68,7 +68,8 @@ describe('PATCH and DELETE in the load, against a real v1 instance', () => {
   });
 
   it('When the mix holds patches and deletes, then the history has both, the checker finds 0 anomalies, and the table holds exactly the rows and values the final read found', async () => {
-    const { recorder, summary } = await loadAndReadBack(v1.url, 2, { mix: { create: 2, write: 4, patch: 4, delete: 1, read: 8 }, hotKeys: { users: 2, share: 0.2 } });
+    // Bounded by count, not time: a slow machine answers fewer requests in 2 s than the counts below need.
+    const { recorder, summary } = await loadAndReadBack(v1.url, 30, { maxRequests: 400, mix: { create: 2, write: 4, patch: 4, delete: 1, read: 8 }, hotKeys: { users: 2, share: 0.2 } });
 
     const byKind = (f: string) => recorder.ops.filter((op) => op.f === f && op.outcome === 'ok').length;
     expect(byKind('patch')).toBeGreaterThan(10);
@@ -86,6 +87,45 @@ describe('PATCH and DELETE in the load, against a real v1 instance', () => {
     const refused = recorder.ops.filter((op) => op.outcome !== 'ok');
     expect(refused.every((op) => (op.f === 'write' || op.f === 'patch') && op.status === 404 && deleted.includes(op.key))).toBe(true);
     expect(summary.requests).toBe(recorder.ops.length);
+  });
+});
+
+describe('lookups in the load, against a real v1 instance', () => {
+  let database: TestDatabase;
+  let v1: InstanceProcess;
+  beforeAll(async () => {
+    database = await sqliteTarget().create();
+    v1 = await startInstanceProcess('v1', { DATABASE_URL: database.url });
+  });
+  afterAll(async () => {
+    await v1?.stop();
+    await database?.drop();
+  });
+
+  it('When the mix holds lookups, then each asks by the email the load last wrote to a row it knows, records the rows found, finds that row, and the checker finds 0 anomalies', async () => {
+    const { recorder, summary } = await loadAndReadBack(v1.url, 30, { maxRequests: 400, mix: { create: 2, write: 4, patch: 2, delete: 1, read: 4, lookup: 4 }, hotKeys: { users: 2, share: 0.2 } });
+
+    const lookups = recorder.ops.filter((op) => op.f === 'lookup');
+    expect(lookups.filter((op) => op.outcome === 'ok').length).toBeGreaterThan(10);
+    const hot = new Set(summary.hotUsers);
+    for (const op of lookups) {
+      expect(Object.keys(op.value ?? {})).toEqual([mapping.lookup!.param]);
+      expect(op.key !== null && !hot.has(op.key)).toBe(true);
+      // The value asked for is one the load wrote to that row (a write, a create or a patch of it).
+      const asked = op.value![mapping.lookup!.param];
+      expect(recorder.ops.some((w) => w.key === op.key && w.f !== 'read' && w.f !== 'lookup' && w.value?.[mapping.lookup!.param] === asked && w.invokeAt < op.invokeAt)).toBe(true);
+    }
+    // One connection at a time per row mostly: most lookups find the row they were made for, with the value asked.
+    const foundTarget = lookups.filter((op) => op.found?.some((row) => row.key === op.key && row.value[mapping.lookup!.param] === op.value![mapping.lookup!.param]));
+    expect(foundTarget.length).toBeGreaterThan(lookups.length / 2);
+    const verdict = check({ ...recorder.history(), snapshots: [{ step: 'load', takenAt: recorder.now(), v1MayBeAlive: true, rows: await snapshotUsers(database.db) }] });
+    expect(verdict).toMatchObject({ anomalies: 0, unknownOutcomes: 0, finalReadChecked: true });
+  });
+
+  it('When the mix has no lookup weight (the default), then the load makes no lookup', async () => {
+    const { recorder } = await loadAndReadBack(v1.url, 0.5);
+    expect(recorder.ops.length).toBeGreaterThan(10);
+    expect(recorder.ops.filter((op) => op.f === 'lookup')).toEqual([]);
   });
 });
 
@@ -144,6 +184,22 @@ describe('against a fake of the contract', () => {
     const verdict = check(recorder.history());
     expect(verdict.byKind.lost).toBeGreaterThan(0);
     expect(verdict.examples.lost[0]!.reason).toBe('the row was deleted, but the final read found it again (resurrected)');
+  });
+
+  it('When a server answers lookups from the values before each row\'s last write (an index nobody updated), then the checker flags lookups that miss their row or find it by an old value', async () => {
+    const url = await fake({ staleLookups: true });
+    const { recorder } = await loadAndReadBack(url, 1.5, { mix: { create: 1, write: 4, read: 2, lookup: 6 } });
+    const verdict = check(recorder.history());
+    const byLookup = [...verdict.examples.stale, ...verdict.examples.garbage].filter((example) => example.ops[0]?.f === 'lookup');
+    expect(byLookup.length).toBeGreaterThan(0);
+    expect(byLookup.map((example) => example.reason)).toContain('missed by a lookup: the row was not in the answer, though the write of the value asked for took effect before the lookup began and nothing could have changed it since');
+  });
+
+  it('When a server answers lookups correctly, then the checker finds 0 anomalies', async () => {
+    const url = await fake({});
+    const { recorder } = await loadAndReadBack(url, 1, { mix: { create: 1, write: 4, patch: 2, read: 2, lookup: 6 } });
+    expect(recorder.ops.filter((op) => op.f === 'lookup' && op.outcome === 'ok').length).toBeGreaterThan(10);
+    expect(check(recorder.history()).anomalies).toBe(0);
   });
 
   it('When the stop signal fires, then the load stops long before its duration and leaves no request unanswered', async () => {

@@ -40,6 +40,15 @@ export class HistoryBuilder {
     return this.add({ f: 'delete', key: keyOf(key), invokeAt, completeAt: outcome === 'info' ? null : completeAt, outcome, ...(outcome === 'ok' ? { status: 204 } : {}), ...extra });
   }
 
+  /**
+   * A lookup (GET /users?email=) for the email `asked`, made to find row `key`, that returned `found` (each row's key
+   * and value; a tag string stands for value(tag)); outcome fail: no answer, nothing found.
+   */
+  lookup(key: Key, asked: string, found: Array<[Key, string | RecordValue]>, invokeAt: number, completeAt: number, outcome: Outcome = 'ok', extra: Partial<Op> = {}): Op {
+    const rows = found.map(([k, v]) => ({ key: String(k), value: typeof v === 'string' ? value(v) : v }));
+    return this.add({ f: 'lookup', key: keyOf(key), value: { email: asked }, invokeAt, completeAt, outcome, ...(outcome === 'ok' ? { status: 200, found: rows } : {}), ...extra });
+  }
+
   /** A read returning `tag` (a string), an exact value, or null for a 404. */
   read(key: Key, returned: string | RecordValue | null, invokeAt: number, completeAt: number, extra: Partial<Op> = {}): Op {
     const shown = typeof returned === 'string' ? value(returned) : returned;

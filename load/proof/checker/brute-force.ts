@@ -124,7 +124,7 @@ export function unexplainedReads({ fields, ops, initial = null, final }: BruteFo
   const observedKey = observedKeyOf(keyOf);
   const initialKey = keyOf(initial);
   const written = new Map<string, Op>();
-  for (const op of ops) if (op.f !== 'read' && op.outcome !== 'fail' && op.value) written.set(keyOf(op.value), op);
+  for (const op of ops) if (op.f !== 'read' && op.f !== 'lookup' && op.outcome !== 'fail' && op.value) written.set(keyOf(op.value), op);
   const explained = (key: string, completeAt: number) => key === initialKey || (written.has(key) && written.get(key)!.invokeAt <= completeAt);
   const unexplained = ops.filter((op) => isObservation(op) && !explained(observedKey(op), op.completeAt!)).map((op) => op.id);
   if (final !== undefined && !explained(keyOf(final), Infinity)) unexplained.push(0);
@@ -137,7 +137,7 @@ export function bruteForceSessions(input: BruteForceInput): SessionReference {
   const observedKey = observedKeyOf(keyOf);
   const initialKey = keyOf(initial);
   const written = new Map<string, Op>();
-  for (const op of ops) if (op.f !== 'read' && op.outcome !== 'fail' && op.value) written.set(keyOf(op.value), op);
+  for (const op of ops) if (op.f !== 'read' && op.f !== 'lookup' && op.outcome !== 'fail' && op.value) written.set(keyOf(op.value), op);
   const unexplained = unexplainedReads(input);
   const finalKey = final === undefined ? undefined : keyOf(final);
   const reads = ops.filter((op) => isObservation(op) && !unexplained.includes(op.id));

@@ -3,14 +3,14 @@
 // (register.ts), or in session mode an exact check of the session guarantees (sessions.ts); per snapshot row,
 // new-ahead-of-old and drift (snapshots.ts); a row nobody wrote is a phantom. Imports no app code: the history
 // names the fields of its values (CheckInput.fields), and snapshot rows come in the same shape (values.ts).
-import { compareKeys } from '../history.ts';
+import { compareKeys, isReadKind } from '../history.ts';
 import type { Op, RecordValue } from '../history.ts';
 import { checkRegister, memberRef } from './register.ts';
 import type { RegisterFinding, RegisterWrite, UserRegister } from './register.ts';
 import { checkSessions } from './sessions.ts';
 import { checkSnapshots } from './snapshots.ts';
 import { ANOMALY_KINDS, EXAMPLES_PER_KIND, FINAL_STEP } from './types.ts';
-import type { AnomalyExample, AnomalyKind, CheckInput, DriftExample, StepSummary, Verdict } from './types.ts';
+import type { AnomalyExample, AnomalyKind, CheckInput, DriftExample, OpRef, StepSummary, Verdict } from './types.ts';
 import { ABSENT, DELETED, Values, WriteIndex } from './values.ts';
 import type { Observed } from './values.ts';
 
@@ -89,6 +89,8 @@ function attributeRows(input: CheckInput, index: WriteIndex, known: Set<string>)
  * fields; one answered 404 still observed that the row was not there, in every field).
  */
 export function projected(op: Op, field: string): Op | null {
+  // A lookup keeps what it asked for (judged only where that field is judged: lookupFindings); its rows are reads.
+  if (op.f === 'lookup') return op.found ? { ...op, found: op.found.map((row) => ({ key: row.key, value: projectValue(row.value, field)! })) } : op;
   if (op.f === 'patch' && op.value && !(field in op.value)) {
     if (op.outcome !== 'fail' || op.status !== 404) return null;
     const { value: _value, ...rest } = op;
@@ -98,6 +100,103 @@ export function projected(op: Op, field: string): Op | null {
 }
 
 export const projectValue = <V extends Readonly<Record<string, unknown>> | null>(value: V, field: string) => (value === null ? null : ({ [field]: value[field] } as RecordValue));
+
+/** A lookup's parameter, when it is a field of the history (else the checker cannot tell what a row's value of it is). */
+function lookupField(op: Op, fields: readonly string[]): string | null {
+  const param = Object.keys(op.value ?? {})[0];
+  return param !== undefined && fields.includes(param) ? param : null;
+}
+
+function lookupRef(op: Op, role: string, value: RecordValue | null, values: Values): OpRef {
+  return {
+    role,
+    opId: op.id,
+    f: op.f,
+    value: values.shown(value),
+    invokeAt: op.invokeAt,
+    completeAt: op.completeAt,
+    outcome: op.outcome,
+    step: op.step,
+    ...(op.version ? { version: op.version } : {}),
+    ...(op.instance ? { instance: op.instance } : {}),
+    ...(op.readSource ? { readSource: op.readSource } : {}),
+  };
+}
+
+/** Whether an operation may change a row's value of `field` away from `asked`: a delete, or a write or patch of another value of it. */
+function changesAway(op: Op, field: string, asked: string): boolean {
+  if (op.outcome === 'fail') return false;
+  if (op.f === 'delete') return true;
+  if (op.f !== 'create' && op.f !== 'write' && op.f !== 'patch') return false;
+  return !!op.value && field in op.value && op.value[field] !== asked;
+}
+
+/**
+ * What a lookup says beyond the reads of its target row (judged in its register): a row it returned whose value of
+ * the asked field is not the one asked for is garbage (found by a value it does not hold); the row it was made to
+ * find, missing from a complete answer, is stale when the write (or patch, or the value before the load) that set
+ * the asked value completed before the lookup began, and no operation that may change that field (a write or patch
+ * of another value of it, a delete; of any outcome but fail) was invoked before the lookup completed without having
+ * completed before that write began. Judged only when the lookup's parameter is a field of `fields` (a patched row's
+ * other fields, judged one at a time, skip it). `patched`: rows judged per field, whose examples name the field.
+ */
+function lookupFindings(input: CheckInput, keyOf: (op: Op) => string | null, patched: ReadonlySet<string>): AnomalyExample[] {
+  const values = new Values(input.fields);
+  const lookups = input.ops.filter((op) => op.f === 'lookup' && op.outcome === 'ok' && op.completeAt !== null && lookupField(op, input.fields) !== null);
+  if (lookups.length === 0) return [];
+  const byRow = new Map<string, Op[]>();
+  for (const op of input.ops) {
+    const key = keyOf(op);
+    if (key === null || op.f === 'read' || op.f === 'lookup') continue;
+    const list = byRow.get(key);
+    if (list) list.push(op);
+    else byRow.set(key, [op]);
+  }
+  const initialByRow = new Map((input.initial ?? []).map((u) => [u.key, u.value]));
+  const examples: AnomalyExample[] = [];
+  for (const lookup of lookups) {
+    const field = lookupField(lookup, input.fields)!;
+    const asked = lookup.value![field]!;
+    const target = keyOf(lookup);
+    const fieldOf = (key: string) => (patched.has(key) && input.fields.length > 1 ? { field } : {});
+    const named = (key: string, message: string) => (patched.has(key) && input.fields.length > 1 ? `field ${field}: ${message}` : message);
+    for (const row of lookup.found ?? []) {
+      if (row.value?.[field] === asked) continue;
+      examples.push({
+        kind: 'garbage',
+        reason: 'found by a lookup for a value it does not hold',
+        message: named(row.key, `user ${row.key}: lookup #${lookup.id} for ${JSON.stringify(asked)} returned it with ${values.describe(row.value)}`),
+        key: row.key,
+        ...fieldOf(row.key),
+        step: lookup.step,
+        ops: [lookupRef(lookup, 'anomalous', row.value, values)],
+      });
+    }
+    if (target === null || lookup.truncated || (lookup.found ?? []).some((row) => row.key === target)) continue;
+    const ops = byRow.get(target) ?? [];
+    // The write that set the asked value and certainly took effect before the lookup began (the latest, if several did).
+    let setBy: Op | null = null;
+    for (const op of ops) {
+      if (op.f === 'delete' || op.outcome !== 'ok' || op.completeAt === null || op.completeAt >= lookup.invokeAt || op.value?.[field] !== asked) continue;
+      if (!setBy || op.invokeAt > setBy.invokeAt) setBy = op;
+    }
+    const setAt = setBy ? setBy.invokeAt : initialByRow.get(target)?.[field] === asked ? -Infinity : null;
+    if (setAt === null) continue;
+    const excuse = ops.find((op) => op !== setBy && op.invokeAt < lookup.completeAt! && changesAway(op, field, asked) && !(op.outcome === 'ok' && op.completeAt !== null && op.completeAt < setAt));
+    if (excuse) continue;
+    const setter = setBy ? `${setBy.f} #${setBy.id} of ${JSON.stringify(asked)} [${setBy.invokeAt.toFixed(1)}–${setBy.completeAt!.toFixed(1)} ms]` : `the value before the load, ${JSON.stringify(asked)}`;
+    examples.push({
+      kind: 'stale',
+      reason: 'missed by a lookup: the row was not in the answer, though the write of the value asked for took effect before the lookup began and nothing could have changed it since',
+      message: named(target, `user ${target}: lookup #${lookup.id} for ${JSON.stringify(asked)} [${lookup.invokeAt.toFixed(1)}–${lookup.completeAt!.toFixed(1)} ms] did not return the row, but ${setter} completed before it began and nothing that changes ${field} could have taken effect before it ended`),
+      key: target,
+      ...fieldOf(target),
+      step: lookup.step,
+      ops: [lookupRef(lookup, 'anomalous', null, values), ...(setBy ? [lookupRef(setBy, 'wrote the value asked for, completed before the lookup began', setBy.value ?? null, values)] : [])],
+    });
+  }
+  return examples;
+}
 
 /** What one judging pass found: anomalies, reads stale across sessions (session mode), drift. */
 interface Judged {
@@ -138,7 +237,11 @@ function judge(input: CheckInput, keys: readonly string[], keyOf: (op: Op) => st
     const user = key === null ? undefined : registers.get(key);
     if (!user || key === null) continue;
     const completeAt = op.outcome === 'ok' && op.completeAt !== null ? op.completeAt : Infinity;
-    if (op.f === 'delete') {
+    if (op.f === 'lookup') {
+      // The row it was made to find, if answered: a read of it like any other (other rows: lookupFindings).
+      const row = op.outcome === 'ok' && op.completeAt !== null ? op.found?.find((found) => found.key === key) : undefined;
+      if (row) user.reads.push({ type: 'read', op, final: null, key: values.key(row.value), value: row.value, invokeAt: op.invokeAt, completeAt: op.completeAt! });
+    } else if (op.f === 'delete') {
       if (op.outcome !== 'fail') user.writes.push({ type: 'write', op, key: DELETED, value: null, invokeAt: op.invokeAt, completeAt });
     } else if (op.f !== 'read') {
       if (op.outcome !== 'fail' && op.value) {
@@ -210,7 +313,7 @@ export function check(input: CheckInput, { examplesPerKind = EXAMPLES_PER_KIND }
   }
   const keys = [...known].sort(compareKeys);
   const whole = judge(input, patched.size > 0 ? keys.filter((key) => !patched.has(key)) : keys, keyOf, finalAt);
-  const examples: AnomalyExample[] = [...phantoms, ...whole.examples];
+  const examples: AnomalyExample[] = [...phantoms, ...whole.examples, ...lookupFindings({ ...input, ops }, keyOf, patched)];
   const crossSession = [...whole.crossSession];
   const drift = [...whole.drift];
   if (patched.size > 0) {
@@ -266,7 +369,7 @@ export function check(input: CheckInput, { examplesPerKind = EXAMPLES_PER_KIND }
     // A PUT or PATCH answered 404 observed that the row was gone (a DELETE won the race): judged as a read of
     // "absent" above (an anomaly if the row was not deleted), so a read here, not a failed request.
     const observedAbsence = op.outcome === 'fail' && (op.f === 'write' || op.f === 'patch') && op.status === 404;
-    if (op.outcome === 'ok' || observedAbsence) count(step, op.f === 'read' || observedAbsence ? 'reads' : 'acknowledgedWrites');
+    if (op.outcome === 'ok' || observedAbsence) count(step, isReadKind(op.f) || observedAbsence ? 'reads' : 'acknowledgedWrites');
     if (op.outcome === 'info') count(step, 'unknownOutcomes');
     if (op.outcome !== 'ok' && !observedAbsence && !retriedOk.has(op.id)) count(step, 'failedRequests');
     if (op.retries) retries++;

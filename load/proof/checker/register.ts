@@ -179,7 +179,7 @@ export function memberRef({ role, member }: Witness, values: Values): OpRef {
     return {
       role,
       opId: op.id,
-      f: member.type === 'read' && op.f !== 'read' ? `${op.f} answered 404` : op.f,
+      f: member.type === 'read' && op.f !== 'read' && op.f !== 'lookup' ? `${op.f} answered 404` : op.f,
       value: values.shown(member.value),
       invokeAt: op.invokeAt,
       completeAt: op.completeAt,
@@ -216,7 +216,7 @@ export function describeMember(member: Member, values: Values): string {
   }
   if (member.final) return `the final read returned ${values.describe(member.value)}`;
   const op = member.op!;
-  const what = op.f === 'read' ? 'read' : `${op.f} answered 404`;
+  const what = op.f === 'read' ? 'read' : op.f === 'lookup' ? `lookup for ${JSON.stringify(Object.values(op.value ?? {})[0] ?? null)}` : `${op.f} answered 404`;
   return `${what} #${op.id} returned ${values.describe(member.value)} [${ms(member.invokeAt)}–${ms(member.completeAt)} ms${servedBy(op)}]`;
 }
 

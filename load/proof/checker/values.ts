@@ -63,7 +63,8 @@ export class WriteIndex {
   ) {
     this.byField = new Map(values.fields.map((field) => [field, new Map<string, Op>()]));
     for (const op of ops) {
-      if (op.f === 'read' || !op.value) continue;
+      // A lookup's value is what it asked for, not a write.
+      if (op.f === 'read' || op.f === 'lookup' || !op.value) continue;
       const key = values.key(op.value);
       const list = this.byKey.get(key);
       if (list) list.push(op);
