@@ -76,6 +76,10 @@ export const ANTI_PATTERN_KINDS: Record<string, ExpectedKinds> = {
   // A queued upsert writes back what a read saw a second earlier: it undoes the writes in between (stale, and
   // reads that go back: non-monotonic) and brings deleted rows back (the final read finds them: lost).
   'upsert-repair': { kinds: { stale: ['2-dual-write', '4-dual-read'], nonMonotonic: ['2-dual-write', '5-retire-v1'], lost: ['final', 'final'] } },
+  // v2 answers lookups through profile_data's index while v1 still writes the old columns alone: a row v1 changed
+  // is missed by its new value (stale: missed by a lookup) or found with old fields; timing decides whether a read
+  // then goes back in time (non-monotonic).
+  'lookup-new-early': { kinds: { stale: ['2-dual-write', '4-dual-read'] }, mayAlso: { nonMonotonic: ['2-dual-write', 'final'] } },
 };
 
 /** The first step (in STEP_ORDER) with an anomaly of this kind. */
