@@ -14,6 +14,7 @@
 // | replica-reads     | reads from the replica, ignoring the consistency token      | stale reads while the replica lags  |
 // | patch-new-only    | a PATCH merges into profile_data alone (a JSON_SET)         | the patched field stale, then lost  |
 // | upsert-repair     | repairs a missing profile_data later, with an upsert        | a deleted row found again (lost)    |
+// | one-way-trigger   | nothing: SYNC=trigger's install creates "up" only (shared/sync/triggers.ts) | stale reads via v1 in new-only |
 import type { AntiPattern } from '../shared/config.ts';
 import type { Database } from '../shared/db/connection.ts';
 import { readYourWrites } from '../shared/db/replica/read-your-writes.ts';
@@ -43,6 +44,7 @@ export function withAntiPattern(
   switch (antiPattern) {
     case undefined:
     case 'replica-reads': // wrong in where reads go, not in what they do: naiveReplicaReads below
+    case 'one-way-trigger': // wrong in the database's sync install (shared/sync/triggers.ts); loadConfig refuses it for an instance
       return { writer, reader };
 
     case 'new-only-write':
