@@ -10,6 +10,6 @@ const mysql = await mysqlTarget();
 
 describe.skipIf(mysql.skip)('make demo anti-pattern scenarios on MySQL behind the balancer', () => {
   it.each(Object.entries(ANTI_PATTERN_KINDS).filter(([scenario]) => scenario !== 'prefer-new-read'))('When v2 runs the %s anti-pattern, then the checker reports exactly its kinds, each first in its step, and the demo exits non-zero', async (scenario, expected) => {
-    expectCaught(await runDemo({ SCENARIO: scenario }), expected);
+    expectCaught(await runDemo({ SCENARIO: scenario, ...expected.env }), expected);
   }, 180_000);
 });

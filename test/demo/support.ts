@@ -42,11 +42,13 @@ export function runDemo(env: Record<string, string>): Promise<DemoRun> {
   });
 }
 
-/** The anti-pattern runs' steps, in order (steps 0-5, then the final read and snapshot). */
-const STEP_ORDER = ['0-base', '1-expand', '2-dual-write', '3-cross-version', '4-dual-read', '5-retire-v1', 'final'];
+/** The anti-pattern runs' steps, in order (steps 0-5, or 0-11 for one-way-trigger, then the final read and snapshot). */
+const STEP_ORDER = ['0-base', '1-expand', '2-dual-write', '3-cross-version', '4-dual-read', '5-retire-v1', '6-backfill', '7-verify', '8-read-shift', '9-live', '10-new-only', '11-contract', 'final'];
 
 type Windows = Record<string, [earliest: string, latest: string]>;
 export interface ExpectedKinds {
+  /** What else the scenario needs (one-way-trigger: SYNC=trigger). */
+  env?: Record<string, string>;
   kinds: Windows;
   mayAlso?: Windows;
 }
@@ -76,6 +78,16 @@ export const ANTI_PATTERN_KINDS: Record<string, ExpectedKinds> = {
   // A queued upsert writes back what a read saw a second earlier: it undoes the writes in between (stale, and
   // reads that go back: non-monotonic) and brings deleted rows back (the final read finds them: lost).
   'upsert-repair': { kinds: { stale: ['2-dual-write', '4-dual-read'], nonMonotonic: ['2-dual-write', '5-retire-v1'], lost: ['final', 'final'] } },
+  // SYNC=trigger with the up trigger only: the whole rollout runs, and v1-b serves through new-only. There v2
+  // writes profile_data alone and nothing copies it down: the step's snapshot shows the new column ahead of the
+  // old one, v1-b reads the old value (stale; a v2 read before or after it: non-monotonic) until the contract
+  // step retires it, and its dual verify fails the demo. A v1 PATCH of a row v2 rewrote copies the stale old
+  // columns up over v2's value when the load happens to make one (lost at the final read).
+  'one-way-trigger': {
+    env: { SYNC: 'trigger' },
+    kinds: { newAheadOfOld: ['10-new-only', '10-new-only'], stale: ['10-new-only', '11-contract'], nonMonotonic: ['10-new-only', '11-contract'] },
+    mayAlso: { lost: ['final', 'final'] },
+  },
 };
 
 /** The first step (in STEP_ORDER) with an anomaly of this kind. */
