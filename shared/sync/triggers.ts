@@ -79,19 +79,19 @@ const binlogRefusal = (account: string) =>
  * the install creates "up" only and never "down", as a hand-written sync that copies one way does. Under
  * SYNC=trigger a v1 still serves through live and new-only; v2's new-only writes then never reach the old
  * columns it reads (stale, and new users missing to it). Every install asks again, so the missing "down" stays
- * missing (rollout status shows it absent).
+ * missing (rollout status shows it absent). Returns the directions it installed.
  */
-export const ONE_WAY_TRIGGER = 'one-way-trigger';
+const ONE_WAY_TRIGGER = 'one-way-trigger';
 const oneWayFrom = (env: NodeJS.ProcessEnv) => env.ANTI_PATTERN === ONE_WAY_TRIGGER;
 
 export async function installSyncTriggers(
   db: Database,
   directions: readonly SyncDirection[],
   { log = () => {}, oneWay = oneWayFrom(process.env) }: { log?: (line: string) => void; oneWay?: boolean } = {},
-): Promise<void> {
+): Promise<SyncDirection[]> {
   if (oneWay && directions.includes('down')) log(`  down NOT installed: ANTI_PATTERN=${ONE_WAY_TRIGGER} (wrong on purpose: v2's writes of ${NEW_COLUMN} alone never reach ${OLD_COLUMNS.join('/')})`);
   directions = oneWay ? directions.filter((direction) => direction !== 'down') : directions;
-  if (directions.length === 0) return;
+  if (directions.length === 0) return [];
   const refusal = await triggerPrivilegeRefusal(db);
   if (refusal) throw new Error(refusal);
   for (const direction of directions) {
@@ -109,6 +109,7 @@ export async function installSyncTriggers(
       }
     }
   }
+  return [...directions];
 }
 
 export async function dropSyncTriggers(db: Database, directions: readonly SyncDirection[], { log = () => {} }: { log?: (line: string) => void } = {}): Promise<void> {
