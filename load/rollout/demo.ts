@@ -249,6 +249,13 @@ async function step(name: RolloutStep['name'], run: () => Promise<void>) {
   await endStep(title);
 }
 
+/** An answer's fields as the mapping reads them, for an evidence line; whether they are `value`'s. */
+const shown = (json: Record<string, unknown>) => JSON.stringify(mapping.fieldsOf(json) ?? json);
+function holds(json: Record<string, unknown>, value: Record<string, string>): boolean {
+  const seen = mapping.fieldsOf(json);
+  return seen !== null && mapping.differingFields(seen, value).length === 0;
+}
+
 /** A README cell as terminal text: without the markdown's backticks. */
 const plain = (markdown: string) => markdown.replaceAll('`', '');
 
@@ -346,11 +353,6 @@ try {
       // Through the mapping: the history records the mapping's fields, and these values must fit its columns.
       const byV2 = mapping.sampleFields('check-via-v2', 'example.test');
       const byV1 = mapping.sampleFields('check-via-v1', 'example.test');
-      const shown = (json: Record<string, unknown>) => JSON.stringify(mapping.fieldsOf(json) ?? json);
-      const holds = (json: Record<string, unknown>, value: Record<string, string>) => {
-        const seen = mapping.fieldsOf(json);
-        return seen !== null && mapping.differingFields(seen, value).length === 0;
-      };
       const viaV2 = await checkRequest({ f: 'create', url: v2, key: null, value: byV2 });
       const key = createdKey(viaV2.json);
       must(key !== null, `v2 answered the create with ${viaV2.status} and no id`);
@@ -448,6 +450,23 @@ try {
     await step('new-only', async () => {
       await tool('db-migrate', 'up');
       await tool('rollout', 'advance');
+      if (keepsLastV1) {
+        // What SYNC=trigger promises the v1 still serving: v2's new-only write (profile_data alone) reaches the old
+        // columns it reads. Recorded as external requests, judged with the load.
+        const checkRequest = (request: Parameters<typeof externalRequest>[2]) => externalRequest(recorder, 'new-only-check', request);
+        const v1 = fleet.slot('v1-b').instance!.url;
+        const created = await checkRequest({ f: 'create', url: v1, key: null, value: mapping.sampleFields('new-only-via-v1', 'example.test') });
+        const key = createdKey(created.json);
+        must(key !== null, `v1-b answered the create with ${created.status} and no id`);
+        const byV2 = mapping.sampleFields('new-only-via-v2', 'example.test');
+        await checkRequest({ f: 'write', url: fleet.slot('v2-a').instance!.url, key: key!, value: byV2 });
+        const readByV1 = await checkRequest({ f: 'read', url: v1, key: key! });
+        evidence(`v2 wrote ${JSON.stringify(byV2)} in new-only, v1-b read ${shown(readByV1.json)}`);
+        if (!holds(readByV1.json, byV2)) {
+          must(oneWayTrigger, "v2's new-only write was not visible to v1-b");
+          evidence("v1-b did not see v2's write, as one-way-trigger is expected to make it (no down trigger)");
+        }
+      }
       await dwell();
       evidence(`v2 writes only ${columns.new}`);
     });
