@@ -15,6 +15,7 @@
 // | patch-new-only    | a PATCH merges into profile_data alone (a JSON_SET)         | the patched field stale, then lost  |
 // | upsert-repair     | repairs a missing profile_data later, with an upsert        | a deleted row found again (lost)    |
 // | lookup-new-early  | lookups through profile_data's index before stage live      | rows v1 changed missed (stale)      |
+// | one-way-trigger   | nothing: SYNC=trigger's install creates "up" only (shared/sync/triggers.ts) | stale reads via v1 in new-only |
 import type { Logger } from 'pino';
 import type { AntiPattern } from '../shared/config.ts';
 import type { Database } from '../shared/db/connection.ts';
@@ -46,6 +47,7 @@ export function withAntiPattern(
   switch (antiPattern) {
     case undefined:
     case 'replica-reads': // wrong in where reads go, not in what they do: naiveReplicaReads below
+    case 'one-way-trigger': // wrong in the database's sync install (shared/sync/triggers.ts); loadConfig refuses it for an instance
       return { writer, reader };
 
     case 'new-only-write':

@@ -12,7 +12,7 @@ export const DUAL_WRITE_STRATEGIES = ['single', 'transaction', 'sequential', 'se
 export type DualWriteStrategy = (typeof DUAL_WRITE_STRATEGIES)[number];
 
 /** Wrong on purpose: v2 variants the demo's checker must catch (app-v2/anti-patterns.ts). */
-export const ANTI_PATTERNS = ['new-only-write', 'new-first-crash', 'prefer-new-read', 'early-read-shift', 'cached-old-read', 'replica-reads', 'patch-new-only', 'upsert-repair', 'lookup-new-early'] as const;
+export const ANTI_PATTERNS = ['new-only-write', 'new-first-crash', 'prefer-new-read', 'early-read-shift', 'cached-old-read', 'replica-reads', 'patch-new-only', 'upsert-repair', 'lookup-new-early', 'one-way-trigger'] as const;
 export type AntiPattern = (typeof ANTI_PATTERNS)[number];
 
 /** Faults injected on purpose, in tests and chaos runs only (FAULT_INJECT). */
@@ -118,6 +118,7 @@ export function loadConfig(appVersion: AppVersion, env: NodeJS.ProcessEnv = proc
     if (appVersion === 'v1' && env[variable]) throw new ConfigError(variable, 'is a v2 setting: v1 knows only the old columns');
   }
   if (config.DATABASE_REPLICA_URL && !config.DATABASE_URL.startsWith('mysql://')) throw new ConfigError('DATABASE_REPLICA_URL', 'needs a MySQL/MariaDB DATABASE_URL (its primary)');
+  if (config.ANTI_PATTERN === 'one-way-trigger') throw new ConfigError('ANTI_PATTERN', "one-way-trigger is the sync install's anti-pattern (SYNC=trigger: db:migrate and rollout install the up trigger only), not an instance's");
   if (config.ANTI_PATTERN === 'replica-reads' && !config.DATABASE_REPLICA_URL) throw new ConfigError('ANTI_PATTERN', 'replica-reads needs DATABASE_REPLICA_URL');
   if (config.FAULT_SLOW_MS !== undefined && config.FAULT_INJECT !== 'slow-requests') throw new ConfigError('FAULT_SLOW_MS', 'is read only with FAULT_INJECT=slow-requests');
   if (appVersion === 'v1' && config.FAULT_INJECT === 'slow-requests') throw new ConfigError('FAULT_INJECT', 'slow-requests is a v2 fault');

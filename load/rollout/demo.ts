@@ -79,6 +79,11 @@ if (!Number.isFinite(STEP_SECONDS) || STEP_SECONDS < 1 || STEP_SECONDS > 120) {
   console.error(`demo: DEMO_STEP_SECONDS must be a number from 1 to 120 (got ${JSON.stringify(process.env.DEMO_STEP_SECONDS)})`);
   process.exit(2);
 }
+// one-way-trigger is wrong in the sync triggers' install, which only SYNC=trigger makes (under app nothing copies down).
+if (SCENARIO === 'one-way-trigger' && SYNC !== 'trigger') {
+  console.error(`demo: SCENARIO=one-way-trigger needs SYNC=trigger (it installs the sync triggers one way only; got SYNC=${SYNC ?? 'unset, so app'})`);
+  process.exit(2);
+}
 if (SCENARIO === 'replica-reads' && DB !== 'mysql-replica') {
   console.error('demo: SCENARIO=replica-reads needs DB=mysql-replica (a replica to read from)');
   process.exit(2);
@@ -88,6 +93,13 @@ if (FAULT !== null && FAULT !== 'final-read') {
   process.exit(2);
 }
 const antiPattern = SCENARIO === 'rollout' ? null : SCENARIO;
+/**
+ * one-way-trigger: v2 is right and the sync install is wrong (shared/sync/triggers.ts): every command that installs
+ * the triggers (this process's migrations, db:migrate, rollout) creates "up" only. Its damage shows only once v2
+ * writes profile_data alone (new-only) while the last v1 still serves, so this scenario runs the whole rollout.
+ */
+const oneWayTrigger = antiPattern === 'one-way-trigger';
+const runsWholeRollout = !antiPattern || oneWayTrigger;
 fs.mkdirSync(RESULTS_DIR, { recursive: true });
 // Ctrl-C, SIGTERM, SIGHUP: everything started below is stopped, the database dropped (load/infra/cleanup.ts).
 installInterruptHandling({ tool: 'demo', resultsDir: RESULTS_DIR });
@@ -103,7 +115,7 @@ const migrator = await connectDatabase(database.urls.migrator, { poolMax: 1 });
 /** Migrates with the migrator's account, then grants v1 its rights on the tables that now exist. */
 async function migrateTo(to: string) {
   const applied = await migrateUp(migrator, { to, log: act });
-  if ((await appliedMigrationNames(migrator)).includes(ROLLOUT_LOG_MIGRATION)) await applySyncMode(migrator, SYNC, act);
+  if ((await appliedMigrationNames(migrator)).includes(ROLLOUT_LOG_MIGRATION)) await applySyncMode(migrator, SYNC, act, { oneWay: oneWayTrigger });
   await database.grantExisting();
   return applied;
 }
@@ -133,7 +145,7 @@ const fleet = await Fleet.allocate(
   { ...env, LOG_LEVEL: 'info' },
   { logDir: path.join(RESULTS_DIR, 'logs') },
 );
-const v2Env: Record<string, string> = { DATABASE_URL: database.urls.v2, ...(antiPattern ? { ANTI_PATTERN: antiPattern } : {}) };
+const v2Env: Record<string, string> = { DATABASE_URL: database.urls.v2, ...(antiPattern && !oneWayTrigger ? { ANTI_PATTERN: antiPattern } : {}) };
 // v1's own account has rights on the rollout's tables only once the expand created them: MySQL grants table
 // rights only on existing tables, and a table one has no rights on reads as "denied", not "missing", which v1
 // (made to run on the base schema, before those tables exist) cannot take for "not yet". So, as a team does, the
@@ -162,9 +174,9 @@ let v1MayBeAlive = true;
 /**
  * Under SYNC=trigger the last v1 keeps serving past step 5, through live and new-only (the triggers carry its
  * writes both ways), and is retired right before the contract: what the trigger strategy buys. The anti-pattern
- * runs end at step 5 and retire both there.
+ * runs end at step 5 and retire both there, but one-way-trigger's, which runs the whole rollout.
  */
-const keepsLastV1 = SYNC === 'trigger' && !antiPattern;
+const keepsLastV1 = SYNC === 'trigger' && runsWholeRollout;
 /** Drains the last v1 (SIGTERM): from then on no snapshot may blame a row's old columns on a v1. */
 async function retireLastV1(): Promise<void> {
   const last = await fleet.stop('v1-b');
@@ -242,6 +254,13 @@ async function step(name: RolloutStep['name'], run: () => Promise<void>) {
   await endStep(title);
 }
 
+/** An answer's fields as the mapping reads them, for an evidence line; whether they are `value`'s. */
+const shown = (json: Record<string, unknown>) => JSON.stringify(mapping.fieldsOf(json) ?? json);
+function holds(json: Record<string, unknown>, value: Record<string, string>): boolean {
+  const seen = mapping.fieldsOf(json);
+  return seen !== null && mapping.differingFields(seen, value).length === 0;
+}
+
 /** A README cell as terminal text: without the markdown's backticks. */
 const plain = (markdown: string) => markdown.replaceAll('`', '');
 
@@ -254,7 +273,8 @@ function must(ok: boolean, what: string): void {
 /** The commands that change the schema run as the migrator; every other one as cli. */
 const SCHEMA_TOOLS = ['db-migrate', 'db-contract'];
 async function tool(script: string, ...args: string[]) {
-  const result = await runTool(script, args, SCHEMA_TOOLS.includes(script) ? { ...env, DATABASE_URL: database.urls.migrator } : env);
+  const toolEnv = { ...env, ...(oneWayTrigger ? { ANTI_PATTERN: 'one-way-trigger' } : {}) };
+  const result = await runTool(script, args, SCHEMA_TOOLS.includes(script) ? { ...toolEnv, DATABASE_URL: database.urls.migrator } : toolEnv);
   must(result.code === 0, `npm run ${script} ${args.join(' ')} exited ${result.code}`);
   return result;
 }
@@ -338,11 +358,6 @@ try {
       // Through the mapping: the history records the mapping's fields, and these values must fit its columns.
       const byV2 = mapping.sampleFields('check-via-v2', 'example.test');
       const byV1 = mapping.sampleFields('check-via-v1', 'example.test');
-      const shown = (json: Record<string, unknown>) => JSON.stringify(mapping.fieldsOf(json) ?? json);
-      const holds = (json: Record<string, unknown>, value: Record<string, string>) => {
-        const seen = mapping.fieldsOf(json);
-        return seen !== null && mapping.differingFields(seen, value).length === 0;
-      };
       const viaV2 = await checkRequest({ f: 'create', url: v2, key: null, value: byV2 });
       const key = createdKey(viaV2.json);
       must(key !== null, `v2 answered the create with ${viaV2.status} and no id`);
@@ -387,7 +402,7 @@ try {
     await dwell(Math.min(2, STEP_SECONDS));
   });
 
-  if (!antiPattern) {
+  if (runsWholeRollout) {
     await step('backfill', async () => {
       const result = await tool('backfill');
       evidence(`backfill finished in ${result.ms} ms`);
@@ -440,6 +455,23 @@ try {
     await step('new-only', async () => {
       await tool('db-migrate', 'up');
       await tool('rollout', 'advance');
+      if (keepsLastV1) {
+        // What SYNC=trigger promises the v1 still serving: v2's new-only write (profile_data alone) reaches the old
+        // columns it reads. Recorded as external requests, judged with the load.
+        const checkRequest = (request: Parameters<typeof externalRequest>[2]) => externalRequest(recorder, 'new-only-check', request);
+        const v1 = fleet.slot('v1-b').instance!.url;
+        const created = await checkRequest({ f: 'create', url: v1, key: null, value: mapping.sampleFields('new-only-via-v1', 'example.test') });
+        const key = createdKey(created.json);
+        must(key !== null, `v1-b answered the create with ${created.status} and no id`);
+        const byV2 = mapping.sampleFields('new-only-via-v2', 'example.test');
+        await checkRequest({ f: 'write', url: fleet.slot('v2-a').instance!.url, key: key!, value: byV2 });
+        const readByV1 = await checkRequest({ f: 'read', url: v1, key: key! });
+        evidence(`v2 wrote ${JSON.stringify(byV2)} in new-only, v1-b read ${shown(readByV1.json)}`);
+        if (!holds(readByV1.json, byV2)) {
+          must(oneWayTrigger, "v2's new-only write was not visible to v1-b");
+          evidence("v1-b did not see v2's write, as one-way-trigger is expected to make it (no down trigger)");
+        }
+      }
       await dwell();
       evidence(`v2 writes only ${columns.new}`);
     });

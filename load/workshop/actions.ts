@@ -46,8 +46,12 @@ export class InputError extends Error {
   }
 }
 
-/** Not replica-reads (no replica in the sandbox), nor those about PATCH, DELETE and lookups (its load sends none). */
-export const SANDBOX_ANTI_PATTERNS = ANTI_PATTERNS.filter((a) => a !== 'replica-reads' && a !== 'patch-new-only' && a !== 'upsert-repair' && a !== 'lookup-new-early');
+/**
+ * Not replica-reads (no replica in the sandbox), nor those about PATCH, DELETE and lookups (its load sends none),
+ * nor one-way-trigger: it is no v2 behaviour to start an instance with (an instance refuses it) but how the sync
+ * triggers are installed, once, under SYNC=trigger, which the sandbox's rollout does not record.
+ */
+export const SANDBOX_ANTI_PATTERNS = ANTI_PATTERNS.filter((a) => a !== 'replica-reads' && a !== 'patch-new-only' && a !== 'upsert-repair' && a !== 'lookup-new-early' && a !== 'one-way-trigger');
 
 export const ACTIONS = [
   'rollout-advance',

@@ -40,7 +40,13 @@ export function syncModeUnsupported(mode: SyncMode): string | null {
  * then, under trigger, install whatever the stage needs and is missing (idempotent: it also completes an
  * interrupted install). Under app it changes nothing: the rollout's transitions own the fence.
  */
-export async function applySyncMode(db: Database, requested: SyncMode | undefined, log: (line: string) => void = () => {}): Promise<void> {
+export async function applySyncMode(
+  db: Database,
+  requested: SyncMode | undefined,
+  log: (line: string) => void = () => {},
+  /** oneWay: the one-way-trigger anti-pattern's install (shared/sync/triggers.ts); unset: as ANTI_PATTERN says. */
+  { oneWay }: { oneWay?: boolean } = {},
+): Promise<void> {
   let state = await readRolloutState(db);
   const stage = deriveStage(state);
   if (requested !== undefined) {
@@ -80,8 +86,8 @@ export async function applySyncMode(db: Database, requested: SyncMode | undefine
   if (mode !== 'trigger') return;
   const missing = syncDirectionsIn(mode, stage.name).filter((direction) => triggers[direction] !== 'installed');
   if (missing.length > 0) {
-    await installSyncTriggers(db, missing, { log });
-    log(`sync triggers installed: ${missing.join(', ')}`);
+    const installed = await installSyncTriggers(db, missing, { log, ...(oneWay === undefined ? {} : { oneWay }) });
+    log(`sync triggers installed: ${installed.join(', ') || 'none'}`);
   }
 }
 

@@ -73,8 +73,25 @@ const binlogRefusal = (account: string) =>
   `CREATE TRIGGER is refused to ${account}: binary logging is on, log_bin_trust_function_creators is 0 and the account has no SUPER privilege. ` +
   'An administrator runs SET GLOBAL log_bin_trust_function_creators = 1 (and sets it in the server config), then run this again (docs/sync-strategies.md)';
 
-export async function installSyncTriggers(db: Database, directions: readonly SyncDirection[], { log = () => {} }: { log?: (line: string) => void } = {}): Promise<void> {
-  if (directions.length === 0) return;
+/**
+ * ANTI-PATTERN one-way-trigger, WRONG ON PURPOSE (make demo SYNC=trigger SCENARIO=one-way-trigger): with
+ * ANTI_PATTERN=one-way-trigger in the environment of the installing command (db:migrate, rollout, db:contract),
+ * the install creates "up" only and never "down", as a hand-written sync that copies one way does. Under
+ * SYNC=trigger a v1 still serves through live and new-only; v2's new-only writes then never reach the old
+ * columns it reads (stale, and new users missing to it). Every install asks again, so the missing "down" stays
+ * missing (rollout status shows it absent). Returns the directions it installed.
+ */
+const ONE_WAY_TRIGGER = 'one-way-trigger';
+const oneWayFrom = (env: NodeJS.ProcessEnv) => env.ANTI_PATTERN === ONE_WAY_TRIGGER;
+
+export async function installSyncTriggers(
+  db: Database,
+  directions: readonly SyncDirection[],
+  { log = () => {}, oneWay = oneWayFrom(process.env) }: { log?: (line: string) => void; oneWay?: boolean } = {},
+): Promise<SyncDirection[]> {
+  if (oneWay && directions.includes('down')) log(`  down NOT installed: ANTI_PATTERN=${ONE_WAY_TRIGGER} (wrong on purpose: v2's writes of ${NEW_COLUMN} alone never reach ${OLD_COLUMNS.join('/')})`);
+  directions = oneWay ? directions.filter((direction) => direction !== 'down') : directions;
+  if (directions.length === 0) return [];
   const refusal = await triggerPrivilegeRefusal(db);
   if (refusal) throw new Error(refusal);
   for (const direction of directions) {
@@ -92,6 +109,7 @@ export async function installSyncTriggers(db: Database, directions: readonly Syn
       }
     }
   }
+  return [...directions];
 }
 
 export async function dropSyncTriggers(db: Database, directions: readonly SyncDirection[], { log = () => {} }: { log?: (line: string) => void } = {}): Promise<void> {

@@ -32,4 +32,16 @@ describe('make demo options', () => {
     expect(run.code, run.output).toBe(2);
     expect(fs.readdirSync(run.resultsDir)).toEqual([]);
   }, 60_000);
+
+  it.each([
+    ['unset', { SYNC: '' }],
+    ['app', { SYNC: 'app' }],
+  ])('When the demo is started with SCENARIO=one-way-trigger and SYNC %s, then it names SCENARIO and SYNC, exits 2 and writes nothing', async (_shown, sync: Record<string, string>) => {
+    const run = await runScript('load/rollout/demo.ts', [], { DB: 'sqlite', SCENARIO: 'one-way-trigger', ...sync });
+    folders.push(run.resultsDir);
+
+    expect(run.output).toMatch(/SCENARIO=one-way-trigger needs SYNC=trigger/);
+    expect(run.code, run.output).toBe(2);
+    expect(fs.readdirSync(run.resultsDir)).toEqual([]);
+  }, 60_000);
 });

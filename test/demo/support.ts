@@ -42,11 +42,13 @@ export function runDemo(env: Record<string, string>): Promise<DemoRun> {
   });
 }
 
-/** The anti-pattern runs' steps, in order (steps 0-5, then the final read and snapshot). */
-const STEP_ORDER = ['0-base', '1-expand', '2-dual-write', '3-cross-version', '4-dual-read', '5-retire-v1', 'final'];
+/** The anti-pattern runs' steps, in order (steps 0-5, or 0-11 for one-way-trigger, then the final read and snapshot). */
+const STEP_ORDER = ['0-base', '1-expand', '2-dual-write', '3-cross-version', '4-dual-read', '5-retire-v1', '6-backfill', '7-verify', '8-read-shift', '9-live', '10-new-only', '11-contract', 'final'];
 
 type Windows = Record<string, [earliest: string, latest: string]>;
 export interface ExpectedKinds {
+  /** What else the scenario needs (one-way-trigger: SYNC=trigger). */
+  env?: Record<string, string>;
   kinds: Windows;
   mayAlso?: Windows;
 }
@@ -80,6 +82,17 @@ export const ANTI_PATTERN_KINDS: Record<string, ExpectedKinds> = {
   // is missed by its new value (stale: missed by a lookup) or found with old fields; timing decides whether a read
   // then goes back in time (non-monotonic).
   'lookup-new-early': { kinds: { stale: ['2-dual-write', '4-dual-read'] }, mayAlso: { nonMonotonic: ['2-dual-write', 'final'] } },
+  // SYNC=trigger with the up trigger only: the whole rollout runs, and v1-b serves through new-only. There v2
+  // writes profile_data alone and nothing copies it down: the step's snapshot shows the new column ahead of the
+  // old one, and v1-b reads the old value (stale: the step's own check, a v2 write then a v1-b read, and the
+  // load's) until the contract step retires it, whose dual verify fails the demo. Where the load happens to read
+  // through v2 and v1-b in turn: non-monotonic; to PATCH through v1-b a row v2 rewrote (its stale old columns
+  // copied up over v2's value): lost at the final read.
+  'one-way-trigger': {
+    env: { SYNC: 'trigger' },
+    kinds: { newAheadOfOld: ['10-new-only', '10-new-only'], stale: ['10-new-only', '10-new-only'] },
+    mayAlso: { nonMonotonic: ['10-new-only', 'final'], lost: ['final', 'final'] },
+  },
 };
 
 /** The first step (in STEP_ORDER) with an anomaly of this kind. */

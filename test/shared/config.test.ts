@@ -59,6 +59,8 @@ describe('loadConfig', () => {
     { version: 'v1', env: { FAULT_INJECT: 'slow-requests' }, variable: 'FAULT_INJECT' },
     { version: 'v2', env: { INSTANCE_ID: 'has spaces' }, variable: 'INSTANCE_ID' },
     { version: 'v1', env: { REPAIR_ON_READ: '1' }, variable: 'REPAIR_ON_READ' },
+    // The sync install's anti-pattern (shared/sync/triggers.ts): a v2 started with it would be v2 as ever.
+    { version: 'v2', env: { ANTI_PATTERN: 'one-way-trigger' }, variable: 'ANTI_PATTERN' },
   ];
   for (const { version, env, variable } of refused) {
     const shown = Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ');

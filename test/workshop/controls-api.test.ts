@@ -99,6 +99,7 @@ describe('make workshop: the control endpoints', () => {
       ['instance-start', { version: 'v3' }, 'version'],
       ['instance-kill', { instance: 'v9-z' }, 'instance'],
       ['anti-pattern-start', { antiPattern: 'replica-reads' }, 'antiPattern'],
+      ['anti-pattern-start', { antiPattern: 'one-way-trigger' }, 'antiPattern'],
       ['verify', '[1]', 'body'],
       ['verify', '{not json', 'body'],
     ];
