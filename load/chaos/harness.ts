@@ -33,6 +33,9 @@ import { startInstanceProcess } from '../infra/instance-process.ts';
 import type { AppVersion, InstanceProcess } from '../infra/instance-process.ts';
 import { usersRepository } from '../../shared/db/users-repository.ts';
 import { EXPAND_PHASE_END } from '../../shared/rollout/state.ts';
+import { applySyncMode } from '../../shared/rollout/sync.ts';
+import { DEFAULT_SYNC_MODE } from '../../shared/sync/mode.ts';
+import type { SyncMode } from '../../shared/sync/mode.ts';
 
 export const SCENARIO_NAMES = ['kill-v2', 'sigterm-rolling', 'db-restart', 'crash-between-writes', 'backfill-resume', 'late-v1', 'cut-off-v2', 'frozen-v1'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
@@ -44,6 +47,11 @@ export interface ChaosOptions {
   /** The machine's shared server (a database of our own is created there); db-restart uses a private one. */
   mysqlUrl: string;
   log: (line: string) => void;
+  /**
+   * SYNC (default app): under trigger the expand phase records the mode and installs both sync triggers, as
+   * `SYNC=trigger npm run db:migrate` does (applySyncMode), and a scenario whose promise changes says how.
+   */
+  sync?: SyncMode;
 }
 
 /** The failed-request budget: how many failures the fault may cost, and why. */
@@ -55,6 +63,8 @@ export interface Budget {
 export interface ChaosResult {
   scenario: ScenarioName;
   short: boolean;
+  /** The sync mode the scenario ran under (SYNC). */
+  sync: SyncMode;
   passed: boolean;
   /** Every broken promise, one line each; empty when passed. */
   failures: string[];
@@ -121,7 +131,18 @@ export class ChaosRun {
     this.registry = instanceRegistry(db);
   }
 
-  /** A fresh database (on `serverUrl`, default the shared server), migrated to expand, with `seedUsers` users written as v1 writes them. */
+  /** The sync mode this run's database records (SYNC; app unless trigger was asked for). */
+  get sync(): SyncMode {
+    return this.options.sync ?? DEFAULT_SYNC_MODE;
+  }
+
+  /**
+   * A fresh database (on `serverUrl`, default the shared server), migrated to expand, with `seedUsers` users written
+   * as v1 writes them. Under SYNC=trigger the expand phase then records the mode and installs both triggers exactly
+   * as `SYNC=trigger npm run db:migrate` does (applySyncMode), after the seed: the seeded users stand for the rows
+   * that existed before the rollout, with no profile_data until the backfill (as in `make demo SYNC=trigger`).
+   * Every instance starts after this, so each reads the recorded mode.
+   */
   static async setup(
     name: ScenarioName,
     options: ChaosOptions,
@@ -136,6 +157,7 @@ export class ChaosRun {
       const fleet = await Fleet.allocate(layout, fleetEnv);
       const run = new ChaosRun(name, options, database, db, fleet, fleetEnv);
       run.seeded = await run.seed(seedUsers, `${name}-seed`);
+      if (run.sync === 'trigger') await applySyncMode(db, 'trigger', (line) => run.log(line));
       return run;
     } catch (err) {
       await db.close();
@@ -302,6 +324,7 @@ export class ChaosRun {
     const result: ChaosResult = {
       scenario: this.name,
       short: this.options.short,
+      sync: this.sync,
       passed: this.failures.length === 0,
       failures: this.failures,
       requests: verdict.operations,
