@@ -138,7 +138,7 @@ export class ChaosRun {
 
   /**
    * A fresh database (on `serverUrl`, default the shared server), migrated to expand, with `seedUsers` users written
-   * as v1 writes them. Under SYNC=trigger the expand phase then records the mode and installs both triggers exactly
+   * as v1 writes them (and `bulkRows` more that the load leaves alone). Under SYNC=trigger the expand phase then records the mode and installs both triggers exactly
    * as `SYNC=trigger npm run db:migrate` does (applySyncMode), after the seed: the seeded users stand for the rows
    * that existed before the rollout, with no profile_data until the backfill (as in `make demo SYNC=trigger`).
    * Every instance starts after this, so each reads the recorded mode.
@@ -146,7 +146,13 @@ export class ChaosRun {
   static async setup(
     name: ScenarioName,
     options: ChaosOptions,
-    { layout, env = {}, seedUsers = 200, serverUrl = options.mysqlUrl }: { layout: SlotLayout[]; env?: Record<string, string>; seedUsers?: number; serverUrl?: string },
+    {
+      layout,
+      env = {},
+      seedUsers = 200,
+      bulkRows = 0,
+      serverUrl = options.mysqlUrl,
+    }: { layout: SlotLayout[]; env?: Record<string, string>; seedUsers?: number; bulkRows?: number; serverUrl?: string },
   ): Promise<ChaosRun> {
     fs.mkdirSync(options.resultsDir, { recursive: true });
     const database = await freshDatabase('mysql', options.resultsDir, serverUrl);
@@ -157,6 +163,8 @@ export class ChaosRun {
       const fleet = await Fleet.allocate(layout, fleetEnv);
       const run = new ChaosRun(name, options, database, db, fleet, fleetEnv);
       run.seeded = await run.seed(seedUsers, `${name}-seed`);
+      // More rows that existed before the rollout, outside the load's keys (judged, never written by the load).
+      if (bulkRows > 0) await run.seed(bulkRows, `${name}-bulk`);
       if (run.sync === 'trigger') await applySyncMode(db, 'trigger', (line) => run.log(line));
       return run;
     } catch (err) {
