@@ -91,6 +91,8 @@ export interface Scenario {
   name: ScenarioName;
   /** What the scenario proves, one sentence (printed, and in docs/reliability.md). */
   proves: string;
+  /** What it proves instead under a sync mode that changes its promise (late-v1, frozen-v1 under trigger). */
+  provesUnder?: Partial<Record<SyncMode, string>>;
   run(options: ChaosOptions): Promise<ChaosResult>;
 }
 

@@ -58,7 +58,7 @@ onInterruptWriteResults((signal) => {
 for (const [i, name] of names.entries()) {
   const scenario = scenarios[name];
   current = name;
-  console.log(`\n== chaos ${i + 1}/${names.length}: ${name}${short ? ' (short)' : ''}, SYNC=${sync}\n   proves: ${scenario.proves}`);
+  console.log(`\n== chaos ${i + 1}/${names.length}: ${name}${short ? ' (short)' : ''}, SYNC=${sync}\n   proves: ${scenario.provesUnder?.[sync] ?? scenario.proves}`);
   let result: ChaosResult;
   try {
     result = await scenario.run({ short, sync, resultsDir, mysqlUrl, log: (line) => console.log(line) });
