@@ -140,10 +140,10 @@ export class ChaosRun {
 
   /**
    * A fresh database (on `serverUrl`, default the shared server), migrated to expand, with `seedUsers` users written
-   * as v1 writes them (and `bulkRows` more that the load leaves alone). Under SYNC=trigger the expand phase then records the mode and installs both triggers exactly
-   * as `SYNC=trigger npm run db:migrate` does (applySyncMode), after the seed: the seeded users stand for the rows
-   * that existed before the rollout, with no profile_data until the backfill (as in `make demo SYNC=trigger`).
-   * Every instance starts after this, so each reads the recorded mode.
+   * as v1 writes them (and `bulkRows` more that the load leaves alone). Under SYNC=trigger the expand phase then
+   * records the mode and installs both triggers exactly as `SYNC=trigger npm run db:migrate` does (applySyncMode),
+   * after the seed: the seeded users stand for the rows that existed before the rollout, with no profile_data until
+   * the backfill (as in `make demo SYNC=trigger`). Every instance starts after this, so each reads the recorded mode.
    */
   static async setup(
     name: ScenarioName,

@@ -1,5 +1,5 @@
-// make chaos [SCENARIO=<name>] [CHAOS_SHORT=1] [SYNC=app|trigger]: the fault scenarios, each under load through the balancer and
-// judged by the consistency checker. Each prints its verdict and writes $RESULTS_DIR/chaos-<name>.json; this
+// make chaos [SCENARIO=<name>] [CHAOS_SHORT=1] [SYNC=app|trigger]: the fault scenarios, each under load through
+// the balancer and judged by the consistency checker. Each prints its verdict and writes $RESULTS_DIR/chaos-<name>.json; this
 // runner ends with one line per scenario, naming the sync mode, and exits 1 when any failed (2 on a bad SCENARIO,
 // CHAOS_SHORT or SYNC, or SYNC=trigger with a mapping no trigger can run: refused before anything starts).
 // SYNC=trigger: each scenario's expand phase records the mode and installs the sync triggers as
