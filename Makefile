@@ -2,17 +2,18 @@
 # make demo              the rollout, start to finish (DB=sqlite by default; DB=mysql uses MYSQL_URL)
 # make demo SCENARIO=prefer-new-read   the same rollout with a v2 anti-pattern: the checker must catch it
 # make demo DB=mysql-replica [SCENARIO=replica-reads]   its own MariaDB primary + GTID replica, reads from the replica, lag injected
+# make demo SYNC=trigger    the same rollout with the sync triggers instead of app dual-write (MAPPING=orders-address has no SQL form: refused)
 # make preflight         before a workshop: Node, free ports, SQLite (needed); MariaDB and nginx (optional). Installs nothing.
 # make workshop          the sandbox: fleet, balancer, load and a dashboard with controls, until Ctrl-C (DB=sqlite|mysql)
 # make test              typecheck + the migration linter + the import and code lint (npm run lint) + every test but the long matrices (set REQUIRE_MYSQL=1 REQUIRE_NGINX=1 to forbid skips, as CI does)
 # make test-full         the long matrices (test/**/*.full.test.ts: chaos short forms, every anti-pattern demo, the workshop run as written); CI runs it after make test
-# make chaos [SCENARIO=kill-v2|sigterm-rolling|db-restart|crash-between-writes|backfill-resume|late-v1|cut-off-v2|frozen-v1] [CHAOS_SHORT=1]
+# make chaos [SCENARIO=kill-v2|sigterm-rolling|db-restart|crash-between-writes|backfill-resume|late-v1|cut-off-v2|frozen-v1] [CHAOS_SHORT=1] [SYNC=trigger]
 #                        the fault scenarios under load, judged by the checker (MySQL/MariaDB at MYSQL_URL, nginx)
 # make bench             what dual-write and dual-read cost, side by side on MySQL/MariaDB (≤ 5 min; BENCH_SECONDS=2 per measurement, BENCH_LONG=1 for the long mode)
 SHELL := /bin/bash
 DB ?= sqlite
 RESULTS_DIR ?= results
-export DB MAPPING RESULTS_DIR SCENARIO PAUSE DEMO_STEP_SECONDS MYSQL_URL BALANCER BENCH_SECONDS CHAOS_SHORT DASHBOARD_PORT
+export DB MAPPING SYNC RESULTS_DIR SCENARIO PAUSE DEMO_STEP_SECONDS MYSQL_URL BALANCER BENCH_SECONDS CHAOS_SHORT DASHBOARD_PORT
 
 .PHONY: demo workshop preflight test test-full bench chaos typecheck install clean
 

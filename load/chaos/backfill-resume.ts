@@ -12,21 +12,23 @@ export const backfillResume: Scenario = {
   name: 'backfill-resume',
   proves: 'a backfill killed with -9 mid-run under load resumes from its checkpoint, completes, and leaves zero drift; the load fails nothing',
   async run(options: ChaosOptions) {
+    // The load works on 300 judged users; the rest only make the backfill long enough to be killed mid-run. All
+    // are written in setup, before SYNC=trigger's install (rows that existed before the rollout): the triggers copy
+    // only writes made after it, so under trigger too the backfill has the whole key range to fill.
+    const extraRows = options.short ? 8000 : 100_000;
     const run = await ChaosRun.setup('backfill-resume', options, {
       layout: [
         { name: 'v2-a', version: 'v2' },
         { name: 'v2-b', version: 'v2' },
       ],
       seedUsers: 300,
+      bulkRows: extraRows,
     });
-    // The load works on 300 judged users; the rest only make the backfill long enough to be killed mid-run.
-    const extraRows = options.short ? 8000 : 100_000;
     const batch = options.short ? '200' : '1000';
     const sleepMs = options.short ? '15' : '10';
     const dwellMs = options.short ? 1000 : 4000;
     const env = { DATABASE_URL: run.database.url };
     return guarded(run, { failedRequests: 0, rule: 'a backfill costs no request' }, async () => {
-      await run.seed(extraRows, 'backfill-resume-bulk');
       await run.openUnderLoad({ step: 'load', servedBy: 'v2-a', dwellMs, snapshot: { v1MayBeAlive: false } });
 
       run.step = 'backfill-killed';

@@ -12,6 +12,13 @@
 // - The budget: the requests in flight at the freeze and those the balancer handed the frozen v1 until it
 //   resumed may fail (nginx cannot tell a frozen process from a slow one: each such request waits, at most one
 //   per load connection at a time); none invoked after the SIGCONT. 0 anomalies, 0 lost acknowledged writes.
+// Under SYNC=trigger the promise is different, and so is what this scenario checks: v1 may serve live there (the
+// stage guard's trigger row; the up trigger copies its writes, a write held across the gate included, into the
+// profile_data that live reads), so the resumed v1 is not stopped and raises no alarm. What still holds is the
+// lease: the requests that waited for it while it was frozen are refused (none answered), and it serves again only
+// after a heartbeat renewed its lease, with the current (live) flags. The budget adds the clean lease refusals it
+// answers after the SIGCONT until then (503 lease_lost, its own); any other failure after the SIGCONT fails the
+// run. No recovery step: there is no alarm to recover from; the rollout must stay in a clean live.
 import { migrateUp } from '../../shared/migrations/runner.ts';
 import { ALIVE_HEARTBEATS } from '../../shared/registry/instances.ts';
 import { STAGE_GUARD_EXIT_CODE } from '../../shared/rollout/stage-guard.ts';
@@ -19,7 +26,7 @@ import { rolloutStatus } from '../../shared/rollout/status.ts';
 import { transition } from '../../shared/rollout/transitions.ts';
 import { waitFor } from '../infra/instance-process.ts';
 import { ChaosRun, guarded } from './harness.ts';
-import type { ChaosOptions, Scenario } from './harness.ts';
+import type { Budget, ChaosOptions, Scenario } from './harness.ts';
 
 const FROZEN_SLOT = 'v1-a';
 const HEARTBEAT_MS = 1000;
@@ -31,6 +38,9 @@ const repair = (run: ChaosRun) => run.backfillThenVerify(ACTOR);
 export const frozenV1: Scenario = {
   name: 'frozen-v1',
   proves: 'a v1 frozen (SIGSTOP) across the live gate and resumed serves nothing, raises the alarm and exits 3; the alarm\'s recovery ends clean; no request invoked after the resume fails, 0 anomalies',
+  provesUnder: {
+    trigger: 'under SYNC=trigger a v1 frozen (SIGSTOP) across the live gate and resumed answers none of the requests that waited for it, then serves live again once its lease is renewed (the triggers carry its writes): no alarm, no exit, 0 anomalies',
+  },
   async run(options: ChaosOptions) {
     const run = await ChaosRun.setup('frozen-v1', options, {
       layout: [
@@ -77,6 +87,7 @@ export const frozenV1: Scenario = {
         const contAt = run.recorder.now();
         const handedWhileFrozen = pendingAtFreeze + run.recorder.ops.filter((op) => op.invokeAt >= freezeAt && op.invokeAt < contAt).length;
         process.kill(frozen.pid, 'SIGCONT');
+        if (run.sync === 'trigger') return resumedUnderTriggers(run, { freezeAt, contAt, goneAt, handedWhileFrozen, dwellMs });
         const exit = await Promise.race([frozen.exited, waitFor(() => undefined, { timeoutMs: 20_000, what: 'never' }).catch(() => null)]);
         const exitAt = run.recorder.now();
         const lines = frozen.output().split('\n').filter((line) => line.startsWith('v1 cannot serve stage'));
@@ -131,3 +142,44 @@ export const frozenV1: Scenario = {
     }
   },
 };
+
+/** SYNC=trigger: the resumed v1 refuses what waited for it, renews its lease and serves live again; no alarm, no exit. */
+async function resumedUnderTriggers(
+  run: ChaosRun,
+  { freezeAt, contAt, goneAt, handedWhileFrozen, dwellMs }: { freezeAt: number; contAt: number; goneAt: number; handedWhileFrozen: number; dwellMs: number },
+): Promise<Budget> {
+  const frozen = run.fleet.slot(FROZEN_SLOT).instance!;
+  await run.servedBy(FROZEN_SLOT, LEASE_MS + 20_000);
+  const servingAgainAfterMs = Math.round(run.recorder.now() - contAt);
+  await run.dwell(dwellMs);
+  const running = frozen.child.exitCode === null && frozen.child.signalCode === null;
+  const guardLines = frozen.output().split('\n').filter((line) => line.startsWith('v1 cannot serve stage'));
+  run.log(`${FROZEN_SLOT} resumed after ${Math.round(contAt - freezeAt)} ms frozen; under SYNC=trigger it serves live again ${servingAgainAfterMs} ms after the SIGCONT; still running: ${running}`);
+  run.expect(running && guardLines.length === 0, `under SYNC=trigger the resumed ${FROZEN_SLOT} stopped (${JSON.stringify(frozen.child.exitCode ?? frozen.child.signalCode)}): ${guardLines[0] ?? ''}`);
+  const servedWhileFrozen = run.recorder.ops.filter((op) => op.instance === FROZEN_SLOT && op.outcome === 'ok' && op.invokeAt >= freezeAt && op.invokeAt < contAt);
+  run.expect(servedWhileFrozen.length === 0, `${FROZEN_SLOT} answered ${servedWhileFrozen.length} requests invoked while it was frozen (its lease had run out)`);
+  const status = await rolloutStatus(run.db);
+  run.log(`rollout status after the resume: ${status.stage.label}; ${status.alarms.length} alarm(s)`);
+  run.expect(status.stage.name === 'live' && status.alarms.length === 0, `under SYNC=trigger the rollout is not a clean live after the resume: ${status.stage.label}, ${status.alarms.join(' ')}`);
+  await run.snapshot('resumed', true);
+
+  const failed = run.recorder.ops.filter((op) => op.outcome !== 'ok' && !run.recorder.pending().includes(op));
+  const failedAfter = failed.filter((op) => op.invokeAt >= contAt);
+  const leaseRefusals = failedAfter.filter((op) => op.instance === FROZEN_SLOT && op.status === 503 && op.error === 'lease_lost');
+  const other = failedAfter.filter((op) => !leaseRefusals.includes(op));
+  run.log(`${failed.length} failed requests; invoked after the SIGCONT: ${leaseRefusals.length} clean lease refusals by ${FROZEN_SLOT}, ${other.length} other`);
+  run.expect(other.length === 0, `${other.length} requests invoked after the SIGCONT failed other than by ${FROZEN_SLOT}'s clean lease refusal (e.g. ${JSON.stringify(other.slice(0, 3).map((op) => ({ f: op.f, status: op.status, error: op.error, instance: op.instance, msAfterCont: Math.round(op.invokeAt - contAt) })))})`);
+  run.facts.frozenMs = Math.round(contAt - freezeAt);
+  run.facts.registryGoneAfterMs = Math.round(goneAt - freezeAt);
+  run.facts.servingAgainAfterMs = servingAgainAfterMs;
+  run.facts.servedWhileFrozen = servedWhileFrozen.length;
+  run.facts.handedWhileFrozen = handedWhileFrozen;
+  run.facts.leaseRefusalsAfterResume = leaseRefusals.length;
+  run.facts.failedAfterResume = other.length;
+  run.facts.finalStage = status.stage.label;
+  run.facts.finalAlarms = status.alarms.length;
+  return {
+    failedRequests: handedWhileFrozen + leaseRefusals.length,
+    rule: `the ${handedWhileFrozen} requests in flight at the freeze or invoked while ${FROZEN_SLOT} was frozen, and its ${leaseRefusals.length} clean lease refusals after the SIGCONT until a heartbeat renewed its lease (SYNC=trigger: it serves live again)`,
+  };
+}

@@ -33,6 +33,9 @@ import { startInstanceProcess } from '../infra/instance-process.ts';
 import type { AppVersion, InstanceProcess } from '../infra/instance-process.ts';
 import { usersRepository } from '../../shared/db/users-repository.ts';
 import { EXPAND_PHASE_END } from '../../shared/rollout/state.ts';
+import { applySyncMode } from '../../shared/rollout/sync.ts';
+import { DEFAULT_SYNC_MODE } from '../../shared/sync/mode.ts';
+import type { SyncMode } from '../../shared/sync/mode.ts';
 
 export const SCENARIO_NAMES = ['kill-v2', 'sigterm-rolling', 'db-restart', 'crash-between-writes', 'backfill-resume', 'late-v1', 'cut-off-v2', 'frozen-v1'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
@@ -44,6 +47,11 @@ export interface ChaosOptions {
   /** The machine's shared server (a database of our own is created there); db-restart uses a private one. */
   mysqlUrl: string;
   log: (line: string) => void;
+  /**
+   * SYNC (default app): under trigger the expand phase records the mode and installs both sync triggers, as
+   * `SYNC=trigger npm run db:migrate` does (applySyncMode), and a scenario whose promise changes says how.
+   */
+  sync?: SyncMode;
 }
 
 /** The failed-request budget: how many failures the fault may cost, and why. */
@@ -55,6 +63,8 @@ export interface Budget {
 export interface ChaosResult {
   scenario: ScenarioName;
   short: boolean;
+  /** The sync mode the scenario ran under (SYNC). */
+  sync: SyncMode;
   passed: boolean;
   /** Every broken promise, one line each; empty when passed. */
   failures: string[];
@@ -81,6 +91,8 @@ export interface Scenario {
   name: ScenarioName;
   /** What the scenario proves, one sentence (printed, and in docs/reliability.md). */
   proves: string;
+  /** What it proves instead under a sync mode that changes its promise (late-v1, frozen-v1 under trigger). */
+  provesUnder?: Partial<Record<SyncMode, string>>;
   run(options: ChaosOptions): Promise<ChaosResult>;
 }
 
@@ -121,11 +133,28 @@ export class ChaosRun {
     this.registry = instanceRegistry(db);
   }
 
-  /** A fresh database (on `serverUrl`, default the shared server), migrated to expand, with `seedUsers` users written as v1 writes them. */
+  /** The sync mode this run's database records (SYNC; app unless trigger was asked for). */
+  get sync(): SyncMode {
+    return this.options.sync ?? DEFAULT_SYNC_MODE;
+  }
+
+  /**
+   * A fresh database (on `serverUrl`, default the shared server), migrated to expand, with `seedUsers` users written
+   * as v1 writes them (and `bulkRows` more that the load leaves alone). Under SYNC=trigger the expand phase then
+   * records the mode and installs both triggers exactly as `SYNC=trigger npm run db:migrate` does (applySyncMode),
+   * after the seed: the seeded users stand for the rows that existed before the rollout, with no profile_data until
+   * the backfill (as in `make demo SYNC=trigger`). Every instance starts after this, so each reads the recorded mode.
+   */
   static async setup(
     name: ScenarioName,
     options: ChaosOptions,
-    { layout, env = {}, seedUsers = 200, serverUrl = options.mysqlUrl }: { layout: SlotLayout[]; env?: Record<string, string>; seedUsers?: number; serverUrl?: string },
+    {
+      layout,
+      env = {},
+      seedUsers = 200,
+      bulkRows = 0,
+      serverUrl = options.mysqlUrl,
+    }: { layout: SlotLayout[]; env?: Record<string, string>; seedUsers?: number; bulkRows?: number; serverUrl?: string },
   ): Promise<ChaosRun> {
     fs.mkdirSync(options.resultsDir, { recursive: true });
     const database = await freshDatabase('mysql', options.resultsDir, serverUrl);
@@ -136,6 +165,9 @@ export class ChaosRun {
       const fleet = await Fleet.allocate(layout, fleetEnv);
       const run = new ChaosRun(name, options, database, db, fleet, fleetEnv);
       run.seeded = await run.seed(seedUsers, `${name}-seed`);
+      // More rows that existed before the rollout, outside the load's keys (judged, never written by the load).
+      if (bulkRows > 0) await run.seed(bulkRows, `${name}-bulk`);
+      if (run.sync === 'trigger') await applySyncMode(db, 'trigger', (line) => run.log(line));
       return run;
     } catch (err) {
       await db.close();
@@ -302,6 +334,7 @@ export class ChaosRun {
     const result: ChaosResult = {
       scenario: this.name,
       short: this.options.short,
+      sync: this.sync,
       passed: this.failures.length === 0,
       failures: this.failures,
       requests: verdict.operations,

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ChaosResult, ScenarioName } from '../../load/chaos/harness.ts';
 import { scenarios } from '../../load/chaos/scenarios.ts';
+import type { SyncMode } from '../../shared/sync/mode.ts';
 import { MYSQL_URL } from '../support/databases.ts';
 
 export interface ShortRun {
@@ -16,10 +17,11 @@ export interface ShortRun {
   output: string;
 }
 
-export async function runShort(name: ScenarioName): Promise<ShortRun> {
+/** `sync`: the sync mode, as `make chaos SYNC=...` passes it (default app). */
+export async function runShort(name: ScenarioName, { sync }: { sync?: SyncMode } = {}): Promise<ShortRun> {
   const resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), `chaos-${name}-`));
   const lines: string[] = [];
-  const result = await scenarios[name].run({ short: true, resultsDir, mysqlUrl: MYSQL_URL, log: (line) => lines.push(line) });
+  const result = await scenarios[name].run({ short: true, ...(sync ? { sync } : {}), resultsDir, mysqlUrl: MYSQL_URL, log: (line) => lines.push(line) });
   const written = JSON.parse(fs.readFileSync(path.join(resultsDir, `chaos-${name}.json`), 'utf8')) as ChaosResult;
   // A failed run keeps its history and summary for whoever has to find out why.
   if (result.passed) fs.rmSync(resultsDir, { recursive: true, force: true });
