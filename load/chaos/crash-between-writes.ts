@@ -13,7 +13,7 @@ import { answeredValue } from '../proof/history.ts';
 import type { Op, RecordValue } from '../proof/history.ts';
 import { ChaosRun, guarded } from './harness.ts';
 import type { ChaosOptions, Scenario } from './harness.ts';
-import { mapping } from '../../shared/schema-mapping.ts';
+import { columns, mapping } from '../../shared/schema-mapping.ts';
 
 interface Answer {
   status?: number;
@@ -145,11 +145,11 @@ export const crashBetweenWrites: Scenario = {
       const before = await runTool('verify', [], env, { quiet: true });
       const backfill = await runTool('backfill', [], env, { quiet: true });
       const after = await runTool('verify', [], env, { quiet: true });
-      run.log(`verify before the backfill: exit ${before.code}, drift ${driftOf(before.output)} rows (${triggers ? 'rows written before the install, no profile_data yet' : `the ${crashed.length} crashed rows among them, and v1's writes`})`);
+      run.log(`verify before the backfill: exit ${before.code}, drift ${driftOf(before.output)} rows (${triggers ? `rows written before the install, no ${columns.new} yet` : `the ${crashed.length} crashed rows among them, and v1's writes`})`);
       run.log(`backfill: exit ${backfill.code} in ${backfill.ms} ms; verify after: exit ${after.code}, drift ${driftOf(after.output)} rows`);
       if (triggers) {
         const differing = driftOf(before.output, 'different ') + driftOf(before.output, 'invalid ');
-        run.log(`under SYNC=trigger: rows whose sides differ (or profile_data unreadable) before the backfill: ${differing}; the rest only miss profile_data (written before the install)`);
+        run.log(`under SYNC=trigger: rows whose sides differ (or ${columns.new} unreadable) before the backfill: ${differing}; the rest only miss ${columns.new} (written before the install)`);
         run.expect((before.code === 0 || before.code === 1) && differing === 0, `under SYNC=trigger verify found rows whose sides differ before the backfill: exit ${before.code}, ${before.output.trim().split('\n').slice(-3).join(' | ')}`);
         run.facts.differingBeforeBackfill = differing;
       } else {

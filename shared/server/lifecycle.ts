@@ -7,6 +7,7 @@
 // the timeouts are ordered: balancer upstream keepalive_timeout (2 s) < KEEP_ALIVE_TIMEOUT_MS (5 s) <
 // DRAIN_DEADLINE_MS (10 s). Node 20's server.close() closes idle connections at once (the lossy path, as does
 // http-terminator), so the drain stops only the listener (net.Server#close).
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { DRAIN_DEADLINE_MS, KEEP_ALIVE_TIMEOUT_MS } from '../config.ts';
@@ -51,7 +52,7 @@ export async function listen(
     /**
      * Not accepting until resume(). A fixed port is not even bound until then (a client polling it gets
      * "connection refused", never a connection reset); port 0 is bound to learn the port and closed at once
-     * (nobody can know that port yet).
+     * (nobody can know that port yet), and is picked outside the ephemeral range (portOutsideEphemeralRange).
      */
     paused?: boolean;
   },
@@ -84,7 +85,8 @@ export async function listen(
         resolve();
       });
     });
-  if (!paused || port === 0) await bind(port);
+  if (!paused) await bind(port);
+  else if (port === 0) await bind(await portOutsideEphemeralRange(host));
   // Stop the listener only (open connections stay: see the drain), the same call the drain makes.
   const stopListening = () => {
     if (server.listening) net.Server.prototype.close.call(server);
@@ -140,4 +142,41 @@ export async function listen(
       return drained;
     },
   };
+}
+
+/** The kernel's range for ephemeral ports (every outgoing connection's local port, and listen on port 0). */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high) && low! <= high!) return [low!, high!];
+  } catch {
+    // not Linux: its default below
+  }
+  return [32768, 60999];
+}
+
+/** The lowest port picked for a paused server: above the well-known services' ports a developer machine runs. */
+const LOWEST_PICKED_PORT = 20000;
+
+/**
+ * A free port for a server that names itself by its port before it accepts (an instance registers its address,
+ * then opens the port): picked at random below the ephemeral range, so that no outgoing connection of this
+ * machine (a load generator opens thousands) is given it while it is closed (CI saw exactly that: EADDRINUSE at
+ * registration). Only another process picking the same port on purpose can take it. 0 (the kernel's pick, as
+ * before) when the range leaves no room or no candidate was free.
+ */
+async function portOutsideEphemeralRange(host: string): Promise<number> {
+  const [low] = ephemeralRange();
+  const floor = Math.max(1024, Math.min(LOWEST_PICKED_PORT, low - 1000));
+  if (low - floor < 100) return 0;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const candidate = floor + Math.floor(Math.random() * (low - floor));
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = net.createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(candidate, host, () => probe.close(() => resolve(true)));
+    });
+    if (free) return candidate;
+  }
+  return 0;
 }

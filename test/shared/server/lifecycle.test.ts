@@ -2,6 +2,7 @@
 // SIGTERM an instance refuses new connections, never closes an idle keep-alive connection itself (a balancer
 // may be sending on it), answers what still arrives with `Connection: close`, finishes in-flight requests,
 // and exits 0 with its stop recorded. And the timeouts that make that safe are ordered.
+import fs from 'node:fs';
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BALANCER_UPSTREAM_KEEPALIVE_TIMEOUT_MS, DRAIN_DEADLINE_MS, KEEP_ALIVE_TIMEOUT_MS } from '../../../shared/config.ts';
@@ -42,6 +43,19 @@ describe('timeouts', () => {
 
   it('When listen is asked for a keep-alive timeout not shorter than the drain deadline, then it refuses', async () => {
     await expect(listen((_req, res) => res.end(), { port: 0, host: '127.0.0.1', keepAliveTimeoutMs: 3000, drainDeadlineMs: 3000 })).rejects.toThrow(/keepAliveTimeout/);
+  });
+
+  it('When a paused server is asked for any port (PORT=0), then it names one outside the kernel\'s ephemeral range, so no outgoing connection can take it before it opens', async () => {
+    // CI found it: an instance named its public port from the ephemeral range, closed it until registered, and a
+    // test's outgoing connection got that port meanwhile (EADDRINUSE at registration, exit 1).
+    const [low, high] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number) as [number, number];
+    for (let i = 0; i < 5; i++) {
+      running = await listen(() => {}, { port: 0, host: '127.0.0.1', paused: true });
+      expect(running.port < low || running.port > high, `port ${running.port} within the ephemeral range ${low}-${high}`).toBe(true);
+      await running.resume();
+      expect(running.listening).toBe(true);
+      await running.drain();
+    }
   });
 
   it('When an idle keep-alive server drains, then it finishes without forcing connections', async () => {
