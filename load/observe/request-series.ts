@@ -2,6 +2,7 @@
 // history's clock (seconds since the demo started). An operation counts in the second it was answered (a write
 // of unknown outcome, which has no answer, in the second it was sent). The live dashboard adds operations as
 // they are answered; the report adds the whole history at the end: the same figures both ways.
+import { answered } from '../proof/history.ts';
 import type { Op } from '../proof/history.ts';
 
 export interface SecondFigures {
@@ -38,7 +39,7 @@ export class RequestSeries {
     if (figures) {
       // Late news for a second already summed up: only a request without an answer comes this late (an answered
       // one counts in the second of its answer, which is now), and it is an error.
-      if (op.outcome !== 'ok' || op.completeAt === null) figures.errors++;
+      if (!answered(op)) figures.errors++;
       else figures.requests[op.version ?? 'unknown'] = (figures.requests[op.version ?? 'unknown'] ?? 0) + 1;
       return;
     }
@@ -47,14 +48,15 @@ export class RequestSeries {
       bucket = { latencies: new Map(), errors: 0, readSources: new Map() };
       this.buckets.set(second, bucket);
     }
-    if (op.outcome !== 'ok' || op.completeAt === null) {
+    if (!answered(op) || op.completeAt === null) {
       bucket.errors++;
       return;
     }
     const version = op.version ?? 'unknown';
     const list = bucket.latencies.get(version);
-    if (list) list.push(op.completeAt - op.invokeAt);
-    else bucket.latencies.set(version, [op.completeAt - op.invokeAt]);
+    const latency = op.completeAt - op.invokeAt;
+    if (list) list.push(latency);
+    else bucket.latencies.set(version, [latency]);
     if (op.readSource) bucket.readSources.set(op.readSource, (bucket.readSources.get(op.readSource) ?? 0) + 1);
   }
 

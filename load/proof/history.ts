@@ -138,6 +138,19 @@ export interface Completion {
 }
 
 /**
+ * A PUT or PATCH answered 404: the row was gone (a DELETE won the race). An observation, judged as a read of
+ * "absent", never a failed request: the checker, the step table and the per-second figures all count it so.
+ */
+export function observedAbsence(op: Op): boolean {
+  return op.outcome === 'fail' && (op.f === 'write' || op.f === 'patch') && op.status === 404 && op.completeAt !== null;
+}
+
+/** Answered as the load expects (ok, or an observed absence): not an error in any figure. */
+export function answered(op: Op): boolean {
+  return op.completeAt !== null && (op.outcome === 'ok' || observedAbsence(op));
+}
+
+/**
  * What an HTTP answer says about the effect of an operation. 2xx: ok. A 404 for a read is an ok observation
  * ("no such user"). A 404 for a DELETE is ok too: the row is absent when it answers, and a load deletes each row
  * once, so it is this delete that took effect (an attempt the balancer re-sent after the first one had landed).

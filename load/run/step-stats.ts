@@ -1,4 +1,5 @@
 // Per-step figures for the final screen, computed from the recorded history (every response, not a sample).
+import { answered } from '../proof/history.ts';
 import type { Op } from '../proof/history.ts';
 
 export interface StepStats {
@@ -17,7 +18,7 @@ const percentile = (sorted: number[], p: number) => (sorted.length === 0 ? null 
 
 export function stepStats(step: string, ops: Op[], startedAt: number, endedAt: number): StepStats {
   const inStep = ops.filter((op) => op.step === step);
-  const latencies = inStep.filter((op) => op.outcome === 'ok' && op.completeAt !== null).map((op) => op.completeAt! - op.invokeAt).sort((a, b) => a - b);
+  const latencies = inStep.filter(answered).map((op) => op.completeAt! - op.invokeAt).sort((a, b) => a - b);
   const byVersion: Record<string, number> = {};
   for (const op of inStep) if (op.version) byVersion[op.version] = (byVersion[op.version] ?? 0) + 1;
   const seconds = Math.max(0.001, (endedAt - startedAt) / 1000);
@@ -28,7 +29,7 @@ export function stepStats(step: string, ops: Op[], startedAt: number, endedAt: n
     perSecond: Math.round(inStep.length / seconds),
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
-    errors: inStep.filter((op) => op.outcome !== 'ok').length,
+    errors: inStep.filter((op) => !answered(op)).length,
     retries: inStep.filter((op) => op.retryOf !== undefined).length,
     byVersion,
   };

@@ -3,7 +3,7 @@
 // (register.ts), or in session mode an exact check of the session guarantees (sessions.ts); per snapshot row,
 // new-ahead-of-old and drift (snapshots.ts); a row nobody wrote is a phantom. Imports no app code: the history
 // names the fields of its values (CheckInput.fields), and snapshot rows come in the same shape (values.ts).
-import { compareKeys, isReadKind } from '../history.ts';
+import { compareKeys, isReadKind, observedAbsence as observesAbsence } from '../history.ts';
 import type { Op, RecordValue } from '../history.ts';
 import { checkRegister, memberRef } from './register.ts';
 import type { RegisterFinding, RegisterWrite, UserRegister } from './register.ts';
@@ -368,7 +368,7 @@ export function check(input: CheckInput, { examplesPerKind = EXAMPLES_PER_KIND }
     step.ops++;
     // A PUT or PATCH answered 404 observed that the row was gone (a DELETE won the race): judged as a read of
     // "absent" above (an anomaly if the row was not deleted), so a read here, not a failed request.
-    const observedAbsence = op.outcome === 'fail' && (op.f === 'write' || op.f === 'patch') && op.status === 404;
+    const observedAbsence = observesAbsence(op);
     if (op.outcome === 'ok' || observedAbsence) count(step, isReadKind(op.f) || observedAbsence ? 'reads' : 'acknowledgedWrites');
     if (op.outcome === 'info') count(step, 'unknownOutcomes');
     if (op.outcome !== 'ok' && !observedAbsence && !retriedOk.has(op.id)) count(step, 'failedRequests');
