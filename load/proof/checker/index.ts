@@ -5,12 +5,12 @@
 // names the fields of its values (CheckInput.fields), and snapshot rows come in the same shape (values.ts).
 import { compareKeys, isReadKind, observedAbsence as observesAbsence } from '../history.ts';
 import type { Op, RecordValue } from '../history.ts';
-import { checkRegister, memberRef } from './register.ts';
+import { checkRegister, memberRef, opRef } from './register.ts';
 import type { RegisterFinding, RegisterWrite, UserRegister } from './register.ts';
 import { checkSessions } from './sessions.ts';
 import { checkSnapshots } from './snapshots.ts';
 import { ANOMALY_KINDS, EXAMPLES_PER_KIND, FINAL_STEP } from './types.ts';
-import type { AnomalyExample, AnomalyKind, CheckInput, DriftExample, OpRef, StepSummary, Verdict } from './types.ts';
+import type { AnomalyExample, AnomalyKind, CheckInput, DriftExample, StepSummary, Verdict } from './types.ts';
 import { ABSENT, DELETED, Values, WriteIndex } from './values.ts';
 import type { Observed } from './values.ts';
 
@@ -107,21 +107,6 @@ function lookupField(op: Op, fields: readonly string[]): string | null {
   return param !== undefined && fields.includes(param) ? param : null;
 }
 
-function lookupRef(op: Op, role: string, value: RecordValue | null, values: Values): OpRef {
-  return {
-    role,
-    opId: op.id,
-    f: op.f,
-    value: values.shown(value),
-    invokeAt: op.invokeAt,
-    completeAt: op.completeAt,
-    outcome: op.outcome,
-    step: op.step,
-    ...(op.version ? { version: op.version } : {}),
-    ...(op.instance ? { instance: op.instance } : {}),
-    ...(op.readSource ? { readSource: op.readSource } : {}),
-  };
-}
 
 /** Whether an operation may change a row's value of `field` away from `asked`: a delete, or a write or patch of another value of it. */
 function changesAway(op: Op, field: string, asked: string): boolean {
@@ -169,7 +154,7 @@ function lookupFindings(input: CheckInput, keyOf: (op: Op) => string | null, pat
         key: row.key,
         ...fieldOf(row.key),
         step: lookup.step,
-        ops: [lookupRef(lookup, 'anomalous', row.value, values)],
+        ops: [opRef(lookup, 'anomalous', row.value, values)],
       });
     }
     if (target === null || lookup.truncated || (lookup.found ?? []).some((row) => row.key === target)) continue;
@@ -192,7 +177,7 @@ function lookupFindings(input: CheckInput, keyOf: (op: Op) => string | null, pat
       key: target,
       ...fieldOf(target),
       step: lookup.step,
-      ops: [lookupRef(lookup, 'anomalous', null, values), ...(setBy ? [lookupRef(setBy, 'wrote the value asked for, completed before the lookup began', setBy.value ?? null, values)] : [])],
+      ops: [opRef(lookup, 'anomalous', null, values), ...(setBy ? [opRef(setBy, 'wrote the value asked for, completed before the lookup began', setBy.value ?? null, values)] : [])],
     });
   }
   return examples;

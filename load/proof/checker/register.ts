@@ -172,24 +172,27 @@ function servedBy(op: Op): string {
     .join('');
 }
 
+/** An operation as the verdict shows it, with the value it wrote or saw (`f`: how it is named, default its kind). */
+export function opRef(op: Op, role: string, value: Observed, values: Values, f: string = op.f): OpRef {
+  return {
+    role,
+    opId: op.id,
+    f,
+    value: values.shown(value),
+    invokeAt: op.invokeAt,
+    completeAt: op.completeAt,
+    outcome: op.outcome,
+    step: op.step,
+    ...(op.version ? { version: op.version } : {}),
+    ...(op.instance ? { instance: op.instance } : {}),
+    ...(op.readSource ? { readSource: op.readSource } : {}),
+  };
+}
+
 /** A witness as the verdict shows it: the operation (or the final read, or the value before the load) with its timing. */
 export function memberRef({ role, member }: Witness, values: Values): OpRef {
   const op: Op | null = member.op;
-  if (op) {
-    return {
-      role,
-      opId: op.id,
-      f: member.type === 'read' && op.f !== 'read' && op.f !== 'lookup' ? `${op.f} answered 404` : op.f,
-      value: values.shown(member.value),
-      invokeAt: op.invokeAt,
-      completeAt: op.completeAt,
-      outcome: op.outcome,
-      step: op.step,
-      ...(op.version ? { version: op.version } : {}),
-      ...(op.instance ? { instance: op.instance } : {}),
-      ...(op.readSource ? { readSource: op.readSource } : {}),
-    };
-  }
+  if (op) return opRef(op, role, member.value, values, member.type === 'read' && op.f !== 'read' && op.f !== 'lookup' ? `${op.f} answered 404` : op.f);
   if (member.type === 'read' && member.final) {
     const final: FinalRead = member.final;
     return {
