@@ -25,26 +25,34 @@ async function loadAndReadBack(url: string, seconds: number, options: Partial<Pa
   return { recorder, summary };
 }
 
-describe('against a real v1 instance', () => {
-  let database: TestDatabase;
-  let v1: InstanceProcess;
+/**
+ * For one describe block: a v1 process on a fresh SQLite database of its own (each block asserts the whole table),
+ * started in beforeAll and stopped in afterAll. Read the fields inside tests.
+ */
+function realV1(): { database: TestDatabase; v1: InstanceProcess } {
+  const real = {} as { database: TestDatabase; v1: InstanceProcess };
   beforeAll(async () => {
-    database = await sqliteTarget().create();
-    v1 = await startInstanceProcess('v1', { DATABASE_URL: database.url });
+    real.database = await sqliteTarget().create();
+    real.v1 = await startInstanceProcess('v1', { DATABASE_URL: real.database.url });
   });
   afterAll(async () => {
-    await v1?.stop();
-    await database?.drop();
+    await real.v1?.stop();
+    await real.database?.drop();
   });
+  return real;
+}
+
+describe('against a real v1 instance', () => {
+  const real = realV1();
 
   it('When the generator runs for 3 s, then the history is non-empty, every request is answered, the checker finds 0 anomalies and the rows hold the final values', async () => {
-    const { recorder, summary } = await loadAndReadBack(v1.url, 3);
+    const { recorder, summary } = await loadAndReadBack(real.v1.url, 3);
 
     expect(summary.requests).toBeGreaterThan(100);
     expect(recorder.ops).toHaveLength(summary.requests);
     expect(recorder.ops.every((op) => op.version === 'v1' && op.instance)).toBe(true);
-    const rows = await database.db.select<{ id: number; name: string | null; email: string | null; profile_data: unknown }>('SELECT id, name, email, profile_data FROM users ORDER BY id');
-    const snapshotRows: SnapshotRow[] = await snapshotUsers(database.db);
+    const rows = await real.database.db.select<{ id: number; name: string | null; email: string | null; profile_data: unknown }>('SELECT id, name, email, profile_data FROM users ORDER BY id');
+    const snapshotRows: SnapshotRow[] = await snapshotUsers(real.database.db);
     // v1 reads the old columns: the rows must hold exactly what the final read returned.
     expect(rows.map((r) => [String(r.id), { name: r.name, email: r.email }])).toEqual(recorder.final.map((f) => [f.key, f.value]));
 
@@ -56,32 +64,23 @@ describe('against a real v1 instance', () => {
 });
 
 describe('PATCH and DELETE in the load, against a real v1 instance', () => {
-  let database: TestDatabase;
-  let v1: InstanceProcess;
-  beforeAll(async () => {
-    database = await sqliteTarget().create();
-    v1 = await startInstanceProcess('v1', { DATABASE_URL: database.url });
-  });
-  afterAll(async () => {
-    await v1?.stop();
-    await database?.drop();
-  });
+  const real = realV1();
 
   it('When the mix holds patches and deletes, then the history has both, the checker finds 0 anomalies, and the table holds exactly the rows and values the final read found', async () => {
     // Bounded by count, not time: a slow machine answers fewer requests in 2 s than the counts below need.
-    const { recorder, summary } = await loadAndReadBack(v1.url, 30, { maxRequests: 400, mix: { create: 2, write: 4, patch: 4, delete: 1, read: 8 }, hotKeys: { users: 2, share: 0.2 } });
+    const { recorder, summary } = await loadAndReadBack(real.v1.url, 30, { maxRequests: 400, mix: { create: 2, write: 4, patch: 4, delete: 1, read: 8 }, hotKeys: { users: 2, share: 0.2 } });
 
     const byKind = (f: string) => recorder.ops.filter((op) => op.f === f && op.outcome === 'ok').length;
     expect(byKind('patch')).toBeGreaterThan(10);
     expect(byKind('delete')).toBeGreaterThan(3);
     // A PATCH records the one field it set.
     expect(recorder.ops.filter((op) => op.f === 'patch').every((op) => Object.keys(op.value ?? {}).length === 1)).toBe(true);
-    const rows = await database.db.select<{ id: number; name: string; email: string }>('SELECT id, name, email FROM users ORDER BY id');
+    const rows = await real.database.db.select<{ id: number; name: string; email: string }>('SELECT id, name, email FROM users ORDER BY id');
     expect(rows.map((r) => [String(r.id), { name: r.name, email: r.email }])).toEqual(recorder.final.filter((f) => f.value !== null).map((f) => [f.key, f.value]));
     const deleted = recorder.ops.filter((op) => op.f === 'delete' && op.outcome === 'ok').map((op) => op.key);
     expect(recorder.final.filter((f) => deleted.includes(f.key)).every((f) => f.value === null)).toBe(true);
 
-    const verdict = check({ ...recorder.history(), snapshots: [{ step: 'load', takenAt: recorder.now(), v1MayBeAlive: true, rows: await snapshotUsers(database.db) }] });
+    const verdict = check({ ...recorder.history(), snapshots: [{ step: 'load', takenAt: recorder.now(), v1MayBeAlive: true, rows: await snapshotUsers(real.database.db) }] });
     expect(verdict).toMatchObject({ anomalies: 0, unknownOutcomes: 0, finalReadChecked: true });
     // The only refusals: a PUT or PATCH already in flight when another connection deleted its row (404).
     const refused = recorder.ops.filter((op) => op.outcome !== 'ok');
@@ -91,19 +90,10 @@ describe('PATCH and DELETE in the load, against a real v1 instance', () => {
 });
 
 describe('lookups in the load, against a real v1 instance', () => {
-  let database: TestDatabase;
-  let v1: InstanceProcess;
-  beforeAll(async () => {
-    database = await sqliteTarget().create();
-    v1 = await startInstanceProcess('v1', { DATABASE_URL: database.url });
-  });
-  afterAll(async () => {
-    await v1?.stop();
-    await database?.drop();
-  });
+  const real = realV1();
 
   it('When the mix holds lookups, then each asks by the email the load last wrote to a row it knows, records the rows found, finds that row, and the checker finds 0 anomalies', async () => {
-    const { recorder, summary } = await loadAndReadBack(v1.url, 30, { maxRequests: 400, mix: { create: 2, write: 4, patch: 2, delete: 1, read: 4, lookup: 4 }, hotKeys: { users: 2, share: 0.2 } });
+    const { recorder, summary } = await loadAndReadBack(real.v1.url, 30, { maxRequests: 400, mix: { create: 2, write: 4, patch: 2, delete: 1, read: 4, lookup: 4 }, hotKeys: { users: 2, share: 0.2 } });
 
     const lookups = recorder.ops.filter((op) => op.f === 'lookup');
     expect(lookups.filter((op) => op.outcome === 'ok').length).toBeGreaterThan(10);
@@ -118,12 +108,12 @@ describe('lookups in the load, against a real v1 instance', () => {
     // One connection at a time per row mostly: most lookups find the row they were made for, with the value asked.
     const foundTarget = lookups.filter((op) => op.found?.some((row) => row.key === op.key && row.value[mapping.lookup!.param] === op.value![mapping.lookup!.param]));
     expect(foundTarget.length).toBeGreaterThan(lookups.length / 2);
-    const verdict = check({ ...recorder.history(), snapshots: [{ step: 'load', takenAt: recorder.now(), v1MayBeAlive: true, rows: await snapshotUsers(database.db) }] });
+    const verdict = check({ ...recorder.history(), snapshots: [{ step: 'load', takenAt: recorder.now(), v1MayBeAlive: true, rows: await snapshotUsers(real.database.db) }] });
     expect(verdict).toMatchObject({ anomalies: 0, unknownOutcomes: 0, finalReadChecked: true });
   });
 
   it('When the mix has no lookup weight (the default), then the load makes no lookup', async () => {
-    const { recorder } = await loadAndReadBack(v1.url, 0.5);
+    const { recorder } = await loadAndReadBack(real.v1.url, 0.5);
     expect(recorder.ops.length).toBeGreaterThan(10);
     expect(recorder.ops.filter((op) => op.f === 'lookup')).toEqual([]);
   });

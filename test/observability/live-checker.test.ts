@@ -103,6 +103,28 @@ function longHistory(users: number, count: number, { patches = false, lookups = 
   return { history, records };
 }
 
+/**
+ * Feeds `all` to a live checker in looks of 250 operations up to 1k, then all but the last look, then adds one
+ * operation after everything (`late`, given a time after the history's end) and makes the last look: the work of
+ * a look per new operation at 1k and at 100k, and the checker.
+ */
+function watchGrowing(all: Op[], late: (t: number) => Op): { live: LiveChecker; workAt1k: number; workAt100k: number; late: Op } {
+  const LOOK = 250;
+  const ops: Op[] = [];
+  const live = new LiveChecker(fakeRecorder(ops));
+  const look = (upTo: number) => {
+    const added = upTo - ops.length;
+    ops.push(...all.slice(ops.length, upTo));
+    live.update();
+    return live.lastOpsJudged / added;
+  };
+  for (let upTo = LOOK; upTo < 1000; upTo += LOOK) look(upTo);
+  const workAt1k = look(1000);
+  look(all.length - LOOK);
+  const op = late(all.at(-1)!.completeAt! + 10);
+  return { live, workAt1k, workAt100k: look(all.length), late: op };
+}
+
 /** What the live checker reads from a recorder: the operations so far and those still pending. */
 function fakeRecorder(ops: Op[], initial: InitialValue[] = [], pending: Op[] = []) {
   return { fields: FIELDS, ops, initial, pending: () => pending };
@@ -233,24 +255,10 @@ describe('the live checker', () => {
     ['', false],
     [', every user PATCHed', true],
   ])('When the history grows from 1k to 100k operations%s, then a look costs the same work per new operation, and a stale read in it is still found', (_, patches) => {
-    const LOOK = 250;
     const { history, records } = longHistory(200, 100_000, { patches });
     const all = history.ops;
-    const ops: Op[] = [];
-    const live = new LiveChecker(fakeRecorder(ops));
-    const look = (upTo: number) => {
-      const added = upTo - ops.length;
-      ops.push(...all.slice(ops.length, upTo));
-      live.update();
-      return live.lastOpsJudged / added;
-    };
-    for (let upTo = LOOK; upTo < 1000; upTo += LOOK) look(upTo);
-    const workAt1k = look(1000);
-    look(all.length - LOOK);
     // A read of user 5's previous value after its last write (or patch) completed: stale (in the field that changed).
-    const t = all.at(-1)!.completeAt! + 10;
-    const staleRead = history.read(5, records.get(5)!.at(-2)!, t, t + 1);
-    const workAt100k = look(all.length);
+    const { live, workAt1k, workAt100k, late: staleRead } = watchGrowing(all, (t) => history.read(5, records.get(5)!.at(-2)!, t, t + 1));
 
     const patched = all.filter((op) => op.f === 'patch').length;
     if (patches) expect(patched).toBeGreaterThan(10_000);
@@ -262,25 +270,11 @@ describe('the live checker', () => {
   });
 
   it('When lookups are a quarter of a history that grows from 1k to 100k operations, then a look costs the same work per new operation, and a lookup that misses its row is still found', () => {
-    const LOOK = 250;
     for (const patches of [false, true]) {
       const { history, records } = longHistory(200, 100_000, { patches, lookups: 0.25 });
       const all = history.ops;
-      const ops: Op[] = [];
-      const live = new LiveChecker(fakeRecorder(ops));
-      const look = (upTo: number) => {
-        const added = upTo - ops.length;
-        ops.push(...all.slice(ops.length, upTo));
-        live.update();
-        return live.lastOpsJudged / added;
-      };
-      for (let upTo = LOOK; upTo < 1000; upTo += LOOK) look(upTo);
-      const workAt1k = look(1000);
-      look(all.length - LOOK);
       // User 5 looked up by the email it holds, after its last write completed: the answer leaves it out.
-      const t = all.at(-1)!.completeAt! + 10;
-      const missed = history.lookup(5, records.get(5)!.at(-1)!.email!, [], t, t + 1);
-      const workAt100k = look(all.length);
+      const { live, workAt1k, workAt100k, late: missed } = watchGrowing(all, (t) => history.lookup(5, records.get(5)!.at(-1)!.email!, [], t, t + 1));
 
       expect(all.filter((op) => op.f === 'lookup').length, `patches ${patches}`).toBeGreaterThan(20_000);
       expect(workAt1k).toBeGreaterThan(0);

@@ -23,6 +23,17 @@ const fields = (label: string) => {
   return { name, email: `${name}@example.test` };
 };
 
+/** v2 (in new-only) updates the row `id` and creates a user; then v1 reads both back. */
+async function v2WritesThenV1Reads({ id, v1, v2 }: { id: string | number; v1: InProcessApp; v2: InProcessApp }, label: string) {
+  const byV2 = fields(`${label}-update`);
+  const created = fields(`${label}-create`);
+  await request(v2.app).put(`/users/${id}`).send(byV2).expect(200);
+  const { body: newUser } = await request(v2.app).post('/users').send(created).expect(201);
+  const readUpdate = await request(v1.app).get(`/users/${id}`);
+  const readCreate = await request(v1.app).get(`/users/${newUser.id}`);
+  return { byV2, created, newUser, readUpdate, readCreate };
+}
+
 describe.each(targets)('SYNC=trigger, two-way and one-way, on $name', (target) => {
   let database: TestDatabase | undefined;
   const apps: InProcessApp[] = [];
@@ -58,13 +69,7 @@ describe.each(targets)('SYNC=trigger, two-way and one-way, on $name', (target) =
 
   it.skipIf(target.skip)('When both sync triggers are installed and v2 writes in new-only, then v1 (still serving) reads v2\'s update and v2\'s new user', async () => {
     const { db, id, v1, v2 } = await newOnlyWithV1(false);
-    const byV2 = fields('two-way-update');
-    const created = fields('two-way-create');
-
-    await request(v2.app).put(`/users/${id}`).send(byV2).expect(200);
-    const { body: newUser } = await request(v2.app).post('/users').send(created).expect(201);
-    const readUpdate = await request(v1.app).get(`/users/${id}`);
-    const readCreate = await request(v1.app).get(`/users/${newUser.id}`);
+    const { byV2, created, newUser, readUpdate, readCreate } = await v2WritesThenV1Reads({ id, v1, v2 }, 'two-way');
 
     expect(await stageLabel(db)).toBe('new-only');
     expect(await syncTriggerPresence(db)).toEqual({ up: 'installed', down: 'installed' });
@@ -75,13 +80,7 @@ describe.each(targets)('SYNC=trigger, two-way and one-way, on $name', (target) =
   it.skipIf(target.skip)('When the sync install is one-way (ANTI_PATTERN=one-way-trigger: up only) and v2 writes in new-only, then v1 (still serving) reads the old value and cannot read v2\'s new user', async () => {
     const { db, id, v1, v2 } = await newOnlyWithV1(true);
     const before = (await request(v1.app).get(`/users/${id}`).expect(200)).body;
-    const byV2 = fields('one-way-update');
-    const created = fields('one-way-create');
-
-    await request(v2.app).put(`/users/${id}`).send(byV2).expect(200);
-    const { body: newUser } = await request(v2.app).post('/users').send(created).expect(201);
-    const readUpdate = await request(v1.app).get(`/users/${id}`);
-    const readCreate = await request(v1.app).get(`/users/${newUser.id}`);
+    const { byV2, readUpdate, readCreate } = await v2WritesThenV1Reads({ id, v1, v2 }, 'one-way');
     const readByV2 = await request(v2.app).get(`/users/${id}`).expect(200);
 
     expect(await stageLabel(db)).toBe('new-only');
