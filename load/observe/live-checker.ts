@@ -39,11 +39,11 @@
 // certain (the last effective write began after every earlier one had ended); that value becomes the user's
 // initial value, what the kept operations are judged against. Anomalies already found stay. What is lost: a read of
 // a value older than the cut is reported as garbage (a value the kept history never wrote), not as stale.
-import { ANOMALY_KINDS, check, projected, projectValue } from '../proof/checker/index.ts';
+import { ANOMALY_KINDS, check, projected, projectValue, withField } from '../proof/checker/index.ts';
 import type { AnomalyExample, AnomalyKind, Snapshot, Verdict } from '../proof/checker/index.ts';
 import { EXAMPLES_PER_KIND } from '../proof/checker/types.ts';
 import { ABSENT, Values } from '../proof/checker/values.ts';
-import { isReadKind } from '../proof/history.ts';
+import { isReadKind, observedAbsence } from '../proof/history.ts';
 import type { FinalRead, HistoryRecorder, Op, RecordValue } from '../proof/history.ts';
 import type { TimedAnomaly } from './report/report.ts';
 
@@ -98,7 +98,7 @@ function clusterKeys(values: Values, op: Op): string[] {
     return row ? [values.key(row.value)] : [];
   }
   const keys = op.value && op.outcome !== 'fail' ? [values.key(op.value)] : [];
-  if (op.outcome === 'fail' && (op.f === 'write' || op.f === 'patch') && op.status === 404 && op.completeAt !== null) keys.push(ABSENT);
+  if (observedAbsence(op)) keys.push(ABSENT);
   return keys;
 }
 
@@ -118,8 +118,6 @@ function finishOf(op: Op): number {
   if (op.completeAt === null) return Infinity;
   return isReadKind(op.f) || op.outcome === 'ok' || op.status === 404 ? op.completeAt : Infinity;
 }
-
-const changes = (op: Op) => op.f === 'create' || op.f === 'write' || op.f === 'patch' || op.f === 'delete';
 
 /** The field of a lookup answered without its target row, when `fields` holds it (check() judges it there), else null. */
 function missedField(op: Op, fields: readonly string[]): string | null {
@@ -307,7 +305,7 @@ export class LiveChecker {
     if (op.f === 'delete') user.whole = true;
     const undecided = this.undecided.has(op);
     if (!undecided && op.completeAt !== null && op.outcome !== 'info') user.longest = Math.max(user.longest, op.completeAt - op.invokeAt);
-    if (changes(op)) {
+    if (!isReadKind(op.f)) {
       if (undecided || op.outcome === 'info') user.open.add(op);
       else if (user.open.delete(op) && op.outcome === 'fail') {
         // It may have excused a missed lookup; it had no effect: judge them again.
@@ -315,8 +313,9 @@ export class LiveChecker {
       }
       if (op.value && op.f !== 'delete' && op.outcome !== 'fail') {
         for (const [field, set] of Object.entries(op.value)) {
-          const list = user.setters.get(`${field}\u0000${set}`);
-          if (!list) user.setters.set(`${field}\u0000${set}`, [op]);
+          const key = `${field}\u0000${set}`;
+          const list = user.setters.get(key);
+          if (!list) user.setters.set(key, [op]);
           else if (!list.includes(op)) list.push(op);
         }
       }
@@ -401,8 +400,8 @@ export class LiveChecker {
       for (const register of byField?.values() ?? []) register.touched.clear();
       return user.ops;
     }
-    if (!byField) return this.registerWindow(user, user, this.values, this.values.key(this.initial.get(rowKey)), (op) => op, this.initial.get(rowKey));
     const initial = this.initial.get(rowKey);
+    if (!byField) return this.registerWindow(user, user, this.values, this.values.key(initial), (op) => op, initial);
     const windows = new Map<string, Op[]>();
     for (const [field, register] of byField) {
       const values = this.fieldValues.get(field)!;
@@ -483,7 +482,7 @@ export class LiveChecker {
       { examplesPerKind: Infinity },
     );
     for (const kind of ANOMALY_KINDS) {
-      verdict.examples[kind] = verdict.examples[kind].map((example) => (example.field === undefined ? { ...example, field, message: `field ${field}: ${example.message}` } : example));
+      verdict.examples[kind] = verdict.examples[kind].map((example) => (example.field === undefined ? withField(example, field) : example));
     }
     return verdict;
   }

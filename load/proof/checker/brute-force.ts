@@ -10,6 +10,7 @@
 // Session guarantees (load/proof/checker/sessions.ts states the definition): every total order of the writes that took
 // effect is tried, each write placed at the earliest point its interval and the order allow, and each session's
 // reads and the final read are checked against it literally, one guarantee after another.
+import { isReadKind } from '../history.ts';
 import type { Op, RecordValue } from '../history.ts';
 
 export interface BruteForceInput {
@@ -124,7 +125,7 @@ export function unexplainedReads({ fields, ops, initial = null, final }: BruteFo
   const observedKey = observedKeyOf(keyOf);
   const initialKey = keyOf(initial);
   const written = new Map<string, Op>();
-  for (const op of ops) if (op.f !== 'read' && op.f !== 'lookup' && op.outcome !== 'fail' && op.value) written.set(keyOf(op.value), op);
+  for (const op of ops) if (!isReadKind(op.f) && op.outcome !== 'fail' && op.value) written.set(keyOf(op.value), op);
   const explained = (key: string, completeAt: number) => key === initialKey || (written.has(key) && written.get(key)!.invokeAt <= completeAt);
   const unexplained = ops.filter((op) => isObservation(op) && !explained(observedKey(op), op.completeAt!)).map((op) => op.id);
   if (final !== undefined && !explained(keyOf(final), Infinity)) unexplained.push(0);
@@ -137,7 +138,7 @@ export function bruteForceSessions(input: BruteForceInput): SessionReference {
   const observedKey = observedKeyOf(keyOf);
   const initialKey = keyOf(initial);
   const written = new Map<string, Op>();
-  for (const op of ops) if (op.f !== 'read' && op.f !== 'lookup' && op.outcome !== 'fail' && op.value) written.set(keyOf(op.value), op);
+  for (const op of ops) if (!isReadKind(op.f) && op.outcome !== 'fail' && op.value) written.set(keyOf(op.value), op);
   const unexplained = unexplainedReads(input);
   const finalKey = final === undefined ? undefined : keyOf(final);
   const reads = ops.filter((op) => isObservation(op) && !unexplained.includes(op.id));

@@ -101,6 +101,9 @@ export function projected(op: Op, field: string): Op | null {
 
 export const projectValue = <V extends Readonly<Record<string, unknown>> | null>(value: V, field: string) => (value === null ? null : ({ [field]: value[field] } as RecordValue));
 
+/** An example found judging one field of a patched row: it names the field, in its own field and its message. */
+export const withField = (example: AnomalyExample, field: string): AnomalyExample => ({ ...example, field, message: `field ${field}: ${example.message}` });
+
 /** A lookup's parameter, when it is a field of the history (else the checker cannot tell what a row's value of it is). */
 function lookupField(op: Op, fields: readonly string[]): string | null {
   const param = Object.keys(op.value ?? {})[0];
@@ -132,7 +135,7 @@ function lookupFindings(input: CheckInput, keyOf: (op: Op) => string | null, pat
   const byRow = new Map<string, Op[]>();
   for (const op of input.ops) {
     const key = keyOf(op);
-    if (key === null || op.f === 'read' || op.f === 'lookup') continue;
+    if (key === null || isReadKind(op.f)) continue;
     const list = byRow.get(key);
     if (list) list.push(op);
     else byRow.set(key, [op]);
@@ -143,19 +146,19 @@ function lookupFindings(input: CheckInput, keyOf: (op: Op) => string | null, pat
     const field = lookupField(lookup, input.fields)!;
     const asked = lookup.value![field]!;
     const target = keyOf(lookup);
-    const fieldOf = (key: string) => (patched.has(key) && input.fields.length > 1 ? { field } : {});
-    const named = (key: string, message: string) => (patched.has(key) && input.fields.length > 1 ? `field ${field}: ${message}` : message);
+    const named = (example: AnomalyExample) => (patched.has(example.key) && input.fields.length > 1 ? withField(example, field) : example);
     for (const row of lookup.found ?? []) {
       if (row.value?.[field] === asked) continue;
-      examples.push({
-        kind: 'garbage',
-        reason: 'found by a lookup for a value it does not hold',
-        message: named(row.key, `user ${row.key}: lookup #${lookup.id} for ${JSON.stringify(asked)} returned it with ${values.describe(row.value)}`),
-        key: row.key,
-        ...fieldOf(row.key),
-        step: lookup.step,
-        ops: [opRef(lookup, 'anomalous', row.value, values)],
-      });
+      examples.push(
+        named({
+          kind: 'garbage',
+          reason: 'found by a lookup for a value it does not hold',
+          message: `user ${row.key}: lookup #${lookup.id} for ${JSON.stringify(asked)} returned it with ${values.describe(row.value)}`,
+          key: row.key,
+          step: lookup.step,
+          ops: [opRef(lookup, 'anomalous', row.value, values)],
+        }),
+      );
     }
     if (target === null || lookup.truncated || (lookup.found ?? []).some((row) => row.key === target)) continue;
     const ops = byRow.get(target) ?? [];
@@ -170,15 +173,16 @@ function lookupFindings(input: CheckInput, keyOf: (op: Op) => string | null, pat
     const excuse = ops.find((op) => op !== setBy && op.invokeAt < lookup.completeAt! && changesAway(op, field, asked) && !(op.outcome === 'ok' && op.completeAt !== null && op.completeAt < setAt));
     if (excuse) continue;
     const setter = setBy ? `${setBy.f} #${setBy.id} of ${JSON.stringify(asked)} [${setBy.invokeAt.toFixed(1)}–${setBy.completeAt!.toFixed(1)} ms]` : `the value before the load, ${JSON.stringify(asked)}`;
-    examples.push({
-      kind: 'stale',
-      reason: 'missed by a lookup: the row was not in the answer, though the write of the value asked for took effect before the lookup began and nothing could have changed it since',
-      message: named(target, `user ${target}: lookup #${lookup.id} for ${JSON.stringify(asked)} [${lookup.invokeAt.toFixed(1)}–${lookup.completeAt!.toFixed(1)} ms] did not return the row, but ${setter} completed before it began and nothing that changes ${field} could have taken effect before it ended`),
-      key: target,
-      ...fieldOf(target),
-      step: lookup.step,
-      ops: [opRef(lookup, 'anomalous', null, values), ...(setBy ? [opRef(setBy, 'wrote the value asked for, completed before the lookup began', setBy.value ?? null, values)] : [])],
-    });
+    examples.push(
+      named({
+        kind: 'stale',
+        reason: 'missed by a lookup: the row was not in the answer, though the write of the value asked for took effect before the lookup began and nothing could have changed it since',
+        message: `user ${target}: lookup #${lookup.id} for ${JSON.stringify(asked)} [${lookup.invokeAt.toFixed(1)}–${lookup.completeAt!.toFixed(1)} ms] did not return the row, but ${setter} completed before it began and nothing that changes ${field} could have taken effect before it ended`,
+        key: target,
+        step: lookup.step,
+        ops: [opRef(lookup, 'anomalous', null, values), ...(setBy ? [opRef(setBy, 'wrote the value asked for, completed before the lookup began', setBy.value ?? null, values)] : [])],
+      }),
+    );
   }
   return examples;
 }
@@ -251,7 +255,7 @@ function judge(input: CheckInput, keys: readonly string[], keyOf: (op: Op) => st
     }
   }
 
-  const named = (example: AnomalyExample): AnomalyExample => (field === undefined ? example : { ...example, field, message: `field ${field}: ${example.message}` });
+  const named = (example: AnomalyExample): AnomalyExample => (field === undefined ? example : withField(example, field));
   const examples: AnomalyExample[] = [];
   const crossSession: AnomalyExample[] = [];
   const sessions = input.consistency === 'session';

@@ -20,6 +20,7 @@
 // Every flagged read is a real pair of clusters preceding each other, and every such pair leaves at least one
 // read flagged (the brute-force search in brute-force.ts and the property test in test/load/ hold this to
 // account), so "flagged" is exact. Which read of a contradictory pair is blamed is a choice, not a fact.
+import { isReadKind } from '../history.ts';
 import type { FinalRead, Op } from '../history.ts';
 import { FINAL_STEP } from './types.ts';
 import type { AnomalyKind, OpRef } from './types.ts';
@@ -192,7 +193,7 @@ export function opRef(op: Op, role: string, value: Observed, values: Values, f: 
 /** A witness as the verdict shows it: the operation (or the final read, or the value before the load) with its timing. */
 export function memberRef({ role, member }: Witness, values: Values): OpRef {
   const op: Op | null = member.op;
-  if (op) return opRef(op, role, member.value, values, member.type === 'read' && op.f !== 'read' && op.f !== 'lookup' ? `${op.f} answered 404` : op.f);
+  if (op) return opRef(op, role, member.value, values, member.type === 'read' && !isReadKind(op.f) ? `${op.f} answered 404` : op.f);
   if (member.type === 'read' && member.final) {
     const final: FinalRead = member.final;
     return {

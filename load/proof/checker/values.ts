@@ -1,6 +1,7 @@
 // Values as the checker compares them: one string per field of the history, in the history's order (the history
 // names its fields: the checker knows no column), compared exactly (the generator writes ASCII, so any difference
 // is a real one). Also explains a value that no effective write of the user produced: that is a garbage read.
+import { isReadKind } from '../history.ts';
 import type { Op } from '../history.ts';
 import type { ShownValue } from './types.ts';
 
@@ -64,7 +65,7 @@ export class WriteIndex {
     this.byField = new Map(values.fields.map((field) => [field, new Map<string, Op>()]));
     for (const op of ops) {
       // A lookup's value is what it asked for, not a write.
-      if (op.f === 'read' || op.f === 'lookup' || !op.value) continue;
+      if (isReadKind(op.f) || !op.value) continue;
       const key = values.key(op.value);
       const list = this.byKey.get(key);
       if (list) list.push(op);
