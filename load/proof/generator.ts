@@ -11,7 +11,7 @@ import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { CONSISTENCY_TOKEN_HEADER } from '../../shared/http/headers.ts';
-import { answeredValue, compareKeys, createdKey, historyValue, outcomeOfNoResponse, outcomeOfStatus } from './history.ts';
+import { answeredValue, compareKeys, createdKey, historyValue, isReadKind, outcomeOfNoResponse, outcomeOfStatus } from './history.ts';
 import { mapping } from '../../shared/schema-mapping.ts';
 import type { SchemaMapping } from '../../shared/schema-mapping.ts';
 import type { Completion, FinalRead, HistoryRecorder, Op, OpKind, RecordValue } from './history.ts';
@@ -310,7 +310,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     const retry = connection.retry;
     connection.retry = null;
     const next: { f: OpKind; key: string | null; field?: string; asked?: string } = retry ?? chooseNext(connection);
-    const whole = next.f === 'read' || next.f === 'delete' || next.f === 'lookup' ? undefined : nextValue(next.key, connection.process);
+    const whole = isReadKind(next.f) || next.f === 'delete' ? undefined : nextValue(next.key, connection.process);
     // A PATCH sets one field, of a fresh value like any write (a retry too: every write stays unique).
     const written = whole && next.f === 'patch' && next.field !== undefined ? { [next.field]: whole[next.field]! } : whole;
     if (written && next.key !== null && byLookup !== null && written[byLookup] !== undefined) lastAsked.set(next.key, written[byLookup]);

@@ -27,6 +27,12 @@ import { median } from '../http-load.ts';
 import { judged } from '../report.ts';
 import type { Figure } from '../report.ts';
 
+/** Both sync triggers installed (`on`) or dropped, online, as a rollout installs and drops them. */
+async function triggers(db: Database, on: boolean): Promise<void> {
+  if (on) await installSyncTriggers(db, SYNC_DIRECTIONS);
+  else await dropSyncTriggers(db, SYNC_DIRECTIONS);
+}
+
 /** Rows of the bulk UPDATE: a quarter of the backfill's (50,000 by default), so the part stays within a minute. */
 const bulkRows = (backfillRows: number) => Math.max(1000, Math.round(backfillRows / 4));
 
@@ -38,10 +44,6 @@ export const triggerPart: BenchPart<HttpContext> = {
     const unsupported = syncModeUnsupported('trigger');
     if (unsupported) return unmeasured(`not measured: ${unsupported}`);
     const { fixture, v1, v2, writeIds, options, log, raw } = context;
-    const triggers = async (db: Database, on: boolean) => {
-      if (on) await installSyncTriggers(db, SYNC_DIRECTIONS);
-      else await dropSyncTriggers(db, SYNC_DIRECTIONS);
-    };
     const runs = await alternate(
       'trigger',
       [
@@ -105,8 +107,7 @@ async function bulkUpdate(context: HttpContext, label: string, rows: number, ope
   try {
     let pass = 0;
     const timeUpdate = async (withTriggers: boolean) => {
-      if (withTriggers) await installSyncTriggers(db, SYNC_DIRECTIONS);
-      else await dropSyncTriggers(db, SYNC_DIRECTIONS);
+      await triggers(db, withTriggers);
       // Clear the new column first (not timed), so that each pass starts from rows the "up" trigger must fill.
       await db.run(`UPDATE ${mapping.table} SET ${mapping.newColumn} = NULL WHERE ${mapping.newColumn} IS NOT NULL`);
       if (options.quietSeconds > 0 && db.dialect.name !== 'sqlite') await context.backfill.quietServer(options.quietSeconds * 1000);
@@ -129,7 +130,7 @@ async function bulkUpdate(context: HttpContext, label: string, rows: number, ope
       rounds.push({ withoutMs, withMs, ratio: withMs / withoutMs });
       log(`trigger bulk ${label} round ${round + 1}/${options.repeat}: ${rows} rows without ${(withoutMs / 1000).toFixed(2)} s, with the triggers ${(withMs / 1000).toFixed(2)} s (${(withMs / withoutMs).toFixed(2)}x)`);
     }
-    await dropSyncTriggers(db, SYNC_DIRECTIONS);
+    await triggers(db, false);
   } finally {
     await db.close();
     await done();
