@@ -37,8 +37,8 @@ import { conclude, judgeRun } from '../run/judgment.ts';
 import { markerLabel, rolloutStep, stepLabel } from './steps/index.ts';
 import type { RolloutStep } from './steps/index.ts';
 import { appliedMigrationNames } from '../../shared/migrations/applied.ts';
-import { applySyncMode, ROLLOUT_LOG_MIGRATION, syncModeUnsupported } from '../../shared/rollout/sync.ts';
-import { parseSyncMode } from '../../shared/sync/mode.ts';
+import { applySyncMode, parseRunnableSyncMode, ROLLOUT_LOG_MIGRATION } from '../../shared/rollout/sync.ts';
+import type { SyncMode } from '../../shared/sync/mode.ts';
 import { columns, mapping } from '../../shared/schema-mapping.ts';
 import { EXPAND_PHASE_END } from '../../shared/rollout/state.ts';
 
@@ -56,16 +56,11 @@ if (!Number.isInteger(SEED_USERS) || SEED_USERS < 1 || SEED_USERS > 1_000_000) {
 const PAUSE = process.env.PAUSE === '1';
 // SYNC=trigger: the sync triggers instead of app dual-write, recorded at step 1 as `SYNC=trigger npm run db:migrate`
 // does (docs/sync-strategies.md); the later `npm run db:migrate` inherits it.
-let SYNC: ReturnType<typeof parseSyncMode>;
+let SYNC: SyncMode | undefined;
 try {
-  SYNC = parseSyncMode(process.env.SYNC);
+  SYNC = parseRunnableSyncMode(process.env.SYNC);
 } catch (err) {
   console.error(`demo: ${(err as Error).message}`);
-  process.exit(2);
-}
-const syncUnsupported = SYNC && syncModeUnsupported(SYNC);
-if (syncUnsupported) {
-  console.error(`demo: SYNC=${SYNC} cannot run: ${syncUnsupported}`);
   process.exit(2);
 }
 const DASHBOARD_PORT = dashboardPort(process.env.DASHBOARD_PORT);

@@ -3,7 +3,7 @@
 // on, and the trigger fence under SYNC=app (installed on the way into live, removed on the way below it:
 // transitions.ts). The modes and the triggers themselves: shared/sync/.
 import type { Database } from '../db/connection.ts';
-import { SYNC_EVENT_ACTION, syncDirectionsFor } from '../sync/mode.ts';
+import { parseSyncMode, SYNC_EVENT_ACTION, syncDirectionsFor } from '../sync/mode.ts';
 import type { SyncMode } from '../sync/mode.ts';
 import { dropSyncTriggers, installSyncTriggers, SYNC_DIRECTIONS, triggerPrivilegeRefusal } from '../sync/triggers.ts';
 import { rolloutEvents } from './events.ts';
@@ -33,6 +33,17 @@ export function syncDirectionsIn(mode: SyncMode, stage: StageName): ReturnType<t
 export function syncModeUnsupported(mode: SyncMode): string | null {
   if (mode === 'trigger' && !mapping.sql) return `mapping ${mapping.id} has no SQL form (its transform is code only), so no trigger can copy ${columns.new} back to ${columns.old}; use SYNC=app (docs/sync-strategies.md)`;
   return null;
+}
+
+/**
+ * SYNC as a command that runs a rollout reads it before it starts anything (make demo, make chaos): undefined when
+ * unset; an Error of one line for a bad value, or for a mode this mapping cannot run.
+ */
+export function parseRunnableSyncMode(raw: string | undefined): SyncMode | undefined {
+  const mode = parseSyncMode(raw);
+  const unsupported = mode && syncModeUnsupported(mode);
+  if (unsupported) throw new Error(`SYNC=${mode} cannot run: ${unsupported}`);
+  return mode;
 }
 
 /**
