@@ -4,6 +4,8 @@
 //
 // pause('hold'): nothing is forwarded any more, either way; bytes already sent wait in the proxy, new
 //   connections are accepted and wait too (a partition where packets are dropped: the client's queries hang).
+//   What clients send meanwhile is read and kept in order, so a scenario can see that a statement has left its
+//   instance and is on the wire (holding(text)) before it freezes that instance.
 // pause('cut'): every open connection is destroyed (both sides) and each new one is destroyed as it arrives
 //   (a partition the kernel reports: the client's queries fail at once, reconnects fail at once).
 // resume(): held bytes and held connections go through; forwarding goes on. close(): everything ends.
@@ -17,6 +19,8 @@ export interface PausableProxy {
   readonly paused: PauseMode | null;
   /** Connections open through the proxy right now. */
   readonly connections: number;
+  /** Whether bytes a client sent while held, not yet forwarded, contain `text` (a statement on the wire). */
+  holding(text: string): boolean;
   pause(mode: PauseMode): void;
   resume(): void;
   close(): Promise<void>;
@@ -26,8 +30,8 @@ interface Pair {
   client: net.Socket;
   /** Null until the upstream connection is made (a connection accepted while held waits for resume). */
   upstream: net.Socket | null;
-  /** Bytes the client sent before the upstream existed. */
-  early: Buffer[];
+  /** Bytes the client sent that are not forwarded yet: before the upstream existed, or while held. */
+  waiting: Buffer[];
 }
 
 export async function startPausableProxy({ targetHost, targetPort, port = 0 }: { targetHost: string; targetPort: number; port?: number }): Promise<PausableProxy> {
@@ -39,13 +43,16 @@ export async function startPausableProxy({ targetHost, targetPort, port = 0 }: {
     pair.client.destroy();
     pair.upstream?.destroy();
   };
-  // Reading stops while held: the kernel's buffers fill and the sender waits, as across a dead link.
+  // While held, the database's side is not read (its answers wait in the kernel's buffers) and what the client
+  // sends waits in `waiting`: nothing reaches the other end, as across a dead link.
   const flow = (pair: Pair) => {
-    for (const socket of [pair.client, pair.upstream]) {
-      if (!socket) continue;
-      if (paused === 'hold') socket.pause();
-      else socket.resume();
+    if (!pair.upstream) return;
+    if (paused === 'hold') {
+      pair.upstream.pause();
+      return;
     }
+    for (const chunk of pair.waiting.splice(0)) pair.upstream.write(chunk);
+    pair.upstream.resume();
   };
   const connectUpstream = (pair: Pair) => {
     const upstream = net.connect({ host: targetHost, port: targetPort });
@@ -54,7 +61,6 @@ export async function startPausableProxy({ targetHost, targetPort, port = 0 }: {
     upstream.on('error', () => end(pair));
     upstream.on('close', () => end(pair));
     upstream.on('data', (chunk: Buffer) => pair.client.write(chunk));
-    for (const chunk of pair.early.splice(0)) upstream.write(chunk);
     flow(pair);
   };
 
@@ -64,13 +70,12 @@ export async function startPausableProxy({ targetHost, targetPort, port = 0 }: {
       client.destroy();
       return;
     }
-    const pair: Pair = { client, upstream: null, early: [] };
+    const pair: Pair = { client, upstream: null, waiting: [] };
     pairs.add(pair);
     client.on('error', () => end(pair));
     client.on('close', () => end(pair));
-    client.on('data', (chunk: Buffer) => (pair.upstream ? pair.upstream.write(chunk) : pair.early.push(chunk)));
-    if (paused === 'hold') client.pause();
-    else connectUpstream(pair);
+    client.on('data', (chunk: Buffer) => (pair.upstream && paused !== 'hold' ? pair.upstream.write(chunk) : pair.waiting.push(chunk)));
+    if (paused !== 'hold') connectUpstream(pair);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -87,6 +92,9 @@ export async function startPausableProxy({ targetHost, targetPort, port = 0 }: {
     },
     get connections() {
       return pairs.size;
+    },
+    holding(text) {
+      return [...pairs].some((pair) => Buffer.concat(pair.waiting).includes(text));
     },
     pause(mode) {
       paused = mode;

@@ -93,10 +93,14 @@ describe('pausable proxy', () => {
     late.socket.write('new while held');
     await quiet();
     const whileHeld = { open: open.received, late: late.received, openClosed: open.closed, lateClosed: late.closed };
+    const seenHeld = { during: proxy!.holding('during'), late: proxy!.holding('new while'), forwarded: proxy!.holding('before') };
     proxy!.resume();
 
     expect(whileHeld).toEqual({ open: 'before ', late: '', openClosed: false, lateClosed: false });
+    // What waits in the proxy is visible (a scenario knows a statement is on the wire); what went through is not.
+    expect(seenHeld).toEqual({ during: true, late: true, forwarded: false });
     await pollFor(() => (open.received === 'before during' && late.received === 'new while held' ? true : undefined), 'the held bytes after resume');
+    expect(proxy!.holding('during')).toBe(false);
   });
 
   it('When it cuts, then open connections end at once and new ones are closed as they arrive; after resume it forwards again', async () => {
