@@ -25,7 +25,7 @@
 // after a heartbeat renewed its lease, with the current (live) flags. The budget adds the clean lease refusals it
 // answers after the SIGCONT until then (503 lease_lost, its own); any other failure after the SIGCONT fails the
 // run. No recovery step: there is no alarm to recover from; the rollout must stay in a clean live.
-import { mapping } from '../../shared/schema-mapping.ts';
+import { columns, mapping } from '../../shared/schema-mapping.ts';
 import { migrateUp } from '../../shared/migrations/runner.ts';
 import { ALIVE_HEARTBEATS } from '../../shared/registry/instances.ts';
 import { STAGE_GUARD_EXIT_CODE } from '../../shared/rollout/stage-guard.ts';
@@ -218,16 +218,34 @@ async function holdAWrite(run: ChaosRun, proxy: PausableProxy, v1Url: string) {
   const key = createdKey(created.json);
   if (key === null) throw new Error(`${FROZEN_SLOT} answered the held write's create with ${created.status} and no id`);
   // A PUT of that row first: v1's UPDATE is then prepared on its connection, so the held one leaves v1 as one
-  // packet, values included (an unprepared statement would wait for its PREPARE's answer, held too).
+  // packet, values included. An unprepared statement (a connection the pool opened since) waits for its PREPARE's
+  // answer, held too, and never reaches the wire: then the hold is lifted, the write goes through before the gate
+  // (recorded like the rest), and the next attempt finds the statement prepared.
   await request('write', v1Url, key, mapping.sampleFields('held-warm', 'example.test'));
-  const value = mapping.sampleFields('held-write', 'example.test');
-  const marker = Object.values(value).find((field) => typeof field === 'string' && field.includes('held-write')) as string;
-  proxy.pause('hold');
-  const answer = request('write', v1Url, key, value).then(
-    ({ status }) => status,
-    (err: Error) => err.message,
-  );
-  await waitFor(() => (proxy.holding(marker) ? true : undefined), { timeoutMs: 10_000, intervalMs: 5, what: `the held PUT's UPDATE to leave ${FROZEN_SLOT}` });
+  let value: RecordValue | undefined;
+  let answer: Promise<number | string> | undefined;
+  for (let attempt = 1; attempt <= 3 && !value; attempt++) {
+    const tried = mapping.sampleFields(`held-write-${attempt}`, 'example.test');
+    const marker = Object.values(tried).find((field) => field.includes('held-write')) ?? '';
+    proxy.pause('hold');
+    const answered = request('write', v1Url, key, tried).then(
+      ({ status }) => status,
+      (err: Error) => err.message,
+    );
+    const onTheWire = await waitFor(() => (proxy.holding(marker) ? true : undefined), { timeoutMs: 3000, intervalMs: 5, what: 'the held UPDATE' }).then(
+      () => true,
+      () => false,
+    );
+    if (onTheWire) {
+      value = tried;
+      answer = answered;
+    } else {
+      run.log(`attempt ${attempt}: the PUT's UPDATE did not reach the wire (a PREPARE waiting for its answer); lifting the hold and trying again`);
+      proxy.resume();
+      await answered;
+    }
+  }
+  if (!value || !answer) throw new Error(`no PUT's UPDATE left ${FROZEN_SLOT} for the wire in 3 attempts`);
   run.log(`a PUT of row ${key} sent to ${FROZEN_SLOT}: its UPDATE is on the wire, held until after the live gate`);
   const stored = async () => {
     const [row] = await run.db.select<Record<string, unknown>>(`SELECT * FROM ${mapping.table} WHERE ${mapping.keyColumn} = $1`, [key]);
@@ -243,8 +261,8 @@ async function holdAWrite(run: ChaosRun, proxy: PausableProxy, v1Url: string) {
       }, { timeoutMs: 10_000, intervalMs: 20, what: `the held UPDATE of row ${key} to land` });
       const inProfile = JSON.stringify(row.new) === JSON.stringify(value);
       const stage = (await rolloutStatus(run.db)).stage.label;
-      run.log(`the held UPDATE of row ${key} landed in ${stage}: old columns ${JSON.stringify(row.old)}, profile_data ${JSON.stringify(row.new)}`);
-      run.expect(inProfile, `the held UPDATE of row ${key} landed in ${stage} but profile_data (what live reads) does not hold it: ${JSON.stringify(row.new)}`);
+      run.log(`the held UPDATE of row ${key} landed in ${stage}: ${columns.old} ${JSON.stringify(row.old)}, ${columns.new} ${JSON.stringify(row.new)}`);
+      run.expect(inProfile, `the held UPDATE of row ${key} landed in ${stage} but ${columns.new} (what live reads) does not hold it: ${JSON.stringify(row.new)}`);
       return { key, landedIn: stage, inProfileData: inProfile };
     },
     /** v1's answer to the held PUT (after the SIGCONT), then a read of the row through a v2. */
