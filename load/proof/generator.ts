@@ -42,6 +42,8 @@ export interface LoadOptions {
   durationSeconds?: number;
   /** Upper bound on requests. Default 500,000. */
   maxRequests?: number;
+  /** Requests per second over all connections (autocannon's overallRate). Default: as fast as the answers come. */
+  rate?: number;
   /** Stops the load when aborted: no new requests, the ones in flight are answered (or time out). */
   signal?: AbortSignal;
   /** Relative weights. Default { create: 1, write: 7, read: 12 }. */
@@ -405,6 +407,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
         // Only a backstop: the load drains at durationSeconds (below).
         duration: durationSeconds + timeoutSeconds + 2,
         maxOverallRequests: Math.max(maxRequests, connections),
+        ...(options.rate === undefined ? {} : { overallRate: options.rate }),
         timeout: timeoutSeconds,
         pipelining: 1,
         sampleInt: 250,

@@ -5,7 +5,7 @@
 // failed requests within the scenario's budget (0 for the rollout).
 //
 //   DB=sqlite|mysql (MYSQL_URL)|mysql-replica (its own primary + replica)   SCENARIO=rollout|<anti-pattern>   DEMO_STEP_SECONDS=4   RESULTS_DIR=results
-//   PAUSE=1 (wait for Enter before each step)   BALANCER=nginx|node   DASHBOARD_PORT=8070 (0: any free port)
+//   PAUSE=1 (wait for Enter before each step)   BALANCER=nginx|node   DASHBOARD_PORT=8070 (0: any free port)   DEMO_RATE=<requests/s>
 //   DEMO_FAULT=final-read (tests only: the final read goes to a closed port and fails, to prove that a run whose
 //   judgment did not run in full fails, naming the part: load/run/judgment.ts)
 import fs from 'node:fs';
@@ -51,6 +51,14 @@ const DB = process.env.DB || 'sqlite';
 const SEED_USERS = Number(process.env.DEMO_SEED_USERS || 200);
 if (!Number.isInteger(SEED_USERS) || SEED_USERS < 1 || SEED_USERS > 1_000_000) {
   console.error(`demo: DEMO_SEED_USERS must be a whole number from 1 to 1000000 (got ${JSON.stringify(process.env.DEMO_SEED_USERS)})`);
+  process.exit(2);
+}
+// The load's pace: as fast as the answers come by default (8 connections, one operation at a time each), or
+// DEMO_RATE requests per second over them. The load sets how much CPU a demo takes: the tests' short demos cap it,
+// so that two of them beside the rest of make test do not starve each other on a 2-core machine.
+const RATE = process.env.DEMO_RATE ? Number(process.env.DEMO_RATE) : undefined;
+if (RATE !== undefined && !(Number.isInteger(RATE) && RATE >= 10 && RATE <= 100_000)) {
+  console.error(`demo: DEMO_RATE must be a whole number of requests per second from 10 to 100000 (got ${JSON.stringify(process.env.DEMO_RATE)})`);
   process.exit(2);
 }
 const PAUSE = process.env.PAUSE === '1';
@@ -296,6 +304,7 @@ try {
       url: balancer.url,
       recorder,
       connections: 8,
+      ...(RATE === undefined ? {} : { rate: RATE }),
       durationSeconds: 3600,
       signal: stopLoad.signal,
       existingUsers: seeded.map((u) => u.key),

@@ -15,6 +15,8 @@ describe('make demo options', () => {
     ['DEMO_SEED_USERS', '0', /DEMO_SEED_USERS must be a whole number/],
     ['DEMO_STEP_SECONDS', '0.2', /DEMO_STEP_SECONDS must be a number from 1 to 120/],
     ['SCENARIO', 'prefer-old-read', /SCENARIO must be rollout or one of/],
+    ['DEMO_RATE', '2.5', /DEMO_RATE must be a whole number of requests per second from 10 to 100000 \(got "2.5"\)/],
+    ['DEMO_RATE', 'fast', /DEMO_RATE must be a whole number/],
   ])('When the demo is started with %s=%s, then it names the variable, exits 2 and writes nothing', async (variable, value, message) => {
     const run = await runScript('load/rollout/demo.ts', [], { DB: 'sqlite', [variable]: value });
     folders.push(run.resultsDir);
