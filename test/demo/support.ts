@@ -23,6 +23,14 @@ export interface DemoRun {
   };
 }
 
+/**
+ * The short demos of make test cap the load (DEMO_RATE): a demo at full pace takes both cores of a 2-core machine
+ * for its whole run, so the demos in make test would mostly wait for each other. At this pace a step still sees
+ * hundreds of operations from 8 concurrent connections (thousands in a run); the full-pace runs are in make
+ * test-full (*.full.test.ts) and `make demo` itself.
+ */
+export const SHORT_DEMO = { DEMO_RATE: '150' } as const;
+
 export function runDemo(env: Record<string, string>): Promise<DemoRun> {
   const resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dwdr-demo-'));
   return new Promise((resolve) => {
@@ -40,6 +48,19 @@ export function runDemo(env: Record<string, string>): Promise<DemoRun> {
       resolve({ code, output, summary });
     });
   });
+}
+
+/** The correct rollout's verdict: 0 anomalies, 0 failed requests, exit 0, every step run, both versions served at once. */
+export function expectCleanRollout(run: DemoRun): void {
+  expect(run.summary, run.output).not.toBeNull();
+  expect(run.summary.anomalies, run.output).toBe(0);
+  expect(run.summary.failedRequests, run.output).toBe(0);
+  expect(run.code, run.output).toBe(0);
+  expect(run.summary.versionsSeen).toEqual(['v1', 'v2']);
+  const mixed = run.summary.steps.filter((s) => (s.byVersion.v1 ?? 0) > 0 && (s.byVersion.v2 ?? 0) > 0);
+  expect(mixed.length, 'steps where v1 and v2 both answered').toBeGreaterThan(0);
+  expect(run.summary.steps.map((s) => s.step)).toContain('11-contract');
+  expect(run.output).toContain('nginx');
 }
 
 /** The anti-pattern runs' steps, in order (steps 0-5, or 0-11 for one-way-trigger, then the final read and snapshot). */

@@ -1,4 +1,4 @@
-// make demo DB=mysql-replica SCENARIO=replica-reads: the demo starts its own MariaDB primary and GTID replica,
+// make demo DB=mysql-replica SCENARIO=replica-reads (make test-full, with the other anti-pattern demos): the demo starts its own MariaDB primary and GTID replica,
 // runs steps 0-5 under load with v2 reading the replica naively, stops the replica's SQL thread for a few
 // seconds mid-run, and its checker (per session) must report stale reads (and no kind a read cannot cause) and
 // exit non-zero. (The correct
