@@ -5,98 +5,53 @@
 // verdicts see a real regression through the noise (a v2 slowed on purpose) is in bench-slowed.full.test.ts.
 // The verdict rules themselves are unit-tested in verdict.test.ts.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import mysql from 'mysql2/promise';
 import { describe, expect, it } from 'vitest';
-import { MYSQL_URL, mysqlTarget } from '../support/databases.ts';
-import { runBench } from './run-bench.ts';
+import { mysqlTarget } from '../support/databases.ts';
+import { expectSmokeShape, positiveRatio, runSmoke } from './run-bench.ts';
 
 const target = await mysqlTarget();
 
-
-const positiveRatio = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value > 0.01 && value < 100;
-
 describe.skipIf(target.skip)('make bench on MySQL/MariaDB (smoke-sized, every part)', () => {
   it('When every part runs for a moment, then bench.json holds every headline figure with sane numbers, the machine, and the table is printed', { timeout: 240_000 }, async () => {
-    const resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-smoke-'));
     // The demo's wall time is read from its latest summary, as make bench reads it.
-    fs.writeFileSync(path.join(resultsDir, 'demo-summary.json'), JSON.stringify({ scenario: 'rollout', database: 'mysql', passed: true, wallSeconds: 123 }));
-    try {
-      const { code, output, pid } = await runBench({
-        RESULTS_DIR: resultsDir,
-        BENCH_SECONDS: '0.5',
-        BENCH_REPEAT: '1',
-        BENCH_CONNECTIONS: '4',
-        DB_POOL_MAX: '4',
-        BENCH_BACKFILL_ROWS: '3000',
-        BENCH_LIVE_ROWS: '3000',
-        BENCH_LIVE_RATE: '50',
-        BENCH_QUIET_SECONDS: '0',
-        BENCH_PARTS: '',
-      });
-      const file = path.join(resultsDir, 'bench.json');
-      expect(fs.existsSync(file), output).toBe(true);
-      const bench = JSON.parse(fs.readFileSync(file, 'utf8'));
-      expect(bench.failure, output).toBeNull();
-      // Exit 1 means a goal was missed or inconclusive (likely at this size on a busy machine), never that the run broke.
-      expect(code, output).toBe(bench.goalsMissed.length + bench.goalsInconclusive.length > 0 ? 1 : 0);
+    const run = await runSmoke('', (resultsDir) =>
+      fs.writeFileSync(path.join(resultsDir, 'demo-summary.json'), JSON.stringify({ scenario: 'rollout', database: 'mysql', passed: true, wallSeconds: 123 })),
+    );
+    const bench = expectSmokeShape(run);
 
-      for (const key of ['dualWriteVsV1', 'dualWriteP99VsV1', 'dualReadVsV1', 'nginxVsDirect', 'backfillVsLimit', 'p99DuringBackfillVsBaseline']) {
-        expect(positiveRatio(bench[key]), `${key} = ${bench[key]}`).toBe(true);
-      }
-      expect(bench.rssMb).toBeGreaterThan(20);
-      expect(bench.rssMb).toBeLessThan(4000);
-      expect(bench.machine.cores).toBeGreaterThanOrEqual(1);
-      expect(bench.machine.node).toBe(process.version);
-      expect(bench.machine.database).toMatch(/\d+\.\d+/);
-      expect(bench.settings).toMatchObject({ seconds: 0.5, repeat: 1, connections: 4, poolMax: 4 });
-
-      // Every figure was measured in the same run: one paired ratio per round, and a spread and a verdict wherever
-      // there is a goal (an unmeasured one is inconclusive, and then the exit code above is 1).
-      for (const figure of bench.figures) {
-        if (figure.goal === '-') expect(figure.verdict, figure.key).toBeNull();
-        else expect(['pass', 'fail', 'inconclusive'], figure.key).toContain(figure.verdict);
-        if (figure.spread === null) expect(figure.verdict === null || figure.verdict === 'inconclusive', figure.key).toBe(true);
-        else expect(figure.spread[0], figure.key).toBeLessThanOrEqual(figure.spread[1]);
-        if (figure.detail?.perRound) expect(figure.detail.perRound, figure.key).toHaveLength(1);
-      }
-      const keys = bench.figures.map((f: { key: string }) => f.key);
-      expect(keys).toEqual(expect.arrayContaining(['dualWriteCpuVsV1', 'dualReadNew0CpuVsV1', 'dualReadNew100CpuVsV1', 'nginxCpuVsDirect', 'nginxOwnCpu', 'rssMb']));
-      // SYNC=trigger against app: every writer's PUT and a bulk UPDATE on both databases, each measured.
-      for (const key of ['triggerV1PutVsApp', 'triggerV2PutVsApp', 'triggerV1PutCpuVsApp', 'triggerBulkUpdateMariadb', 'triggerBulkUpdateSqlite']) {
-        const figure = bench.figures.find((f: { key: string }) => f.key === key);
-        // A bulk UPDATE of a thousand rows takes milliseconds: its ratio is measured, not meaningful, at this size.
-        const measured = key.startsWith('triggerBulk') ? Number.isFinite(figure?.ratio) && figure.ratio > 0 : positiveRatio(figure?.ratio);
-        expect(measured, `${key}: ${JSON.stringify(figure)}`).toBe(true);
-      }
-      // nginx like with like: the same two instances, through nginx and with the load split by the client.
-      expect(Object.keys(bench.raw.nginx.runs).sort()).toEqual(['balanced', 'split']);
-      // Where the time went, part by part.
-      expect(Object.keys(bench.partSeconds)).toEqual(['setup', 'write', 'read', 'nginx', 'memory', 'trigger', 'backfill', 'live', 'demo']);
-      expect(bench.figures.find((f: { key: string }) => f.key === 'rssMb').goal).toBe('<= 120 MB');
-      // The soak is the long mode's: not in a default run.
-      expect(keys).not.toContain('soakRssGrowth');
-      expect(bench.testOnly).toBeUndefined();
-      const v1Writes = bench.raw.write.v1[0];
-      expect(v1Writes.requests).toBeGreaterThan(0);
-      expect(v1Writes.p99).toBeGreaterThanOrEqual(v1Writes.p50);
-      expect(bench.figures.find((f: { key: string }) => f.key === 'demoWallSeconds').candidate).toMatch(/^123 s/);
-      // That summary has no per-step p99: the drift figure is unmeasured, so inconclusive (never a pass).
-      expect(bench.figures.find((f: { key: string }) => f.key === 'demoP99Drift')).toMatchObject({ goal: '<= 1.3x', verdict: 'inconclusive', spread: null });
-      expect(bench.goalsInconclusive).toContain('demoP99Drift');
-      expect(output).toMatch(/\| figure +\| baseline +\| candidate +\| ratio +\| spread +\| goal +\| verdict +\|/);
-
-      // Its own databases are gone.
-      const admin = await mysql.createConnection({ uri: MYSQL_URL });
-      try {
-        const [left] = (await admin.query(`SHOW DATABASES LIKE 'bench\\_%\\_${pid}'`)) as unknown as [unknown[]];
-        expect(left).toEqual([]);
-      } finally {
-        await admin.end();
-      }
-    } finally {
-      fs.rmSync(resultsDir, { recursive: true, force: true });
+    for (const key of ['dualWriteVsV1', 'dualWriteP99VsV1', 'dualReadVsV1', 'nginxVsDirect', 'backfillVsLimit', 'p99DuringBackfillVsBaseline']) {
+      expect(positiveRatio(bench[key]), `${key} = ${bench[key]}`).toBe(true);
     }
+    expect(bench.rssMb).toBeGreaterThan(20);
+    expect(bench.rssMb).toBeLessThan(4000);
+    expect(bench.machine.cores).toBeGreaterThanOrEqual(1);
+    expect(bench.machine.node).toBe(process.version);
+    expect(bench.machine.database).toMatch(/\d+\.\d+/);
+
+    const keys = bench.figures.map((f: { key: string }) => f.key);
+    expect(keys).toEqual(expect.arrayContaining(['dualWriteCpuVsV1', 'dualReadNew0CpuVsV1', 'dualReadNew100CpuVsV1', 'nginxCpuVsDirect', 'nginxOwnCpu', 'rssMb']));
+    // SYNC=trigger against app: every writer's PUT and a bulk UPDATE on both databases, each measured.
+    for (const key of ['triggerV1PutVsApp', 'triggerV2PutVsApp', 'triggerV1PutCpuVsApp', 'triggerBulkUpdateMariadb', 'triggerBulkUpdateSqlite']) {
+      const figure = bench.figures.find((f: { key: string }) => f.key === key);
+      // A bulk UPDATE of a thousand rows takes milliseconds: its ratio is measured, not meaningful, at this size.
+      const measured = key.startsWith('triggerBulk') ? Number.isFinite(figure?.ratio) && figure.ratio > 0 : positiveRatio(figure?.ratio);
+      expect(measured, `${key}: ${JSON.stringify(figure)}`).toBe(true);
+    }
+    // nginx like with like: the same two instances, through nginx and with the load split by the client.
+    expect(Object.keys(bench.raw.nginx.runs).sort()).toEqual(['balanced', 'split']);
+    // Where the time went, part by part.
+    expect(Object.keys(bench.partSeconds)).toEqual(['setup', 'write', 'read', 'nginx', 'memory', 'trigger', 'backfill', 'live', 'demo']);
+    expect(bench.figures.find((f: { key: string }) => f.key === 'rssMb').goal).toBe('<= 120 MB');
+    // The soak is the long mode's: not in a default run.
+    expect(keys).not.toContain('soakRssGrowth');
+    expect(bench.testOnly).toBeUndefined();
+    const v1Writes = bench.raw.write.v1[0];
+    expect(v1Writes.requests).toBeGreaterThan(0);
+    expect(v1Writes.p99).toBeGreaterThanOrEqual(v1Writes.p50);
+    expect(bench.figures.find((f: { key: string }) => f.key === 'demoWallSeconds').candidate).toMatch(/^123 s/);
+    // That summary has no per-step p99: the drift figure is unmeasured, so inconclusive (never a pass).
+    expect(bench.figures.find((f: { key: string }) => f.key === 'demoP99Drift')).toMatchObject({ goal: '<= 1.3x', verdict: 'inconclusive', spread: null });
+    expect(bench.goalsInconclusive).toContain('demoP99Drift');
   });
 });

@@ -7,66 +7,26 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import mysql from 'mysql2/promise';
 import { describe, expect, it } from 'vitest';
-import { MYSQL_URL, mysqlTarget } from '../support/databases.ts';
-import { runBench } from './run-bench.ts';
+import { mysqlTarget } from '../support/databases.ts';
+import { expectSmokeShape, positiveRatio, runBench, runSmoke } from './run-bench.ts';
 
 const target = await mysqlTarget();
 
-
-const positiveRatio = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value > 0.01 && value < 100;
-
 describe.skipIf(target.skip)('make bench on MySQL/MariaDB (smoke-sized)', () => {
   it('When two parts run for a moment, then bench.json holds their figures measured with spreads and verdicts, the exit code follows the verdicts, and the table is printed', { timeout: 180_000 }, async () => {
-    const resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-smoke-'));
-    try {
-      const { code, output, pid } = await runBench({
-        RESULTS_DIR: resultsDir,
-        BENCH_SECONDS: '0.5',
-        BENCH_REPEAT: '1',
-        BENCH_CONNECTIONS: '4',
-        DB_POOL_MAX: '4',
-        BENCH_BACKFILL_ROWS: '3000',
-        BENCH_QUIET_SECONDS: '0',
-        BENCH_PARTS: 'write,backfill',
-      });
-      const file = path.join(resultsDir, 'bench.json');
-      expect(fs.existsSync(file), output).toBe(true);
-      const bench = JSON.parse(fs.readFileSync(file, 'utf8'));
-      expect(bench.failure, output).toBeNull();
-      // Exit 1 means a goal was missed or inconclusive (the backfill's, at 3,000 rows with a process start, always is), never that the run broke.
-      expect(code, output).toBe(bench.goalsMissed.length + bench.goalsInconclusive.length > 0 ? 1 : 0);
+    const bench = expectSmokeShape(await runSmoke('write,backfill'));
 
-      for (const key of ['dualWriteVsV1', 'dualWriteP99VsV1', 'backfillVsLimit']) expect(positiveRatio(bench[key]), `${key} = ${bench[key]}`).toBe(true);
-      expect(bench.settings).toMatchObject({ seconds: 0.5, repeat: 1, connections: 4, poolMax: 4 });
-      expect(Object.keys(bench.partSeconds)).toEqual(['setup', 'write', 'backfill']);
-      for (const figure of bench.figures) {
-        if (figure.goal === '-') expect(figure.verdict, figure.key).toBeNull();
-        else expect(['pass', 'fail', 'inconclusive'], figure.key).toContain(figure.verdict);
-        if (figure.spread === null) expect(figure.verdict === null || figure.verdict === 'inconclusive', figure.key).toBe(true);
-        else expect(figure.spread[0], figure.key).toBeLessThanOrEqual(figure.spread[1]);
-      }
-      // Measured by the two parts: one ratio per round (one round here), a spread and a verdict each.
-      const keys = bench.figures.map((f: { key: string }) => f.key);
-      expect(keys).toEqual(expect.arrayContaining(['dualWriteCpuVsV1', 'dualWriteVsV1', 'dualWriteP99VsV1', 'backfillVsLimit']));
-      for (const key of ['dualWriteCpuVsV1', 'dualWriteVsV1', 'backfillVsLimit']) {
-        expect(bench.figures.find((f: { key: string }) => f.key === key), key).toMatchObject({ verdict: expect.any(String), spread: [expect.any(Number), expect.any(Number)] });
-      }
-      // The parts not run add no figure.
-      expect(keys).not.toContain('nginxVsDirect');
-      expect(output).toMatch(/\| figure +\| baseline +\| candidate +\| ratio +\| spread +\| goal +\| verdict +\|/);
-
-      const admin = await mysql.createConnection({ uri: MYSQL_URL });
-      try {
-        const [left] = (await admin.query(`SHOW DATABASES LIKE 'bench\\_%\\_${pid}'`)) as unknown as [unknown[]];
-        expect(left).toEqual([]);
-      } finally {
-        await admin.end();
-      }
-    } finally {
-      fs.rmSync(resultsDir, { recursive: true, force: true });
+    for (const key of ['dualWriteVsV1', 'dualWriteP99VsV1', 'backfillVsLimit']) expect(positiveRatio(bench[key]), `${key} = ${bench[key]}`).toBe(true);
+    expect(Object.keys(bench.partSeconds)).toEqual(['setup', 'write', 'backfill']);
+    // Measured by the two parts: one ratio per round (one round here), a spread and a verdict each.
+    const keys = bench.figures.map((f: { key: string }) => f.key);
+    expect(keys).toEqual(expect.arrayContaining(['dualWriteCpuVsV1', 'dualWriteVsV1', 'dualWriteP99VsV1', 'backfillVsLimit']));
+    for (const key of ['dualWriteCpuVsV1', 'dualWriteVsV1', 'backfillVsLimit']) {
+      expect(bench.figures.find((f: { key: string }) => f.key === key), key).toMatchObject({ verdict: expect.any(String), spread: [expect.any(Number), expect.any(Number)] });
     }
+    // The parts not run add no figure.
+    expect(keys).not.toContain('nginxVsDirect');
   });
 
   it('When BENCH_SECONDS is not a number, then it exits 2 with one line naming it and writes nothing', async () => {
