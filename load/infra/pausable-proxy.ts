@@ -32,6 +32,8 @@ interface Pair {
   upstream: net.Socket | null;
   /** Bytes the client sent that are not forwarded yet: before the upstream existed, or while held. */
   waiting: Buffer[];
+  /** The client closed while its bytes were held: they still go through on resume (as TCP delivers data, then FIN). */
+  clientGone: boolean;
 }
 
 export async function startPausableProxy({ targetHost, targetPort, port = 0 }: { targetHost: string; targetPort: number; port?: number }): Promise<PausableProxy> {
@@ -52,6 +54,7 @@ export async function startPausableProxy({ targetHost, targetPort, port = 0 }: {
       return;
     }
     for (const chunk of pair.waiting.splice(0)) pair.upstream.write(chunk);
+    if (pair.clientGone) pair.upstream.end();
     pair.upstream.resume();
   };
   const connectUpstream = (pair: Pair) => {
@@ -60,7 +63,9 @@ export async function startPausableProxy({ targetHost, targetPort, port = 0 }: {
     upstream.setNoDelay(true);
     upstream.on('error', () => end(pair));
     upstream.on('close', () => end(pair));
-    upstream.on('data', (chunk: Buffer) => pair.client.write(chunk));
+    upstream.on('data', (chunk: Buffer) => {
+      if (!pair.clientGone) pair.client.write(chunk);
+    });
     flow(pair);
   };
 
@@ -70,10 +75,13 @@ export async function startPausableProxy({ targetHost, targetPort, port = 0 }: {
       client.destroy();
       return;
     }
-    const pair: Pair = { client, upstream: null, waiting: [] };
+    const pair: Pair = { client, upstream: null, waiting: [], clientGone: false };
     pairs.add(pair);
     client.on('error', () => end(pair));
-    client.on('close', () => end(pair));
+    client.on('close', () => {
+      if (paused === 'hold' && pair.waiting.length > 0) pair.clientGone = true;
+      else end(pair);
+    });
     client.on('data', (chunk: Buffer) => (pair.upstream && paused !== 'hold' ? pair.upstream.write(chunk) : pair.waiting.push(chunk)));
     if (paused !== 'hold') connectUpstream(pair);
   });

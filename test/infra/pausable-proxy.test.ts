@@ -171,6 +171,24 @@ describe.skipIf(mysqlDb.skip)('pausable proxy in front of MariaDB', () => {
     expect(await notes()).toEqual([{ id: 1, note }]);
   });
 
+  it('When a client sends a write and closes its connection while it holds, then the write still reaches the database on resume (data, then the close, as TCP delivers them)', async () => {
+    const client = await through();
+    const note = unique('sent-then-closed');
+
+    proxy!.pause('hold');
+    void client.query('INSERT INTO notes VALUES (3, ?)', [note]).catch(() => {});
+    await pollFor(() => (proxy!.holding(note) ? true : undefined), 'the INSERT to be held');
+    client.destroy();
+    await quiet();
+    const whileHeld = await notes();
+    proxy!.resume();
+
+    expect(whileHeld).toEqual([]);
+    await pollFor(async () => ((await notes()).length === 1 ? true : undefined), 'the held INSERT after resume');
+    expect(await notes()).toEqual([{ id: 3, note }]);
+    await pollFor(() => (proxy!.connections === 0 ? true : undefined), 'the closed client\'s pair to end');
+  });
+
   it('When it cuts, then the client\'s next query fails at once and nothing is written', async () => {
     const client = await through();
 
