@@ -2,11 +2,11 @@
 // an app instance, headers included), an empty slot, a raw HTTP client, and the two balancer variants that
 // must pass the same behavioural tests.
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach } from 'vitest';
 import { findNginx, startNginx } from '../../load/infra/balancer/nginx.ts';
 import { startNodeProxy } from '../../load/infra/balancer/node-proxy.ts';
-import { freePort } from '../../load/infra/balancer/ports.ts';
 
 export interface SeenRequest {
   method: string;
@@ -75,9 +75,33 @@ export async function startUpstream(name: string, { behaviour = 'answer', keepAl
   };
 }
 
-/** A slot with nothing listening (a port that was free a moment ago). */
+/** Whether a TCP connect to 127.0.0.1:port is refused (nothing listening). */
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+  });
+}
+
+const handedOut = new Set<number>();
+
+/**
+ * A slot with nothing listening, and nothing that will: a privileged port (below 1024) that refuses connections
+ * now. A port that was free a moment ago (port 0, closed again) is not enough when test files run in parallel: the
+ * other worker's next listener can be given that very port, and then the "empty" slot answers (seen in CI: every
+ * request succeeded, none was passed over). No test binds a privileged port; each call gives a different one.
+ */
 export async function emptySlot(): Promise<string> {
-  return `127.0.0.1:${await freePort()}`;
+  for (let port = 1000; port > 0; port--) {
+    if (handedOut.has(port) || !(await refused(port))) continue;
+    handedOut.add(port);
+    return `127.0.0.1:${port}`;
+  }
+  throw new Error('no privileged port on 127.0.0.1 refuses connections: cannot make an empty slot');
 }
 
 export interface Reply {
