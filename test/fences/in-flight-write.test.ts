@@ -33,12 +33,14 @@ describe.skipIf(mysqlDb.skip)('a v1 write in flight across the live gate (SYNC=a
     database = undefined;
   });
 
+  // Heartbeats every 500 ms: a lease of 1.5 s, which a busy machine's heartbeat round trips do not outlast (a v1
+  // whose lease lapsed would refuse the PUT before its UPDATE left), and a registry that drops a held v1 in seconds.
   const startV1BehindProxy = async (instanceId: string) => {
     const url = new URL(database!.url);
     const proxy = await startPausableProxy({ targetHost: url.hostname, targetPort: Number(url.port || 3306) });
     proxies.push(proxy);
     url.port = String(proxy.port);
-    const v1 = await startInstanceProcess('v1', { DATABASE_URL: url.toString(), INSTANCE_ID: instanceId, HEARTBEAT_MS: '200', FLAG_POLL_MS: '50' });
+    const v1 = await startInstanceProcess('v1', { DATABASE_URL: url.toString(), INSTANCE_ID: instanceId, HEARTBEAT_MS: '500', FLAG_POLL_MS: '50' });
     instances.push(v1);
     return { v1, proxy };
   };
