@@ -3,7 +3,7 @@
 // strategy, reads by source, dual-read mismatches, fallbacks, the flags each instance has loaded, process metrics.
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { databaseTargets, unique } from '../support/databases.ts';
+import { databaseTargets, uniqueFields } from '../support/databases.ts';
 import { setFlags } from '../support/flags.ts';
 import { sideBySide } from '../support/instances.ts';
 import type { InProcessApp } from '../support/instances.ts';
@@ -23,18 +23,14 @@ const scrape = async (app: InProcessApp) => (await request(app.app).get('/metric
 describe.each(targets)('/metrics on $name', (target) => {
   const apps = sideBySide(target);
 
-  const fields = (label: string) => {
-    const name = unique(label);
-    return { name, email: `${name}@example.test` };
-  };
 
   it.skipIf(target.skip)('When v2 answers 3 creates, 2 updates, 4 reads and 1 bad request, then each counter moves by exactly that, labelled v2', async () => {
     const before = await scrape(apps.v2);
     const created = [];
-    for (let i = 0; i < 3; i++) created.push((await request(apps.v2.app).post('/users').send(fields('metrics-create')).expect(201)).body as { id: number });
-    const updated = fields('metrics-update');
+    for (let i = 0; i < 3; i++) created.push((await request(apps.v2.app).post('/users').send(uniqueFields('metrics-create')).expect(201)).body as { id: number });
+    const updated = uniqueFields('metrics-update');
     await request(apps.v2.app).put(`/users/${created[0]!.id}`).send(updated).expect(200);
-    await request(apps.v2.app).put(`/users/${created[1]!.id}`).send(fields('metrics-update')).expect(200);
+    await request(apps.v2.app).put(`/users/${created[1]!.id}`).send(uniqueFields('metrics-update')).expect(200);
     for (let i = 0; i < 4; i++) await request(apps.v2.app).get(`/users/${created[i % 3]!.id}`).expect(200);
     await request(apps.v2.app).post('/users').send({ name: 'no email' }).expect(400);
     const after = await scrape(apps.v2);
@@ -57,8 +53,8 @@ describe.each(targets)('/metrics on $name', (target) => {
   });
 
   it.skipIf(target.skip)('When v1 changes a row behind v2, then dual-read mismatches, fallbacks, reads by source and the flag gauges say so', async () => {
-    const user = (await request(apps.v2.app).post('/users').send(fields('metrics-drift')).expect(201)).body as { id: number };
-    const byV1 = fields('metrics-by-v1');
+    const user = (await request(apps.v2.app).post('/users').send(uniqueFields('metrics-drift')).expect(201)).body as { id: number };
+    const byV1 = uniqueFields('metrics-by-v1');
     await request(apps.v1.app).put(`/users/${user.id}`).send(byV1).expect(200);
     const version = await setFlags(apps.database.db, { 'dual-read': true, 'read-new-percent': 0 }, [apps.v2]);
     const before = await scrape(apps.v2);
@@ -86,7 +82,7 @@ describe.each(targets)('/metrics on $name', (target) => {
 
   it.skipIf(target.skip)('When v1 answers requests, then its series carry version v1, never v2', async () => {
     const before = await scrape(apps.v1);
-    const user = (await request(apps.v1.app).post('/users').send(fields('metrics-v1')).expect(201)).body as { id: number };
+    const user = (await request(apps.v1.app).post('/users').send(uniqueFields('metrics-v1')).expect(201)).body as { id: number };
     await request(apps.v1.app).get(`/users/${user.id}`).expect(200);
     const after = await scrape(apps.v1);
 

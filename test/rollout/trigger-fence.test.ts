@@ -6,17 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { usersRepository } from '../../shared/db/users-repository.ts';
 import { rolloutStatus, formatStatus } from '../../shared/rollout/status.ts';
 import { syncTriggerPresence } from '../../shared/sync/triggers.ts';
-import { databaseTargets, unique } from '../support/databases.ts';
+import { databaseTargets, uniqueFields } from '../support/databases.ts';
 import { storedProfile, storedUser } from '../support/rows.ts';
 import { seedV1Users } from '../backfill/seed.ts';
 import { stageLabel, step, walkTo } from './walk.ts';
 
 const targets = await databaseTargets();
 
-const fields = (label: string) => {
-  const name = unique(label);
-  return { name, email: `${name}@example.test` };
-};
 
 describe.each(targets)('the trigger fence (SYNC=app) on $name', (target) => {
   it.skipIf(target.skip)(
@@ -33,12 +29,12 @@ describe.each(targets)('the trigger fence (SYNC=app) on $name', (target) => {
         const toLive = await step(db, 'advance');
         const inLive = await syncTriggerPresence(db);
         const status = formatStatus(await rolloutStatus(db));
-        const lateV1 = fields('frozen-v1');
+        const lateV1 = uniqueFields('frozen-v1');
         await users.updateOld(id!, lateV1);
         const afterLateWrite = await storedUser(db, id!);
         const toReadShift = await step(db, 'rollback');
         const afterRollback = await syncTriggerPresence(db);
-        const v1Again = fields('v1-read-shift');
+        const v1Again = uniqueFields('v1-read-shift');
         await users.updateOld(id!, v1Again);
         const afterV1 = await storedUser(db, id!);
 

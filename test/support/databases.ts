@@ -98,3 +98,9 @@ export async function databaseTargets(): Promise<DatabaseTarget[]> {
 export function unique(label: string): string {
   return `${label}-${randomBytes(5).toString('hex')}`;
 }
+
+/** A user's fields no other test writes: a unique name, and an email made from it. */
+export function uniqueFields(label: string): { name: string; email: string } {
+  const name = unique(label);
+  return { name, email: `${name}@example.test` };
+}

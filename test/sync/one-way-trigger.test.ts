@@ -8,7 +8,7 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applySyncMode } from '../../shared/rollout/sync.ts';
 import { syncTriggerPresence } from '../../shared/sync/triggers.ts';
-import { databaseTargets, unique } from '../support/databases.ts';
+import { databaseTargets, uniqueFields } from '../support/databases.ts';
 import type { TestDatabase } from '../support/databases.ts';
 import { storedFlagSet } from '../support/flags.ts';
 import { inProcessApp, waitFor } from '../support/instances.ts';
@@ -18,15 +18,11 @@ import { stageLabel, walkTo } from '../rollout/walk.ts';
 
 const targets = await databaseTargets();
 
-const fields = (label: string) => {
-  const name = unique(label);
-  return { name, email: `${name}@example.test` };
-};
 
 /** v2 (in new-only) updates the row `id` and creates a user; then v1 reads both back. */
 async function v2WritesThenV1Reads({ id, v1, v2 }: { id: string | number; v1: InProcessApp; v2: InProcessApp }, label: string) {
-  const byV2 = fields(`${label}-update`);
-  const created = fields(`${label}-create`);
+  const byV2 = uniqueFields(`${label}-update`);
+  const created = uniqueFields(`${label}-create`);
   await request(v2.app).put(`/users/${id}`).send(byV2).expect(200);
   const { body: newUser } = await request(v2.app).post('/users').send(created).expect(201);
   const readUpdate = await request(v1.app).get(`/users/${id}`);

@@ -13,17 +13,13 @@ import { formatStatus, rolloutStatus } from '../../shared/rollout/status.ts';
 import { applySyncMode, beforeRevert } from '../../shared/rollout/sync.ts';
 import { parseSyncMode, recordedSyncMode } from '../../shared/sync/mode.ts';
 import { syncTriggerPresence } from '../../shared/sync/triggers.ts';
-import { databaseTargets, unique } from '../support/databases.ts';
+import { databaseTargets, uniqueFields } from '../support/databases.ts';
 import { storedProfile, storedUser } from '../support/rows.ts';
 import { runScript } from '../support/scripts.ts';
 import type { Key } from '../../shared/mapping-contract.ts';
 
 const targets = await databaseTargets();
 
-const fields = (label: string) => {
-  const name = unique(label);
-  return { name, email: `${name}@example.test` };
-};
 
 /** What `SYNC=<mode> npm run db:migrate -- --to <to>` does, in this process, with its output collected. */
 async function inProcessMigrate(db: Database, to: string, mode: 'app' | 'trigger') {
@@ -53,9 +49,9 @@ describe.each(targets)('SYNC=trigger on $name', (target) => {
             : await inProcessMigrate(db, '006-instance-strategy', 'trigger');
         const status = formatStatus(await rolloutStatus(db));
         const users = usersRepository(db);
-        const byV1 = fields('v1');
+        const byV1 = uniqueFields('v1');
         const { id } = await users.insertOld(byV1);
-        const byV2 = fields('new-only');
+        const byV2 = uniqueFields('new-only');
         await users.updateNewOnly(id, JSON.stringify(byV2));
         const otherMode = await applySyncMode(db, 'app').then(
           () => null,
@@ -85,15 +81,15 @@ describe.each(targets)('SYNC=trigger on $name', (target) => {
         const { db } = database;
         await applySyncMode(db, 'trigger');
         const users = usersRepository(db);
-        const before = fields('before-contract');
+        const before = uniqueFields('before-contract');
         const { id } = await users.insertOld(before);
 
         await createMigrator(db).up({ migrations: ['099-contract'] });
         const contracted = { columns: await tableColumns(db, 'users'), triggers: await syncTriggerPresence(db) };
-        const byNewOnly = fields('contracted');
+        const byNewOnly = uniqueFields('contracted');
         const newOnlyId = await users.insertNewOnly(JSON.stringify(byNewOnly));
         await migrateDown(db);
-        const byV1 = fields('after-way-back');
+        const byV1 = uniqueFields('after-way-back');
         await users.updateOld(id, byV1);
 
         expect(contracted.columns).not.toContain('name');
@@ -117,7 +113,7 @@ describe.each(targets)('SYNC=trigger on $name', (target) => {
         await beforeRevert(db, name);
         expect((await migrateDown(db))?.name).toBe(name);
       }
-      const byV1 = fields('base');
+      const byV1 = uniqueFields('base');
 
       const { id } = await usersRepository(db).insertOld(byV1);
 
