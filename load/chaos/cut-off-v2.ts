@@ -16,7 +16,7 @@ import { migrateUp } from '../../shared/migrations/runner.ts';
 import { ALIVE_HEARTBEATS } from '../../shared/registry/instances.ts';
 import { rolloutStatus } from '../../shared/rollout/status.ts';
 import { transition } from '../../shared/rollout/transitions.ts';
-import { startPausableProxy } from '../infra/pausable-proxy.ts';
+import { proxyInFrontOf } from '../infra/pausable-proxy.ts';
 import type { PausableProxy } from '../infra/pausable-proxy.ts';
 import { ChaosRun, guarded } from './harness.ts';
 import type { ChaosOptions, Scenario } from './harness.ts';
@@ -43,12 +43,10 @@ export const cutOffV2: Scenario = {
     let proxy: PausableProxy | undefined;
     try {
       return await guarded(run, { failedRequests: 0, rule: 'requests in flight at the cut' }, async () => {
-        const primary = new URL(run.database.url);
-        proxy = await startPausableProxy({ targetHost: primary.hostname, targetPort: Number(primary.port || 3306) });
-        const throughProxy = new URL(run.database.url);
-        throughProxy.port = String(proxy.port);
+        const through = await proxyInFrontOf(run.database.url);
+        proxy = through.proxy;
         await migrateUp(run.db);
-        await run.openUnderLoad({ step: 'dual-write', slots: ['v2-a', 'v2-b', [CUT_SLOT, { DATABASE_URL: throughProxy.toString() }]], servedBy: CUT_SLOT, dwellMs });
+        await run.openUnderLoad({ step: 'dual-write', slots: ['v2-a', 'v2-b', [CUT_SLOT, { DATABASE_URL: through.url }]], servedBy: CUT_SLOT, dwellMs });
         const cut = run.fleet.slot(CUT_SLOT).instance!;
 
         run.step = 'to-live';

@@ -124,3 +124,11 @@ export async function startPausableProxy({ targetHost, targetPort, port = 0 }: {
     },
   };
 }
+
+/** A proxy in front of the database a URL names, and the same URL through it (what an instance is given). */
+export async function proxyInFrontOf(databaseUrl: string): Promise<{ proxy: PausableProxy; url: string }> {
+  const url = new URL(databaseUrl);
+  const proxy = await startPausableProxy({ targetHost: url.hostname, targetPort: Number(url.port || 3306) });
+  url.port = String(proxy.port);
+  return { proxy, url: url.toString() };
+}

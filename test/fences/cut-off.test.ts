@@ -6,7 +6,7 @@
 //   longer counts it): it must not serve again, reads trusting profile_data, before it has loaded the rollback.
 // MariaDB only: SQLite has no link to cut.
 import { afterEach, describe, expect, it } from 'vitest';
-import { startPausableProxy } from '../../load/infra/pausable-proxy.ts';
+import { proxyInFrontOf } from '../../load/infra/pausable-proxy.ts';
 import type { PausableProxy } from '../../load/infra/pausable-proxy.ts';
 import { ALIVE_HEARTBEATS, instanceRegistry } from '../../shared/registry/instances.ts';
 import { seedV1Users } from '../backfill/seed.ts';
@@ -33,10 +33,9 @@ describe.skipIf(mysqlDb.skip)('an instance cut off from the primary', () => {
 
   /** A v2 whose DATABASE_URL goes through the proxy. */
   const startBehindProxy = async (instanceId: string, env: Record<string, string>) => {
-    const url = new URL(database!.url);
-    proxy = await startPausableProxy({ targetHost: url.hostname, targetPort: Number(url.port || 3306) });
-    url.port = String(proxy.port);
-    v2 = await startInstanceProcess('v2', { DATABASE_URL: url.toString(), INSTANCE_ID: instanceId, ...env });
+    const through = await proxyInFrontOf(database!.url);
+    proxy = through.proxy;
+    v2 = await startInstanceProcess('v2', { DATABASE_URL: through.url, INSTANCE_ID: instanceId, ...env });
     return v2;
   };
   const isAlive = async (instanceId: string) => (await instanceRegistry(database!.db).list({ recent: 0 })).alive.some((row) => row.instanceId === instanceId);

@@ -8,13 +8,13 @@
 // other's with the up trigger dropped, as a rollout without the fence would leave it: profile_data misses it.
 // MariaDB only: SQLite has no link to hold.
 import { afterEach, describe, expect, it } from 'vitest';
-import { startPausableProxy } from '../../load/infra/pausable-proxy.ts';
+import { proxyInFrontOf } from '../../load/infra/pausable-proxy.ts';
 import type { PausableProxy } from '../../load/infra/pausable-proxy.ts';
 import { instanceRegistry } from '../../shared/registry/instances.ts';
 import { dropSyncTriggers, syncTriggerPresence } from '../../shared/sync/triggers.ts';
 import { seedV1Users } from '../backfill/seed.ts';
 import { backfill, clock, clockPasses, step, verify, walkTo } from '../rollout/walk.ts';
-import { mysqlTarget, unique } from '../support/databases.ts';
+import { mysqlTarget, unique, uniqueFields } from '../support/databases.ts';
 import type { TestDatabase } from '../support/databases.ts';
 import { startInstanceProcess, waitFor } from '../support/instances.ts';
 import type { InstanceProcess } from '../support/instances.ts';
@@ -36,11 +36,9 @@ describe.skipIf(mysqlDb.skip)('a v1 write in flight across the live gate (SYNC=a
   // Heartbeats every 500 ms: a lease of 1.5 s, which a busy machine's heartbeat round trips do not outlast (a v1
   // whose lease lapsed would refuse the PUT before its UPDATE left), and a registry that drops a held v1 in seconds.
   const startV1BehindProxy = async (instanceId: string) => {
-    const url = new URL(database!.url);
-    const proxy = await startPausableProxy({ targetHost: url.hostname, targetPort: Number(url.port || 3306) });
+    const { proxy, url } = await proxyInFrontOf(database!.url);
     proxies.push(proxy);
-    url.port = String(proxy.port);
-    const v1 = await startInstanceProcess('v1', { DATABASE_URL: url.toString(), INSTANCE_ID: instanceId, HEARTBEAT_MS: '500', FLAG_POLL_MS: '50' });
+    const v1 = await startInstanceProcess('v1', { DATABASE_URL: url, INSTANCE_ID: instanceId, HEARTBEAT_MS: '500', FLAG_POLL_MS: '50' });
     instances.push(v1);
     return { v1, proxy };
   };
@@ -49,10 +47,6 @@ describe.skipIf(mysqlDb.skip)('a v1 write in flight across the live gate (SYNC=a
       (res) => res.status,
       (err: Error) => err.message,
     );
-  const fields = (label: string) => {
-    const name = unique(label);
-    return { name, email: `${name}@example.test` };
-  };
   const stored = async (id: number) => {
     const row = (await storedUser(database!.db, id))!;
     return { name: row.name, email: row.email, profile: storedProfile(row.profileRaw) };
@@ -65,12 +59,12 @@ describe.skipIf(mysqlDb.skip)('a v1 write in flight across the live gate (SYNC=a
     await walkTo(db, 'read-shift 100%');
     const fenced = await startV1BehindProxy(unique('v1-fenced'));
     const unfenced = await startV1BehindProxy(unique('v1-unfenced'));
-    const fencedWrite = fields('held-fenced');
-    const unfencedWrite = fields('held-unfenced');
+    const fencedWrite = uniqueFields('held-fenced');
+    const unfencedWrite = uniqueFields('held-unfenced');
 
     // One PUT each first: v1's UPDATE is then a prepared statement on its pooled connection, and the next one
     // leaves as a single packet, values included (an unprepared one would wait for its PREPARE's answer).
-    expect([await put(fenced.v1.port, fencedId, fields('warm')), await put(unfenced.v1.port, unfencedId, fields('warm'))]).toEqual([200, 200]);
+    expect([await put(fenced.v1.port, fencedId, uniqueFields('warm')), await put(unfenced.v1.port, unfencedId, uniqueFields('warm'))]).toEqual([200, 200]);
     fenced.proxy.pause('hold');
     unfenced.proxy.pause('hold');
     const fencedAnswer = put(fenced.v1.port, fencedId, fencedWrite);

@@ -4,7 +4,7 @@
 import net from 'node:net';
 import mysql from 'mysql2/promise';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startPausableProxy } from '../../load/infra/pausable-proxy.ts';
+import { proxyInFrontOf, startPausableProxy } from '../../load/infra/pausable-proxy.ts';
 import type { PausableProxy } from '../../load/infra/pausable-proxy.ts';
 import { mysqlTarget, unique } from '../support/databases.ts';
 import type { TestDatabase } from '../support/databases.ts';
@@ -147,10 +147,9 @@ describe.skipIf(mysqlDb.skip)('pausable proxy in front of MariaDB', () => {
   const through = async () => {
     database = await mysqlDb.create({ migrateTo: null });
     await database.db.run('CREATE TABLE notes (id INT PRIMARY KEY, note VARCHAR(64) NOT NULL)');
-    const url = new URL(database.url);
-    proxy = await startPausableProxy({ targetHost: url.hostname, targetPort: Number(url.port || 3306) });
-    url.port = String(proxy.port);
-    connection = await mysql.createConnection({ uri: url.toString() });
+    const through = await proxyInFrontOf(database.url);
+    proxy = through.proxy;
+    connection = await mysql.createConnection({ uri: through.url });
     connection.on('error', () => {});
     return connection;
   };
