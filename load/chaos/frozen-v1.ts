@@ -12,6 +12,12 @@
 // - The budget: the requests in flight at the freeze and those the balancer handed the frozen v1 until it
 //   resumed may fail (nginx cannot tell a frozen process from a slow one: each such request waits, at most one
 //   per load connection at a time); none invoked after the SIGCONT. 0 anomalies, 0 lost acknowledged writes.
+// - A write already on the wire when v1 froze (its statement passed every check in v1 and left it, but reaches
+//   the database only after the live gate passed without that v1: a frozen process, a stalled link) lands in
+//   profile_data too, where live reads: `rollout advance` to live installs the up trigger first, the database
+//   fence (docs/fences.md). The frozen v1 reaches MariaDB through a pausable proxy; just before the freeze one PUT
+//   of a row of the scenario's own is sent to it and the proxy holds that PUT's UPDATE (its connection only) until
+//   after the gate; then the scenario lets it through, reads the row from the database and back through a v2.
 // Under SYNC=trigger the promise is different, and so is what this scenario checks: v1 may serve live there (the
 // stage guard's trigger row; the up trigger copies its writes, a write held across the gate included, into the
 // profile_data that live reads), so the resumed v1 is not stopped and raises no alarm. What still holds is the
@@ -19,12 +25,18 @@
 // after a heartbeat renewed its lease, with the current (live) flags. The budget adds the clean lease refusals it
 // answers after the SIGCONT until then (503 lease_lost, its own); any other failure after the SIGCONT fails the
 // run. No recovery step: there is no alarm to recover from; the rollout must stay in a clean live.
+import { columns, mapping } from '../../shared/schema-mapping.ts';
 import { migrateUp } from '../../shared/migrations/runner.ts';
 import { ALIVE_HEARTBEATS } from '../../shared/registry/instances.ts';
 import { STAGE_GUARD_EXIT_CODE } from '../../shared/rollout/stage-guard.ts';
 import { rolloutStatus } from '../../shared/rollout/status.ts';
 import { transition } from '../../shared/rollout/transitions.ts';
 import { waitFor } from '../infra/instance-process.ts';
+import { proxyInFrontOf } from '../infra/pausable-proxy.ts';
+import type { PausableProxy, Trap } from '../infra/pausable-proxy.ts';
+import { createdKey } from '../proof/history.ts';
+import type { RecordValue } from '../proof/history.ts';
+import { externalRequest } from '../run/operator.ts';
 import { ChaosRun, guarded } from './harness.ts';
 import type { Budget, ChaosOptions, Scenario } from './harness.ts';
 
@@ -51,13 +63,16 @@ export const frozenV1: Scenario = {
       env: { HEARTBEAT_MS: String(HEARTBEAT_MS), FLAG_POLL_MS: '100' },
     });
     const dwellMs = options.short ? 1500 : 6000;
+    let proxy: PausableProxy | undefined;
     try {
       return await guarded(
       run,
       { failedRequests: 0, rule: 'requests in flight at the freeze or handed to the frozen v1' },
       async () => {
+        const through = await proxyInFrontOf(run.database.url);
+        proxy = through.proxy;
         await migrateUp(run.db);
-        await run.openUnderLoad({ step: 'dual-write', servedBy: FROZEN_SLOT, dwellMs });
+        await run.openUnderLoad({ step: 'dual-write', slots: [[FROZEN_SLOT, { DATABASE_URL: through.url }], 'v2-a', 'v2-b'], servedBy: FROZEN_SLOT, dwellMs });
         const frozen = run.fleet.slot(FROZEN_SLOT).instance!;
 
         run.step = 'read-shift';
@@ -69,6 +84,7 @@ export const frozenV1: Scenario = {
         await run.snapshot('read-shift', true);
 
         run.step = 'frozen';
+        const held = await holdAWrite(run, proxy, frozen.url);
         const pendingAtFreeze = run.recorder.pending().length;
         const freezeAt = run.recorder.now();
         process.kill(frozen.pid, 'SIGSTOP');
@@ -84,9 +100,11 @@ export const frozenV1: Scenario = {
         run.expect(live.outcome === 'completed' && live.to.label === 'live', `advance to live while ${FROZEN_SLOT} is frozen: ${JSON.stringify(live)}`);
 
         run.step = 'resumed';
+        const landed = await held.letThrough();
         const contAt = run.recorder.now();
         const handedWhileFrozen = pendingAtFreeze + run.recorder.ops.filter((op) => op.invokeAt >= freezeAt && op.invokeAt < contAt).length;
         process.kill(frozen.pid, 'SIGCONT');
+        run.facts.heldWrite = { ...landed, ...(await held.answered()) };
         if (run.sync === 'trigger') return resumedUnderTriggers(run, { freezeAt, contAt, goneAt, handedWhileFrozen, dwellMs });
         const exit = await Promise.race([frozen.exited, waitFor(() => undefined, { timeoutMs: 20_000, what: 'never' }).catch(() => null)]);
         const exitAt = run.recorder.now();
@@ -139,6 +157,7 @@ export const frozenV1: Scenario = {
       // Aborted while frozen: a stopped process would not act on the teardown's SIGTERM.
       const child = run.fleet.slot(FROZEN_SLOT).instance?.child;
       if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGCONT');
+      await proxy?.close();
     }
   },
 };
@@ -181,5 +200,77 @@ async function resumedUnderTriggers(
   return {
     failedRequests: handedWhileFrozen + leaseRefusals.length,
     rule: `the ${handedWhileFrozen} requests in flight at the freeze or invoked while ${FROZEN_SLOT} was frozen, and its ${leaseRefusals.length} clean lease refusals after the SIGCONT until a heartbeat renewed its lease (SYNC=trigger: it serves live again)`,
+  };
+}
+
+/**
+ * A PUT of a row of the scenario's own, sent to the soon-frozen v1 just before the freeze, whose UPDATE passed
+ * every check in v1 and waits on the wire (the proxy holds it) until letThrough(): after the live gate, while v1
+ * is still frozen. Then the row must hold the write in the old columns and in profile_data (the up trigger), and
+ * once v1 answers, a read through a v2 (live: profile_data) must return it. Recorded as external requests: the
+ * checker judges them with the load.
+ */
+async function holdAWrite(run: ChaosRun, proxy: PausableProxy, v1Url: string) {
+  const request = (f: 'create' | 'write' | 'read', url: string, key: string | null, value?: RecordValue) => externalRequest(run.recorder, 'held-write', { f, url, key, ...(value ? { value } : {}) });
+  const created = await request('create', v1Url, null, mapping.sampleFields('held-create', 'example.test'));
+  const key = createdKey(created.json);
+  if (key === null) throw new Error(`${FROZEN_SLOT} answered the held write's create with ${created.status} and no id`);
+  // The proxy traps the one connection whose bytes carry this PUT's values: its UPDATE (a PREPARE before it, if
+  // that pooled connection had none, goes through) waits on the wire, while the rest of v1's traffic, heartbeats
+  // included, flows until the freeze. A PUT answered before anything was caught was refused before its UPDATE
+  // left v1 (a lease that lapsed on a starved machine): logged, and tried again.
+  let held: { value: RecordValue; answer: Promise<number | string>; trap: Trap } | undefined;
+  for (let attempt = 1; attempt <= 3 && !held; attempt++) {
+    const tried = mapping.sampleFields(`held-write-${attempt}`, 'example.test');
+    const marker = Object.values(tried).find((field) => field.includes('held-write')) ?? '';
+    const trap = proxy.trap(marker);
+    const answer = request('write', v1Url, key, tried).then(
+      ({ status }) => status,
+      (err: Error) => err.message,
+    );
+    const answeredFirst = await Promise.race([
+      waitFor(() => (trap.caught ? true : undefined), { timeoutMs: 15_000, intervalMs: 5, what: 'the held UPDATE' }).then(
+        () => null,
+        () => 'no answer and nothing on the wire in 15 s',
+      ),
+      answer.then((status) => `answered ${status}`),
+    ]);
+    if (trap.caught) held = { value: tried, answer, trap };
+    else {
+      trap.release();
+      run.log(`attempt ${attempt}: ${FROZEN_SLOT} ${answeredFirst} before the PUT's UPDATE reached the wire; trying again`);
+      await answer;
+    }
+  }
+  if (!held) throw new Error(`no PUT's UPDATE left ${FROZEN_SLOT} for the wire in 3 attempts (see the log for its answers)`);
+  const { value, answer, trap } = held;
+  run.log(`a PUT of row ${key} sent to ${FROZEN_SLOT}: its UPDATE is on the wire, held until after the live gate`);
+  const stored = async () => {
+    const [row] = await run.db.select<Record<string, unknown>>(`SELECT * FROM ${mapping.table} WHERE ${mapping.keyColumn} = $1`, [key]);
+    return { old: row ? mapping.fieldsOf(row) : null, new: row ? mapping.readNew(row[mapping.newColumn]) : null };
+  };
+  return {
+    /** Lets the held UPDATE through; resolves once it has landed, with what the row holds. */
+    async letThrough() {
+      trap.release();
+      const row = await waitFor(async () => {
+        const now = await stored();
+        return JSON.stringify(now.old) === JSON.stringify(value) ? now : undefined;
+      }, { timeoutMs: 10_000, intervalMs: 20, what: `the held UPDATE of row ${key} to land` });
+      const inProfile = JSON.stringify(row.new) === JSON.stringify(value);
+      const stage = (await rolloutStatus(run.db)).stage.label;
+      run.log(`the held UPDATE of row ${key} landed in ${stage}: ${columns.old} ${JSON.stringify(row.old)}, ${columns.new} ${JSON.stringify(row.new)}`);
+      run.expect(inProfile, `the held UPDATE of row ${key} landed in ${stage} but ${columns.new} (what live reads) does not hold it: ${JSON.stringify(row.new)}`);
+      return { key, landedIn: stage, inProfileData: inProfile };
+    },
+    /** v1's answer to the held PUT (after the SIGCONT), then a read of the row through a v2. */
+    async answered() {
+      const status = await answer;
+      const read = await request('read', run.fleet.slot('v2-a').instance!.url, key);
+      const readBack = mapping.fieldsOf(read.json as Record<string, unknown>);
+      run.log(`${FROZEN_SLOT} answered the held PUT ${status}; v2-a reads row ${key} as ${JSON.stringify(readBack)}`);
+      if (status === 200) run.expect(JSON.stringify(readBack) === JSON.stringify(value), `${FROZEN_SLOT} acknowledged the held PUT of row ${key}, but v2-a reads ${JSON.stringify(readBack)}`);
+      return { answer: status, readBackByV2: JSON.stringify(readBack) === JSON.stringify(value) };
+    },
   };
 }

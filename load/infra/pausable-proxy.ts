@@ -9,6 +9,9 @@
 // pause('cut'): every open connection is destroyed (both sides) and each new one is destroyed as it arrives
 //   (a partition the kernel reports: the client's queries fail at once, reconnects fail at once).
 // resume(): held bytes and held connections go through; forwarding goes on. close(): everything ends.
+// trap(text): holds one connection only, the first whose client bytes carry `text` (a statement's values), from
+//   the chunk that carries it on, while every other connection flows: one request inside an instance held on the
+//   wire while that instance keeps its heartbeats, its flag polls and the rest of its traffic (release() lets it go).
 import net from 'node:net';
 
 export type PauseMode = 'hold' | 'cut';
@@ -23,7 +26,16 @@ export interface PausableProxy {
   holding(text: string): boolean;
   pause(mode: PauseMode): void;
   resume(): void;
+  /** Holds the first connection whose client bytes contain `text`, from there on; the others flow. One trap at a time. */
+  trap(text: string): Trap;
   close(): Promise<void>;
+}
+
+export interface Trap {
+  /** Whether a connection carried the text and is held. */
+  readonly caught: boolean;
+  /** Lets the caught connection's held bytes through and forwarding go on (or disarms a trap not sprung). */
+  release(): void;
 }
 
 interface Pair {
@@ -34,11 +46,19 @@ interface Pair {
   waiting: Buffer[];
   /** The client closed while its bytes were held: they still go through on resume (as TCP delivers data, then FIN). */
   clientGone: boolean;
+  /** Held by a trap (trap()), whatever the proxy's mode. */
+  trapped: boolean;
+  /** The last bytes the client sent, so a trap's text split across two chunks is still seen. */
+  tail: Buffer;
 }
+
+const NOTHING = Buffer.alloc(0);
 
 export async function startPausableProxy({ targetHost, targetPort, port = 0 }: { targetHost: string; targetPort: number; port?: number }): Promise<PausableProxy> {
   let paused: PauseMode | null = null;
   const pairs = new Set<Pair>();
+  let armed: { text: Buffer; spring(pair: Pair): void } | null = null;
+  const held = (pair: Pair) => paused === 'hold' || pair.trapped;
 
   const end = (pair: Pair) => {
     if (!pairs.delete(pair)) return;
@@ -49,7 +69,7 @@ export async function startPausableProxy({ targetHost, targetPort, port = 0 }: {
   // sends waits in `waiting`: nothing reaches the other end, as across a dead link.
   const flow = (pair: Pair) => {
     if (!pair.upstream) return;
-    if (paused === 'hold') {
+    if (held(pair)) {
       pair.upstream.pause();
       return;
     }
@@ -75,14 +95,19 @@ export async function startPausableProxy({ targetHost, targetPort, port = 0 }: {
       client.destroy();
       return;
     }
-    const pair: Pair = { client, upstream: null, waiting: [], clientGone: false };
+    const pair: Pair = { client, upstream: null, waiting: [], clientGone: false, trapped: false, tail: NOTHING };
     pairs.add(pair);
     client.on('error', () => end(pair));
     client.on('close', () => {
-      if (paused === 'hold' && pair.waiting.length > 0) pair.clientGone = true;
+      if (held(pair) && pair.waiting.length > 0) pair.clientGone = true;
       else end(pair);
     });
-    client.on('data', (chunk: Buffer) => (pair.upstream && paused !== 'hold' ? pair.upstream.write(chunk) : pair.waiting.push(chunk)));
+    client.on('data', (chunk: Buffer) => {
+      if (armed && Buffer.concat([pair.tail, chunk]).includes(armed.text)) armed.spring(pair);
+      pair.tail = armed ? chunk.subarray(Math.max(0, chunk.length - armed.text.length + 1)) : NOTHING;
+      if (pair.upstream && !held(pair)) pair.upstream.write(chunk);
+      else pair.waiting.push(chunk);
+    });
     if (paused !== 'hold') connectUpstream(pair);
   });
   await new Promise<void>((resolve, reject) => {
@@ -117,6 +142,34 @@ export async function startPausableProxy({ targetHost, targetPort, port = 0 }: {
         if (pair.upstream) flow(pair);
         else connectUpstream(pair);
       }
+    },
+    trap(text) {
+      if (armed) throw new Error('pausable proxy: one trap at a time');
+      let caught: Pair | null = null;
+      const trap = {
+        text: Buffer.from(text),
+        spring(pair: Pair) {
+          caught = pair;
+          pair.trapped = true;
+          armed = null;
+          flow(pair);
+        },
+      };
+      armed = trap;
+      return {
+        get caught() {
+          return caught !== null;
+        },
+        release() {
+          if (armed === trap) armed = null;
+          const pair = caught as Pair | null;
+          if (!pair || !pair.trapped) return;
+          pair.trapped = false;
+          if (!pairs.has(pair)) return;
+          if (pair.upstream) flow(pair);
+          else if (paused !== 'hold') connectUpstream(pair);
+        },
+      };
     },
     async close() {
       for (const pair of [...pairs]) end(pair);

@@ -18,7 +18,7 @@ const TRIGGER_FACTS: Partial<Record<(typeof SCENARIO_NAMES)[number], Record<stri
   'crash-between-writes': { crashes: 2, differingBeforeBackfill: 0, driftAfterBackfill: 0 },
   'backfill-resume': { driftAfter: 0 },
   'late-v1': { finalStage: 'new-only', alarms: 0, served: { live: { drainExit: 0 } } },
-  'frozen-v1': { servedWhileFrozen: 0, failedAfterResume: 0, finalStage: 'live', finalAlarms: 0 },
+  'frozen-v1': { servedWhileFrozen: 0, failedAfterResume: 0, finalStage: 'live', finalAlarms: 0, heldWrite: { landedIn: 'live', inProfileData: true, answer: 200, readBackByV2: true } },
   'cut-off-v2': { servedWhileCut: 0, failedAfterPortClosed: 0, finalStage: 'live', alarms: 0 },
 };
 

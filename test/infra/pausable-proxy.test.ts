@@ -119,6 +119,33 @@ describe('pausable proxy', () => {
     await pollFor(() => (after.received === 'back' ? true : undefined), 'the echo after resume');
   });
 
+  it('When a trap is set, then only the connection whose bytes carry its text is held, from that chunk on, while the others flow; release lets it through in order', async () => {
+    const { port } = await start();
+    const other = await connect(port);
+    const caught = await connect(port);
+    caught.socket.write('before ');
+    await pollFor(() => (caught.received === 'before ' ? true : undefined), 'the echo before the trap');
+
+    const trap = proxy!.trap('SECRET');
+    // The text split across two chunks is still seen: the first part went through, the chunk completing it is held.
+    caught.socket.write('xx-SEC');
+    await pollFor(() => (caught.received === 'before xx-SEC' ? true : undefined), 'the first part of the text');
+    caught.socket.write('RET-yy');
+    await pollFor(() => (trap.caught ? true : undefined), 'the trap to catch');
+    caught.socket.write(' after');
+    other.socket.write('flows');
+    await pollFor(() => (other.received === 'flows' ? true : undefined), 'the other connection\'s echo');
+    const late = await connect(port);
+    late.socket.write('new SECRET');
+    await pollFor(() => (late.received === 'new SECRET' ? true : undefined), 'a new connection after the trap sprang');
+    await quiet();
+    const whileCaught = { caught: caught.received, held: proxy!.holding('RET-yy after'), paused: proxy!.paused };
+    trap.release();
+
+    expect(whileCaught).toEqual({ caught: 'before xx-SEC', held: true, paused: null });
+    await pollFor(() => (caught.received === 'before xx-SECRET-yy after' ? true : undefined), 'the held bytes after release');
+  });
+
   it('When it closes, then every connection ends and the port refuses', async () => {
     const { port } = await start();
     const open = await connect(port);
@@ -137,6 +164,7 @@ describe.skipIf(mysqlDb.skip)('pausable proxy in front of MariaDB', () => {
   let database: TestDatabase | undefined;
   let proxy: PausableProxy | undefined;
   let connection: mysql.Connection | undefined;
+  let throughUrl: string | undefined;
   afterEach(async () => {
     connection?.destroy();
     await proxy?.close();
@@ -149,6 +177,7 @@ describe.skipIf(mysqlDb.skip)('pausable proxy in front of MariaDB', () => {
     await database.db.run('CREATE TABLE notes (id INT PRIMARY KEY, note VARCHAR(64) NOT NULL)');
     const through = await proxyInFrontOf(database.url);
     proxy = through.proxy;
+    throughUrl = through.url;
     connection = await mysql.createConnection({ uri: through.url });
     connection.on('error', () => {});
     return connection;
@@ -168,6 +197,29 @@ describe.skipIf(mysqlDb.skip)('pausable proxy in front of MariaDB', () => {
 
     expect(whileHeld).toEqual([]);
     expect(await notes()).toEqual([{ id: 1, note }]);
+  });
+
+  it('When a trap is set for a value, then the statement carrying it waits on the wire while another connection\'s writes land; on release it lands too', async () => {
+    const client = await through();
+    const second = await mysql.createConnection({ uri: throughUrl! });
+    second.on('error', () => {});
+    const note = unique('trapped');
+    const other = unique('flows');
+
+    const trap = proxy!.trap(note);
+    const trapped = client.execute('INSERT INTO notes VALUES (4, ?)', [note]);
+    await pollFor(() => (trap.caught && proxy!.holding(note) ? true : undefined), 'the INSERT to be caught');
+    await second.execute('INSERT INTO notes VALUES (5, ?)', [other]);
+    const whileCaught = await notes();
+    trap.release();
+    await trapped;
+    second.destroy();
+
+    expect(whileCaught).toEqual([{ id: 5, note: other }]);
+    expect(await notes()).toEqual([
+      { id: 4, note },
+      { id: 5, note: other },
+    ]);
   });
 
   it('When a client sends a write and closes its connection while it holds, then the write still reaches the database on resume (data, then the close, as TCP delivers them)', async () => {
