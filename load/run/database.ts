@@ -20,7 +20,7 @@ export interface DemoDatabase {
   kind: 'sqlite' | 'mysql';
   /** The administrator's URL of the run's database (SQLite: the file). */
   url: string;
-  /** DATABASE_URL for each role: its own account on DB=mysql; `url` elsewhere (SQLite, the private replica pair). */
+  /** DATABASE_URL for each role: its own account on DB=mysql and DB=mysql-replica (the primary); `url` on SQLite. */
   urls: Record<DemoRole, string>;
   /** After each migration step: v1's table rights on the tables that exist now (a no-op without accounts). */
   grantExisting(): Promise<void>;
@@ -72,28 +72,40 @@ export async function freshDatabase(kind: string, resultsDir: string, mysqlUrl: 
   }
   if (kind === 'mysql-replica') {
     const pair = await startReplicaPair();
+    const hex = randomBytes(4).toString('hex');
     const name = 'dwdr_demo';
+    let accounts: Awaited<ReturnType<typeof createRunAccounts>>;
     try {
       const admin = await pair.primary.connect();
       await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+      // Binary logging is on (the replica reads it), so CREATE TRIGGER by an account without SUPER (the migrator
+      // under SYNC=trigger, the cli account's `rollout advance` installing the live fence) needs this, as an
+      // administrator sets it once on a production primary (docs/sync-strategies.md).
+      await admin.query('SET GLOBAL log_bin_trust_function_creators = 1');
       await admin.end();
-      // The CREATE DATABASE replicates too: wait for it before anything connects to the replica.
+      // The same least-privilege accounts as DB=mysql, created on the primary (they replicate with the rest).
+      accounts = await createRunAccounts(pair.primary.url, name, hex);
+      // The CREATE DATABASE and the accounts replicate too: wait for them before anything connects to the replica.
       if (!(await pair.waitForGtid(await pair.primaryGtidPos(), 30))) throw new Error('the replica did not catch up with CREATE DATABASE within 30 s');
     } catch (err) {
       await pair.stop();
       throw err;
     }
-    // The private pair is the demo's own throwaway server: it runs as its administrator.
+    // The pair is the demo's own throwaway server: its administrator reads the replica (lag, GTID waits).
     const url = `${pair.primary.url}${name}`;
     return {
       kind: 'mysql',
       url,
-      urls: sameUrl(url),
-      grantExisting: async () => {},
+      urls: { migrator: accounts.url('migrator'), v1: accounts.url('app_v1'), v2: accounts.url('app_v2'), cli: accounts.url('cli') },
+      grantExisting: async () => void (await accounts.grantExisting()),
       replicaUrl: `${pair.replica.url}${name}`,
       pair,
-      describe: `private MariaDB primary :${pair.primary.port} with GTID replica :${pair.replica.port}`,
-      drop: () => pair.stop(),
+      describe: `private MariaDB primary :${pair.primary.port} with GTID replica :${pair.replica.port}, accounts ${accounts.prefix}*`,
+      async drop() {
+        // The accounts go with the server, but their ownership is released the same way as on DB=mysql.
+        await accounts.drop().catch(() => {});
+        await pair.stop();
+      },
     };
   }
   throw new Error(`DB must be sqlite, mysql or mysql-replica (got ${JSON.stringify(kind)})`);

@@ -4,8 +4,10 @@
 // until the contract step retires it.
 import { expect } from 'vitest';
 import { runDemo } from '../demo/support.ts';
+import type { DemoRun } from '../demo/support.ts';
 
-export async function expectTriggerRollout(env: Record<string, string>): Promise<void> {
+/** Resolves with the run, for what a caller checks besides. */
+export async function expectTriggerRollout(env: Record<string, string>): Promise<DemoRun> {
   const run = await runDemo({ SYNC: 'trigger', ...env });
 
   expect(run.code, run.output.slice(-3000)).toBe(0);
@@ -14,4 +16,5 @@ export async function expectTriggerRollout(env: Record<string, string>): Promise
   for (const step of ['6-backfill', '8-read-shift', '9-live', '10-new-only']) expect(served[step]?.v1 ?? 0, `v1 answered requests in ${step}`).toBeGreaterThan(0);
   expect(run.output).toMatch(/v1-b keeps serving under SYNC=trigger until the contract step/);
   expect(run.output).toMatch(/v1-b drained and exited 0 .*\n.*the last v1 is gone, after serving through live and new-only/);
+  return run;
 }
