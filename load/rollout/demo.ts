@@ -542,6 +542,7 @@ const summary = {
   drift: verdict.drift,
   acknowledgedWrites: verdict.acknowledgedWrites,
   reads: verdict.reads,
+  lookups: verdict.lookups,
   unknownOutcomes: verdict.unknownOutcomes,
   failedRequests: verdict.failedRequests,
   failedRequestBudget: budget,

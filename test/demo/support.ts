@@ -16,6 +16,8 @@ export interface DemoRun {
     anomalies: number;
     byKind: Record<string, number>;
     failedRequests: number;
+    /** Lookups answered (GET <route>?<param>=), judged with the reads. */
+    lookups: number;
     versionsSeen: string[];
     steps: { step: string; byVersion: Record<string, number>; anomalies: number; requests: number }[];
     /** step -> kind -> count, only where anomalies were found; "final" holds the final read's and snapshot's. */

@@ -26,7 +26,7 @@ export const DRIFT_MEANING = [
 export function formatVerdict(verdict: Verdict, { examplesPerKind = 2 } = {}): string {
   const lines: string[] = [];
   lines.push(
-    `${verdict.operations} operations on ${verdict.users} users: ${verdict.acknowledgedWrites} acknowledged writes, ${verdict.reads} reads, ` +
+    `${verdict.operations} operations on ${verdict.users} users: ${verdict.acknowledgedWrites} acknowledged writes, ${verdict.reads} reads${verdict.lookups > 0 ? ` (${verdict.lookups} of them lookups)` : ''}, ` +
       `${verdict.unknownOutcomes} unknown outcomes, ${verdict.failedRequests} failed requests, ${verdict.retries} retries`,
   );
   lines.push(

@@ -346,6 +346,7 @@ export function check(input: CheckInput, { examplesPerKind = EXAMPLES_PER_KIND }
   const versions = new Set<string>();
   const instances = new Set<string>();
   const totals = { acknowledgedWrites: 0, reads: 0, unknownOutcomes: 0, failedRequests: 0 };
+  let lookups = 0;
   let retries = 0;
   const retriedOk = new Set(ops.filter((op) => op.retryOf !== undefined && op.outcome === 'ok').map((op) => op.retryOf));
   const count = (step: StepSummary, what: keyof typeof totals) => {
@@ -361,6 +362,7 @@ export function check(input: CheckInput, { examplesPerKind = EXAMPLES_PER_KIND }
     if (op.outcome === 'ok' || observedAbsence) count(step, isReadKind(op.f) || observedAbsence ? 'reads' : 'acknowledgedWrites');
     if (op.outcome === 'info') count(step, 'unknownOutcomes');
     if (op.outcome !== 'ok' && !observedAbsence && !retriedOk.has(op.id)) count(step, 'failedRequests');
+    if (op.f === 'lookup' && op.outcome === 'ok') lookups++;
     if (op.retries) retries++;
     if (op.version) versions.add(op.version);
     if (op.instance) instances.add(op.instance);
@@ -395,6 +397,7 @@ export function check(input: CheckInput, { examplesPerKind = EXAMPLES_PER_KIND }
     users: known.size,
     operations: ops.length,
     ...totals,
+    lookups,
     retries,
     versionsSeen: [...versions].sort(),
     instancesSeen: [...instances].sort(),

@@ -123,6 +123,8 @@ export interface Verdict {
   acknowledgedWrites: number;
   /** Reads answered (200 or 404), and PUTs or PATCHes answered 404 (they observed the row gone); final reads excluded. */
   reads: number;
+  /** Of those reads, the lookups answered (GET <route>?<param>=: each a read of a set, docs/consistency-checker.md#lookups). */
+  lookups: number;
   /** Writes with no answer or a 5xx: they may or may not have taken effect. */
   unknownOutcomes: number;
   /** Requests that did not succeed in the end (an error answer, or none), unless their retry succeeded. */
