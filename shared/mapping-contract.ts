@@ -115,7 +115,10 @@ export interface MappingSpec<Column extends string, Profile> {
   oldColumns: readonly OldColumn<Column>[];
   /** JSON on MySQL/MariaDB, TEXT on SQLite. */
   newColumn: string;
-  /** A valid, distinct value for seeds and load (unique per tag); by default the tag, or tag@domain for an email column. */
+  /**
+   * A valid, distinct value for seeds and load (unique per tag, and so is its lookup value, if any: the load looks
+   * rows up by it); by default the tag, or tag@domain for an email column.
+   */
   sample?(tag: string, domain: string): Record<Column, string>;
   /** Old -> new in code: what dual-write stores. */
   toNew(fields: Readonly<Record<Column, string>>): Profile;

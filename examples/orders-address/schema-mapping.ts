@@ -44,6 +44,24 @@ export function joinAddress({ street, postcode, city }: AddressParts): string {
   return postcode === null || city === null ? street : `${street}, ${postcode} ${city}`;
 }
 
+/**
+ * A UK-shaped postcode computed from a sample's tag ("u7-w7" -> "AA9A 9AA" form): one of 1.6 billion, so the values
+ * of one run rarely share one, and the load generator skips a tag whose postcode another of its values already has.
+ */
+export function samplePostcode(tag: string): string {
+  // FNV-1a over the tag's code points: the same tag always gives the same postcode.
+  let hash = 0x811c9dc5;
+  for (const char of tag) hash = Math.imul(hash ^ char.codePointAt(0)!, 0x01000193) >>> 0;
+  const pick = (alphabet: string) => {
+    const char = alphabet[hash % alphabet.length]!;
+    hash = Math.floor(hash / alphabet.length);
+    return char;
+  };
+  const letter = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+  const digit = '0123456789';
+  return `${pick(letter)}${pick(letter)}${pick(digit)}${pick(letter + digit)} ${pick(digit)}${pick(letter)}${pick(letter)}`;
+}
+
 export const ordersAddressMapping = defineMapping({
   id: 'orders-address',
   entity: 'order',
@@ -56,8 +74,9 @@ export const ordersAddressMapping = defineMapping({
     { name: 'address', mysqlType: 'VARCHAR(300)', sqliteType: 'TEXT', maxChars: 300 },
   ],
   newColumn: 'shipping_address',
-  // Every generated address parses (a street with the tag, a Berlin postcode), so seeds and load exercise the split.
-  sample: (tag) => ({ recipient: `Recipient ${tag}`, address: `${tag} Example Street 5, 10115 Berlin` }),
+  // Every generated address parses (a street with the tag, a postcode computed from it), so seeds and load exercise
+  // the split, and each write's postcode is its own: the load can look rows up by it (load/proof/generator.ts).
+  sample: (tag) => ({ recipient: `Recipient ${tag}`, address: `${tag} Example Street 5, ${samplePostcode(tag)} London` }),
   toNew: (fields): ShippingAddress => ({ recipient: fields.recipient, ...parseAddress(fields.address) }),
   toOld: (shipping) => ({ recipient: shipping.recipient, address: joinAddress(shipping) }),
   parseNew(value): ShippingAddress | null {

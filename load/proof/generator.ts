@@ -25,9 +25,9 @@ export interface OperationMix {
   /** DELETE: the key leaves every pool, so a row is deleted once. Never a hot key. */
   delete: number;
   /**
-   * A lookup (GET <route>?<param>=<value>) of a row by the value of the lookup's field the load last wrote to it
-   * (see lookupParam). Never a hot key; a read instead when the mapping has no lookup the checker can judge, or
-   * the row has no value of it written by the load yet.
+   * A lookup (GET <route>?<param>=<value>) of a row by the lookup value of what the load last wrote to it (see
+   * loadLookup). Never a hot key; a read instead when the mapping has no lookup the checker can judge, or the row
+   * has no value of it written by the load yet.
    */
   lookup: number;
 }
@@ -102,21 +102,83 @@ const DEFAULT_MIX: OperationMix = { create: 1, write: 7, read: 12, patch: 0, del
 const METHODS: Record<OpKind, 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'GET'> = { create: 'POST', write: 'PUT', patch: 'PATCH', delete: 'DELETE', read: 'GET', lookup: 'GET' };
 
 /**
- * The field the load looks rows up by: the mapping's lookup parameter, when it is a field of the history whose value
- * is the lookup value itself (fromFields returns it) and carries each write's tag (so that one row holds it, and
- * the checker can tell a row missed from a row found). Null otherwise: no lookup (the users mapping's email
- * qualifies; orders-address's postcode is computed from the address and the same in every sample).
+ * How the load looks rows up: it asks by the mapping's lookup parameter, and records the lookup in the history by
+ * the field of the history that the lookup value is computed from (the checker imports no mapping: it judges a
+ * lookup by a field of its values). The users mapping's email is both; orders-address's postcode is computed from
+ * the address. The two lookups find the same rows as long as each value of the field gives a lookup value no other
+ * value of the history gives: the field carries each write's tag (one row holds it, so the checker can tell a row
+ * missed from a row found), and where the lookup value is computed (a postcode), the load never sends a value whose
+ * lookup value another already has (runLoad's nextValue takes the next tag instead).
  */
-export function lookupParam(fields: readonly string[], of: Pick<SchemaMapping, 'lookup' | 'sampleFields'> = mapping): string | null {
-  const lookup = of.lookup;
-  if (!lookup || !fields.includes(lookup.param)) return null;
-  for (const tag of ['u7-w7', 'k3-w12']) {
-    const sample = of.sampleFields(tag, loadDomain('0a0a0a'));
-    const value = sample[lookup.param];
-    if (value === undefined || !value.includes(tag) || lookup.fromFields(sample) !== value) return null;
-  }
-  return lookup.param;
+export interface LoadLookup {
+  /** The query parameter: GET <route>?<param>=. */
+  param: string;
+  /** The field of the history the lookup value follows alone; a lookup's value in the history is { <field>: ... }. */
+  field: string;
+  /** The lookup value of a row whose `field` holds `fieldValue` (null: such a row is found by none). */
+  valueOf(fieldValue: string): string | null;
+  /** The lookup value is the field's value itself (users' email): then no two values of the field share one. */
+  identity: boolean;
 }
+
+/** Null when the mapping has no lookup, or none the load can judge: its value does not follow one field, or repeats across tags. */
+export function loadLookup(fields: readonly string[], of: Pick<SchemaMapping, 'lookup' | 'sampleFields'> = mapping): LoadLookup | null {
+  const lookup = of.lookup;
+  if (!lookup) return null;
+  const tags = ['u7-w7', 'k3-w12', 'c5-w9'];
+  const samples = tags.map((tag) => of.sampleFields(tag, loadDomain('0a0a0a')));
+  const values = samples.map((sample) => lookup.fromFields(sample));
+  if (values.some((value) => value === null) || new Set(values).size < samples.length) return null;
+  // The field that carries the tag and alone decides the lookup value: a sample given only that field of another
+  // sample has the other's lookup value.
+  const field = fields.find((name) =>
+    samples.every((sample, i) => {
+      const other = samples[(i + 1) % samples.length]!;
+      return sample[name]?.includes(tags[i]!) && lookup.fromFields({ ...sample, [name]: other[name]! }) === lookup.fromFields(other);
+    }),
+  );
+  if (field === undefined) return null;
+  return {
+    param: lookup.param,
+    field,
+    valueOf: (fieldValue) => lookup.fromFields({ ...samples[0]!, [field]: fieldValue }),
+    identity: samples.every((sample, i) => values[i] === sample[field]),
+  };
+}
+
+/**
+ * The lookup values of one history, for a computed one (not the field itself): per lookup value, the value of the
+ * field that gives it, or null when more than one does (never asked then: its answer would rightly hold both rows).
+ */
+export function lookupValuesOf(byLookup: LoadLookup | null) {
+  const owners = new Map<string, string | null>();
+  return {
+    /**
+     * Whether a value may be sent: its lookup value is no other value's. Forced: it is there anyway (a seed, a write
+     * made outside the load, a write after TAGS_PER_WRITE tags), and a lookup value it shares is never asked.
+     */
+    claim(value: RecordValue, { force }: { force: boolean }): boolean {
+      const fieldValue = byLookup === null || byLookup.identity ? undefined : value[byLookup.field];
+      const asked = fieldValue === undefined ? null : byLookup!.valueOf(fieldValue);
+      if (asked === null) return true;
+      const owner = owners.get(asked);
+      if (owner === undefined || owner === fieldValue) {
+        owners.set(asked, fieldValue!);
+        return true;
+      }
+      if (force) owners.set(asked, null);
+      return force;
+    },
+    /** The lookup value to ask a row by, given its field's value; null when none, or when another value shares it. */
+    askable(fieldValue: string): string | null {
+      const asked = byLookup?.valueOf(fieldValue) ?? null;
+      return asked === null || byLookup!.identity || owners.get(asked) === fieldValue ? asked : null;
+    },
+  };
+}
+
+/** Tags nextValue tries for one write before it sends one whose lookup value another value has (never asked then). */
+const TAGS_PER_WRITE = 20;
 
 /** A key written into a value's tag as it is (`u42`); any other key by its alias (`k3`), so that the tag stays short. */
 const SHORT_INTEGER = /^\d{1,9}$/;
@@ -166,29 +228,37 @@ const LOAD_TAG = '[uck]\\d+-w\\d+';
 const LOAD_DOMAIN = 'r[0-9a-f]{6}\\.example\\.test';
 const loadDomain = (runTag: string) => `r${runTag}.example.test`;
 
+/** Whether a field's value is one the load could have written (loadValueShape). */
+export interface FieldShape {
+  test(text: string): boolean;
+}
+
 /**
- * The shape of every value the load writes, one pattern per field, derived from the mapping's own sample (nextValue
- * writes `mapping.sampleFields(tag, domain)`): a read that returns a field of another shape, not the user's seeded
- * value either, saw a write made by someone else (the sandbox's writes by hand, load/workshop/external-writes.ts).
- * A torn value (one field of one write, another of the next) keeps the shape. Null when the sample does not carry
- * the tag and domain as written (say, upper-cased): no pattern can tell the load's values from a hand's, and
- * taking a load value for a hand's would record a write that hides real anomalies.
+ * The shape of every value the load writes, per field, derived from the mapping's own sample (nextValue writes
+ * `mapping.sampleFields(tag, domain)`): a field's value is the load's when it is what the sample gives for a load
+ * tag and domain it carries (for the probe's, when it carries none), so a part computed from the tag (orders'
+ * postcode) is recomputed, not guessed. A read that returns a field of another shape, not the user's seeded value
+ * either, saw a write made by someone else (the sandbox's writes by hand, load/workshop/external-writes.ts). A torn
+ * value (one field of one write, another of the next) keeps the shape. Null when the sample does not carry the tag
+ * and domain as written (say, upper-cased): nothing can tell the load's values from a hand's, and taking a load
+ * value for a hand's would record a write that hides real anomalies.
  */
-export function loadValueShape(of: Pick<SchemaMapping, 'oldColumnNames' | 'sampleFields'> = mapping): Record<string, RegExp> | null {
+export function loadValueShape(of: Pick<SchemaMapping, 'oldColumnNames' | 'sampleFields'> = mapping): Record<string, FieldShape> | null {
   const probe = { tag: 'u7-w7', domain: loadDomain('0a0a0a') };
-  const sample = of.sampleFields(probe.tag, probe.domain);
-  const shape: Record<string, RegExp> = {};
+  const shape: Record<string, FieldShape> = {};
   for (const field of of.oldColumnNames) {
-    const pattern = (sample[field] ?? '')
-      .split(probe.tag)
-      .map((part) => part.split(probe.domain).map(escapeRegExp).join(LOAD_DOMAIN))
-      .join(LOAD_TAG);
-    shape[field] = new RegExp(`^${pattern}$`);
+    shape[field] = {
+      test: (text) => {
+        const tags = text.match(new RegExp(LOAD_TAG, 'g')) ?? [probe.tag];
+        const domains = text.match(new RegExp(LOAD_DOMAIN, 'g')) ?? [probe.domain];
+        return tags.some((tag) => domains.some((domain) => of.sampleFields(tag, domain)[field] === text));
+      },
+    };
   }
-  // The same shape must hold for other tags and domains, or the sample is not a plain template of them.
-  for (const [tag, runTag] of [['c3-w12', 'abcdef'], ['u1234-w5', '123456'], ['k5-w3', 'fedcba']] as const) {
-    const other = of.sampleFields(tag, loadDomain(runTag));
-    if (!of.oldColumnNames.every((field) => shape[field]!.test(other[field] ?? ''))) return null;
+  // Every tag and domain's sample must pass, or the sample does not carry them as written.
+  for (const [tag, runTag] of [['u7-w7', '0a0a0a'], ['c3-w12', 'abcdef'], ['u1234-w5', '123456'], ['k5-w3', 'fedcba']] as const) {
+    const sample = of.sampleFields(tag, loadDomain(runTag));
+    if (!of.oldColumnNames.every((field) => shape[field]!.test(sample[field] ?? ''))) return null;
   }
   return shape;
 }
@@ -220,16 +290,36 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   };
   existingUsers.forEach(learn);
   let users = existingUsers.length;
-  const byLookup = lookupParam(recorder.fields);
+  const byLookup = loadLookup(recorder.fields);
   /** Per row, the value of the lookup's field the load last sent it (a write, patch or create, any outcome). */
   const lastAsked = new Map<string, string>();
+  const lookupValues = lookupValuesOf(byLookup);
+  for (const { value } of recorder.initial) lookupValues.claim(value, { force: true });
+  /**
+   * Writes made outside the load (the demo's cross-version check) claim theirs as they appear in the history: a load
+   * value sent earlier with the same lookup value is never asked from then on. A lookup of it already in flight is
+   * not recalled: that takes a shared lookup value (orders: one postcode in 1.6 billion) and a lookup at that moment.
+   */
+  let claimedThrough = recorder.dropped;
+  const claimExternalValues = () => {
+    if (byLookup === null || byLookup.identity) return;
+    for (let i = Math.max(claimedThrough - recorder.dropped, 0); i < recorder.ops.length; i++) {
+      const op = recorder.ops[i]!;
+      if (op.external !== undefined && op.value) lookupValues.claim(op.value, { force: true });
+    }
+    claimedThrough = recorder.dropped + recorder.ops.length;
+  };
   const counts = { requests: 0, ok: 0, failed: 0, unknown: 0, retries: 0 };
   const connectionsList: Connection[] = [];
 
   // The shape loadValueShape describes: keep them in step.
   const nextValue = (key: string | null, process: number): RecordValue => {
-    const tag = `${key === null ? `c${process}` : SHORT_INTEGER.test(key) ? `u${key}` : `k${aliases.get(key)}`}-w${++writeCounter}`;
-    return historyValue(recorder.fields, mapping.sampleFields(tag, loadDomain(runTag)));
+    const writer = key === null ? `c${process}` : SHORT_INTEGER.test(key) ? `u${key}` : `k${aliases.get(key)}`;
+    claimExternalValues();
+    for (let attempt = 1; ; attempt++) {
+      const value = historyValue(recorder.fields, mapping.sampleFields(`${writer}-w${++writeCounter}`, loadDomain(runTag)));
+      if (lookupValues.claim(value, { force: attempt === TAGS_PER_WRITE })) return value;
+    }
   };
 
   const complete = (connection: Connection, completion: Completion) => {
@@ -268,7 +358,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     }
     return 'read';
   };
-  const chooseNext = (connection: Connection): { f: OpKind; key: string | null; field?: string; asked?: string } => {
+  /** asked: the row's value of the lookup's field (in the history); query: the lookup value sent for it. */
+  type Next = { f: OpKind; key: string | null; field?: string; asked?: string; query?: string };
+  const chooseNext = (connection: Connection): Next => {
     const kind = kindOf(random() * mixTotal);
     const hot = hotPool.length > 0 && random() < hotKeys.share;
     const pool = hot ? hotPool : (random() < sharedUsers && sharedPool.length > 0) || connection.ownUsers.length === 0 ? sharedPool : connection.ownUsers;
@@ -287,7 +379,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     if (kind === 'lookup') {
       // A hot key's value is rarely settled (many writes in flight): a lookup of it would judge little.
       const asked = hot ? undefined : lastAsked.get(key);
-      return asked === undefined ? { f: 'read', key } : { f: 'lookup', key, asked };
+      const query = asked === undefined ? null : lookupValues.askable(asked);
+      return asked === undefined || query === null ? { f: 'read', key } : { f: 'lookup', key, asked, query };
     }
     if (kind === 'patch') return { f: 'patch', key, field: recorder.fields[Math.floor(random() * recorder.fields.length)]! };
     return { f: kind === 'create' ? 'write' : kind, key };
@@ -311,19 +404,19 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     }
     const retry = connection.retry;
     connection.retry = null;
-    const next: { f: OpKind; key: string | null; field?: string; asked?: string } = retry ?? chooseNext(connection);
+    const next: Next = retry ?? chooseNext(connection);
     const whole = isReadKind(next.f) || next.f === 'delete' ? undefined : nextValue(next.key, connection.process);
     // A PATCH sets one field, of a fresh value like any write (a retry too: every write stays unique).
     const written = whole && next.f === 'patch' && next.field !== undefined ? { [next.field]: whole[next.field]! } : whole;
-    if (written && next.key !== null && byLookup !== null && written[byLookup] !== undefined) lastAsked.set(next.key, written[byLookup]);
-    const asked = next.f === 'lookup' && byLookup !== null && next.asked !== undefined ? { [byLookup]: next.asked } : undefined;
+    if (written && next.key !== null && byLookup !== null && written[byLookup.field] !== undefined) lastAsked.set(next.key, written[byLookup.field]!);
+    const asked = next.f === 'lookup' && byLookup !== null && next.asked !== undefined ? { [byLookup.field]: next.asked } : undefined;
     const value = written ?? asked;
     const op = recorder.invoke({ process: connection.process, f: next.f, key: next.key, ...(value ? { value } : {}), ...(retry ? { retryOf: retry.of } : {}) });
     connection.inFlight = op;
     counts.requests++;
     if (retry) counts.retries++;
     const path = asked
-      ? `${basePath}${mapping.route}?${encodeURIComponent(byLookup!)}=${encodeURIComponent(next.asked!)}`
+      ? `${basePath}${mapping.route}?${encodeURIComponent(byLookup!.param)}=${encodeURIComponent(next.query!)}`
       : next.key === null
         ? `${basePath}${mapping.route}`
         : `${basePath}${mapping.route}/${encodeURIComponent(next.key)}`;
@@ -363,7 +456,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
         completion.key = key;
         users++;
         learn(key);
-        if (byLookup !== null && op.value?.[byLookup] !== undefined) lastAsked.set(key, op.value[byLookup]);
+        if (byLookup !== null && op.value?.[byLookup.field] !== undefined) lastAsked.set(key, op.value[byLookup.field]!);
         if (hotPool.length < hotKeys.users) hotPool.push(key);
         else if (random() < sharedUsers) sharedPool.push(key);
         else connection.ownUsers.push(key);

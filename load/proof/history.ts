@@ -67,8 +67,9 @@ export interface Op {
   key: string | null;
   /**
    * The written value (create, write: every field; patch: the fields it sets, and only those; delete: none), or
-   * the returned value of an ok read (absent: 404, no such user); for a lookup, the value asked for, one field
-   * (`{ email: "..." }`: the lookup's parameter, a field of the history).
+   * the returned value of an ok read (absent: 404, no such user); for a lookup, what it asked for as one field of
+   * the history (`{ email: "..." }`; `{ address: "..." }` for a lookup by the postcode computed from that address:
+   * load/proof/generator.ts, loadLookup).
    */
   value?: RecordValue;
   /** An answered lookup's rows (key and value of each), in the order answered. */

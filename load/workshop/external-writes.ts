@@ -8,6 +8,7 @@
 // writer the rollout does not know about. An UPDATE of the old columns alone skips v2's dual-write, and the drift
 // it leaves is what verify reports and verified reads fall back on.
 import { loadValueShape } from '../proof/generator.ts';
+import type { FieldShape } from '../proof/generator.ts';
 import type { HistoryRecorder, Op, RecordValue } from '../proof/history.ts';
 
 export const BY_HAND = 'by hand (curl or SQL)';
@@ -40,7 +41,7 @@ export class ExternalWrites {
     private readonly recorder: HistoryRecorder,
     private readonly secondsAt: (at: number) => number,
     private readonly onSeen: (record: ExternalWriteRecord) => void = () => {},
-    private readonly shape: Record<string, RegExp> | null = loadValueShape(),
+    private readonly shape: Record<string, FieldShape> | null = loadValueShape(),
   ) {}
 
   /** Whether writes by hand can be told from the load's (the mapping's sample carries the load's tag). */
@@ -81,7 +82,7 @@ export class ExternalWrites {
     const shape = this.shape;
     if (!shape) return false;
     const seeded = this.seeded.get(key);
-    return Object.entries(shape).some(([field, pattern]) => !(pattern.test(String(value[field])) || seeded?.[field] === value[field]));
+    return Object.entries(shape).some(([field, loadShape]) => !(loadShape.test(String(value[field])) || seeded?.[field] === value[field]));
   }
 }
 

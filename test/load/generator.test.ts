@@ -4,7 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { check } from '../../load/proof/checker/index.ts';
 import type { SnapshotRow } from '../../load/proof/checker/index.ts';
-import { loadValueShape, readFinalValues, runLoad } from '../../load/proof/generator.ts';
+import { ordersAddressMapping } from '../../examples/orders-address/schema-mapping.ts';
+import { usersMapping } from '../../examples/users.ts';
+import { loadLookup, loadValueShape, lookupValuesOf, readFinalValues, runLoad } from '../../load/proof/generator.ts';
 import { HistoryRecorder } from '../../load/proof/history.ts';
 import { mapping } from '../../shared/schema-mapping.ts';
 import { snapshotUsers } from '../../load/run/table-snapshots.ts';
@@ -86,6 +88,41 @@ describe('PATCH and DELETE in the load, against a real v1 instance', () => {
     const refused = recorder.ops.filter((op) => op.outcome !== 'ok');
     expect(refused.every((op) => (op.f === 'write' || op.f === 'patch') && op.status === 404 && deleted.includes(op.key))).toBe(true);
     expect(summary.requests).toBe(recorder.ops.length);
+  });
+});
+
+describe('what the load looks rows up by (loadLookup, lookupValuesOf)', () => {
+  it('When the lookup value is the field itself (users: email), then the load asks by it, records it, and never refuses a value', () => {
+    const byEmail = loadLookup(usersMapping.oldColumnNames, usersMapping)!;
+    expect(byEmail).toMatchObject({ param: 'email', field: 'email', identity: true });
+    const values = lookupValuesOf(byEmail);
+    expect(values.claim({ name: 'a', email: 'a@x.test' }, { force: false })).toBe(true);
+    expect(values.askable('a@x.test')).toBe('a@x.test');
+  });
+
+  it('When the lookup value is computed from a field (orders: the postcode of the address), then the load asks by it and records the address, a second address of one postcode is refused, and a postcode two values share is never asked', () => {
+    const byPostcode = loadLookup(ordersAddressMapping.oldColumnNames, ordersAddressMapping)!;
+    expect(byPostcode).toMatchObject({ param: 'postcode', field: 'address', identity: false });
+    const [first, second, seeded, other] = ['a', 'b', 'c', 'd'].map((street) => `${street} Street 5, NW1 6XE London`);
+    const values = lookupValuesOf(byPostcode);
+
+    expect(values.claim({ recipient: 'R', address: first! }, { force: false })).toBe(true);
+    expect(values.askable(first!)).toBe('NW1 6XE');
+    // The load takes the next tag instead of sending a second address with that postcode.
+    expect(values.claim({ recipient: 'R', address: second! }, { force: false })).toBe(false);
+    expect(values.claim({ recipient: 'R2', address: first! }, { force: false })).toBe(true);
+    expect(values.askable(first!)).toBe('NW1 6XE');
+    // A value that is there anyway (a seed, a write made outside the load): its postcode is no longer asked.
+    expect(values.claim({ recipient: 'R', address: seeded! }, { force: true })).toBe(true);
+    expect([values.askable(first!), values.askable(seeded!), values.askable(other!)]).toEqual([null, null, null]);
+    // An address the parser keeps whole has no postcode: found by none, never asked.
+    expect(values.claim({ recipient: 'R', address: 'no postcode here' }, { force: false })).toBe(true);
+    expect(values.askable('no postcode here')).toBeNull();
+  });
+
+  it('When every sample has the same lookup value (a fixed postcode), then the load sends no lookup', () => {
+    const fixed = { ...ordersAddressMapping, sampleFields: (tag: string) => ({ recipient: `Recipient ${tag}`, address: `${tag} Example Street 5, 10115 Berlin` }) };
+    expect(loadLookup(fixed.oldColumnNames, fixed)).toBeNull();
   });
 });
 

@@ -16,6 +16,7 @@ import { FIELDS } from '../load/histories.ts';
 import { attribute, describeAttributed } from '../../load/workshop/attribution.ts';
 import { BY_HAND, ExternalWrites } from '../../load/workshop/external-writes.ts';
 import { loadValueShape } from '../../load/proof/generator.ts';
+import { ordersAddressMapping } from '../../examples/orders-address/schema-mapping.ts';
 import { splitNameMapping } from '../../examples/split-name/schema-mapping.ts';
 import { defineMapping } from '../../shared/mapping-contract.ts';
 
@@ -99,6 +100,19 @@ describe('make workshop: what the load writes, for any mapping', () => {
 
     expect(external.byHand('12', loadValue)).toBe(false);
     expect(external.byHand('12', { ...loadValue, name: 'Ada Lovelace' })).toBe(true);
+    await recorder.close();
+  });
+
+  it('When the mapping is orders-address (a postcode computed from the tag beside it), then the load\'s own values are not taken for writes by hand, and an address with another postcode still is', async () => {
+    const recorder = recorderFor(ordersAddressMapping.oldColumnNames);
+    const external = new ExternalWrites(recorder, (at) => at / 1000, () => {}, loadValueShape(ordersAddressMapping));
+    const loadValue = ordersAddressMapping.sampleFields('k12-w34', 'r0a1b2c.example.test');
+
+    expect(external.spotting).toBe(true);
+    expect(external.byHand('0b6e0f6e-6d0c-4b8a-9c52-0f0e3c4d5a6b', loadValue)).toBe(false);
+    const otherPostcode = loadValue.address!.replace(/, \S+ \S+ London$/, ', NW1 6XE London');
+    expect(otherPostcode).not.toBe(loadValue.address);
+    expect(external.byHand('0b6e0f6e-6d0c-4b8a-9c52-0f0e3c4d5a6b', { ...loadValue, address: otherPostcode })).toBe(true);
     await recorder.close();
   });
 
