@@ -41,14 +41,18 @@ bench: install
 chaos: install
 	npm run chaos
 
+# The tests run the apps and tools compiled (.compiled/, built after typecheck): the same code, without tsx's
+# start-up in each of the few hundred processes they start (load/infra/entry-points.ts).
 test: install
 	npm run typecheck
 	npm run db:lint
 	npm run lint
-	npm test
+	npm run build:test
+	COMPILED_ENTRY_POINTS=.compiled npm test
 
 test-full: install
-	npm run test:full
+	npm run build:test
+	COMPILED_ENTRY_POINTS=.compiled npm run test:full
 
 typecheck: install
 	npm run typecheck

@@ -6,7 +6,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'results/', 'data/', '**/*.js', '**/*.cjs'] },
+  { ignores: ['node_modules/', 'dist/', '.compiled/', 'results/', 'data/', '**/*.js', '**/*.cjs'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

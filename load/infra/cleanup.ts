@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import mysql from 'mysql2/promise';
+import { compiledEntry } from './entry-points.ts';
 
 export type ResourceKind = 'instance' | 'nginx' | 'node-proxy' | 'dashboard' | 'mariadb' | 'process' | 'database' | 'accounts' | 'folder';
 
@@ -167,11 +168,14 @@ export function ownChild(kind: ResourceKind, name: string, child: ChildProcess, 
   else release();
 }
 
+const EXIT_WITH_PARENT = path.join(ROOT, 'load', 'infra', 'exit-with-parent.ts');
+
 /**
  * `node --import tsx <argv>` as a child of the run: registered, preloaded with exit-with-parent.ts and handed the
  * read end of a pipe on fd 3, so that it exits by itself if this process dies without stopping it (kill -9
  * included). `tsx: false` runs `node <argv>` as it is (compiled JS): registered, but without the parent watch,
- * which is TypeScript; the reaper still covers it.
+ * which is TypeScript; the reaper still covers it. Under make test (COMPILED_ENTRY_POINTS), an entry point the build
+ * compiled runs as JS with the compiled watch instead of under tsx (load/infra/entry-points.ts).
  */
 export function spawnNode(
   kind: ResourceKind,
@@ -180,7 +184,11 @@ export function spawnNode(
   options: SpawnOptions & { stdio: ['ignore', 'pipe' | 'ignore', 'pipe' | 'ignore'] },
   { tsx = true }: { tsx?: boolean } = {},
 ): ChildProcess {
-  const child = spawn(process.execPath, tsx ? ['--import', 'tsx', '--import', path.join(ROOT, 'load', 'infra', 'exit-with-parent.ts'), ...argv] : argv, {
+  // Under make test, an entry point the build compiled runs as JS, its parent watch too (load/infra/entry-points.ts).
+  const compiled = tsx ? compiledEntry(argv[0] ?? '') : null;
+  const watch = compiled ? compiledEntry(EXIT_WITH_PARENT) : null;
+  const nodeArgv = compiled && watch ? ['--import', watch, compiled, ...argv.slice(1)] : tsx ? ['--import', 'tsx', '--import', EXIT_WITH_PARENT, ...argv] : argv;
+  const child = spawn(process.execPath, nodeArgv, {
     ...options,
     env: { ...(options.env ?? process.env), ...(tsx ? { EXIT_WITH_PARENT_FD: '3' } : {}) },
     stdio: [...options.stdio, tsx ? 'pipe' : 'ignore'],

@@ -13,7 +13,7 @@ const runs = interruptedRuns();
 describe.skipIf(mysql.skip)('make chaos and make bench, interrupted', () => {
   it('When Ctrl-C reaches make chaos while its backfill process runs under load, then the backfill, the instances and the balancer stop, the database is dropped, and the scenario is marked incomplete, exit 130', async () => {
     const run = runs.start('load/chaos/run.ts', { SCENARIO: 'backfill-resume', CHAOS_SHORT: '1' });
-    await run.waitForProcess(/cli\/backfill\.ts/);
+    await run.waitForProcess(/cli\/backfill\.[tj]s/);
 
     run.signalGroup('SIGINT');
     const exit = await run.exited;
@@ -28,7 +28,7 @@ describe.skipIf(mysql.skip)('make chaos and make bench, interrupted', () => {
 
   it.skipIf(privateMariadbUnavailable())('When the terminal of make chaos db-restart closes (SIGHUP) while its private MariaDB serves the instances, then the server and its data folder are gone too, exit 129', async () => {
     const run = runs.start('load/chaos/run.ts', { SCENARIO: 'db-restart', CHAOS_SHORT: '1' });
-    await run.waitForProcess(/app-v[12]\/server\.ts/);
+    await run.waitForProcess(/app-v[12]\/server\.[tj]s/);
 
     run.signalGroup('SIGHUP');
     const exit = await run.exited;
@@ -40,7 +40,7 @@ describe.skipIf(mysql.skip)('make chaos and make bench, interrupted', () => {
 
   it('When SIGTERM reaches make bench while its instances start, then they stop, its database is dropped, and bench.json is written marked incomplete, exit 143', async () => {
     const run = runs.start('load/bench/index.ts', { BENCH_PARTS: 'write', BENCH_SECONDS: '2', BENCH_REPEAT: '2' });
-    await run.waitForProcess(/app-v2\/server\.ts/);
+    await run.waitForProcess(/app-v2\/server\.[tj]s/);
 
     run.signalGroup('SIGTERM');
     const exit = await run.exited;

@@ -66,7 +66,7 @@ describe('make demo, interrupted', () => {
 
   it.skipIf(mysql.skip)('When the demo orchestrator alone is killed with SIGKILL once its instances and nginx run (MySQL), then they, its database and its accounts are gone within 30 s without it', async () => {
     const run = startDemo({ DB: 'mysql' });
-    await run.waitForProcess(/app-v1\/server\.ts/, 2);
+    await run.waitForProcess(/app-v1\/server\.[tj]s/, 2);
     await run.waitForProcess(/nginx/);
 
     process.kill(run.pid, 'SIGKILL');

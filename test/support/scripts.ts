@@ -1,9 +1,11 @@
 // Command-line tools and entry points as separate processes, started as `npx tsx <script>` starts them
-// (node --import tsx: the same loader, without npx's start-up cost), with a deadline.
+// (node --import tsx: the same loader, without npx's start-up cost), with a deadline. Under make test
+// (COMPILED_ENTRY_POINTS) the apps and tools run as their compiled JS instead (load/infra/entry-points.ts).
 import { spawn } from 'node:child_process';
 import type { ChildProcessByStdio, SpawnOptions, SpawnOptionsWithStdioTuple, StdioNull, StdioPipe } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import path from 'node:path';
+import { compiledEntry } from '../../load/infra/entry-points.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
@@ -13,7 +15,8 @@ const ROOT = path.resolve(import.meta.dirname, '..', '..');
  */
 export function spawnTsx(script: string, args: string[], options: Omit<SpawnOptions, 'stdio'> = {}): ChildProcessByStdio<null, Readable, Readable> {
   const piped: SpawnOptionsWithStdioTuple<StdioNull, StdioPipe, StdioPipe> = { cwd: ROOT, ...options, stdio: ['ignore', 'pipe', 'pipe'] };
-  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script), ...args], piped);
+  const compiled = compiledEntry(script);
+  return spawn(process.execPath, compiled ? [compiled, ...args] : ['--import', 'tsx', path.join(ROOT, script), ...args], piped);
 }
 
 export interface ScriptResult {
