@@ -215,14 +215,25 @@ export function usersRepository(db: Database, mapping: SchemaMapping = activeMap
     maxRowsPerInsert: (withNew = false) => Math.floor(999 / (oldColumnNames.length + (withNew ? 1 : 0) + (mapping.keyType === 'integer' ? 0 : 1))),
 
     /**
-     * v1's PATCH: the named old columns alone, in one statement, then the row as read right after it (a write that
-     * lands in between shows in the answer, as with any read). Not one transaction: on SQLite each one takes a
-     * connection of its own and waits for the write lock on the driver's small thread pool, where a burst of them
-     * starves the statement that would release it (measured: heartbeats stalled past the lease).
+     * v1's PATCH: the named old columns alone, in one statement, under a compare-and-set on the old columns as read,
+     * so the merged value is exactly what the row held once it landed, and the answer. Not a read after the write:
+     * a DELETE landing between the two made a PATCH that had taken effect answer 404 (the checker: "value of a
+     * failed write"). Not one transaction either: on SQLite each one takes a connection of its own and waits for the
+     * write lock on the driver's small thread pool, where a burst of them starves the statement that would release
+     * it (measured: heartbeats stalled past the lease).
      */
     async patchOld(id: Key, patch: Partial<Fields>): Promise<User | null> {
-      const entries = oldColumnNames.filter((column) => patch[column] !== undefined).map((column) => [column, patch[column]] as const);
-      return (await update(db, id, entries)) ? this.findOld(id) : null;
+      const merged = await patchCas(
+        id,
+        patch,
+        (row) => {
+          const current = mapping.fieldsOf(row);
+          return current && { current, guard: oldColumnNames.map((column) => [column, (row[column] ?? null) as Param] as const) };
+        },
+        oldSelect,
+        (value) => oldColumnNames.filter((column) => patch[column] !== undefined).map((column) => [column, value[column]] as const),
+      );
+      return merged && { id, fields: merged };
     },
     /** DELETE by key, any version, any write mode; true when a row was there. */
     deleteRow: async (id: Key, ex: Executor = db): Promise<boolean> => (await ex.update(`DELETE FROM ${table} WHERE ${key} = $1`, [id])) > 0,

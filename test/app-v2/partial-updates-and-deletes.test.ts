@@ -134,6 +134,43 @@ describe.each(targets)('PATCH and DELETE on $name', (target) => {
     expect(await row(id)).toBeUndefined();
   });
 
+  it.skipIf(target.skip)('When a delete lands right after v1\'s PATCH took effect, then the PATCH is answered with the value it wrote, not 404 (it did take effect)', async () => {
+    const users = usersRepository(apps.database.db);
+    const fields = fieldsFor('deleted-after-patch');
+    const { id } = await users.insertOld(fields);
+    const name = unique('patched-then-deleted');
+    const racing: Database = Object.create(apps.database.db, {
+      update: {
+        value: async (sql: string, params?: Parameters<Executor['update']>[1]) => {
+          const changed = await apps.database.db.update(sql, params);
+          if (/^\s*UPDATE/i.test(sql) && changed > 0) await users.deleteRow(id);
+          return changed;
+        },
+      },
+    });
+
+    const answer = await usersRepository(racing).patchOld(id, { name });
+
+    expect(answer).toEqual({ id, fields: { ...fields, name } });
+    expect(await row(id)).toBeUndefined();
+  });
+
+  it.skipIf(target.skip)('When a delete lands before v1\'s PATCH is written, then the PATCH finds no row (404) and writes nothing', async () => {
+    const users = usersRepository(apps.database.db);
+    const { id } = await users.insertOld(fieldsFor('deleted-before-patch'));
+    const racing: Database = Object.create(apps.database.db, {
+      update: {
+        value: async (sql: string, params?: Parameters<Executor['update']>[1]) => {
+          await users.deleteRow(id);
+          return apps.database.db.update(sql, params);
+        },
+      },
+    });
+
+    expect(await usersRepository(racing).patchOld(id, { name: unique('too-late') })).toBeNull();
+    expect(await row(id)).toBeUndefined();
+  });
+
   it.skipIf(target.skip)('When v2 writes new-only, then a PATCH merges into profile_data alone and never names the old columns', async () => {
     const own = await target.create();
     const newOnly = await inProcessApp('v2', own.db);
