@@ -33,6 +33,19 @@ describe.each(targets)('PATCH and DELETE on $name', (target) => {
     return stored && { name: stored.name, email: stored.email, profile: storedProfile(stored.profileRaw) };
   };
 
+  /** The test database, with `racer` run just before (or right after) each UPDATE or DELETE it is asked to run: a concurrent writer at that exact point. */
+  const racing = (racer: (changed: number | null) => Promise<void>, when: 'before' | 'after'): Database =>
+    Object.create(apps.database.db, {
+      update: {
+        value: async (sql: string, params?: Parameters<Executor['update']>[1]) => {
+          if (when === 'before') await racer(null);
+          const changed = await apps.database.db.update(sql, params);
+          if (when === 'after') await racer(changed);
+          return changed;
+        },
+      },
+    });
+
   it.skipIf(target.skip)('When v2 patches one field, then both the old column and profile_data hold the merged value, written together, and the answer is the whole value', async () => {
     const { id, fields } = await created(apps.v2, 'v2-patch');
     const email = `${unique('patched')}@example.test`;
@@ -121,16 +134,9 @@ describe.each(targets)('PATCH and DELETE on $name', (target) => {
   it.skipIf(target.skip)('When a delete lands between a repair read and its write, then the repair does not bring the row back', async () => {
     const users = usersRepository(apps.database.db);
     const { id } = await users.insertOld(fieldsFor('deleted-under-repair'));
-    const racing: Database = Object.create(apps.database.db, {
-      update: {
-        value: async (sql: string, params?: Parameters<Executor['update']>[1]) => {
-          await users.deleteRow(id);
-          return apps.database.db.update(sql, params);
-        },
-      },
-    });
+    const deleting = racing(async () => void (await users.deleteRow(id)), 'before');
 
-    expect(await usersRepository(racing).repairMissingProfile(id)).toBe(false);
+    expect(await usersRepository(deleting).repairMissingProfile(id)).toBe(false);
     expect(await row(id)).toBeUndefined();
   });
 
@@ -139,17 +145,9 @@ describe.each(targets)('PATCH and DELETE on $name', (target) => {
     const fields = fieldsFor('deleted-after-patch');
     const { id } = await users.insertOld(fields);
     const name = unique('patched-then-deleted');
-    const racing: Database = Object.create(apps.database.db, {
-      update: {
-        value: async (sql: string, params?: Parameters<Executor['update']>[1]) => {
-          const changed = await apps.database.db.update(sql, params);
-          if (/^\s*UPDATE/i.test(sql) && changed > 0) await users.deleteRow(id);
-          return changed;
-        },
-      },
-    });
+    const deleting = racing(async (changed) => void (changed ? await users.deleteRow(id) : undefined), 'after');
 
-    const answer = await usersRepository(racing).patchOld(id, { name });
+    const answer = await usersRepository(deleting).patchOld(id, { name });
 
     expect(answer).toEqual({ id, fields: { ...fields, name } });
     expect(await row(id)).toBeUndefined();
@@ -158,16 +156,9 @@ describe.each(targets)('PATCH and DELETE on $name', (target) => {
   it.skipIf(target.skip)('When a delete lands before v1\'s PATCH is written, then the PATCH finds no row (404) and writes nothing', async () => {
     const users = usersRepository(apps.database.db);
     const { id } = await users.insertOld(fieldsFor('deleted-before-patch'));
-    const racing: Database = Object.create(apps.database.db, {
-      update: {
-        value: async (sql: string, params?: Parameters<Executor['update']>[1]) => {
-          await users.deleteRow(id);
-          return apps.database.db.update(sql, params);
-        },
-      },
-    });
+    const deleting = racing(async () => void (await users.deleteRow(id)), 'before');
 
-    expect(await usersRepository(racing).patchOld(id, { name: unique('too-late') })).toBeNull();
+    expect(await usersRepository(deleting).patchOld(id, { name: unique('too-late') })).toBeNull();
     expect(await row(id)).toBeUndefined();
   });
 

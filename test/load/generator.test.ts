@@ -1,7 +1,7 @@
 // The load generator end to end: against a real v1 instance (the history is judged clean and matches the
 // database), against a fake of the same contract that resets connections (retries are counted and the history
 // stays exact), against one that serves stale reads (the checker catches them), and stopped by a signal.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { check } from '../../load/proof/checker/index.ts';
 import type { SnapshotRow } from '../../load/proof/checker/index.ts';
 import { ordersAddressMapping } from '../../examples/orders-address/schema-mapping.ts';
@@ -10,10 +10,7 @@ import { loadLookup, loadValueShape, lookupValuesOf, readFinalValues, runLoad } 
 import { HistoryRecorder } from '../../load/proof/history.ts';
 import { mapping } from '../../shared/schema-mapping.ts';
 import { snapshotUsers } from '../../load/run/table-snapshots.ts';
-import { sqliteTarget } from '../support/databases.ts';
-import type { TestDatabase } from '../support/databases.ts';
-import { startInstanceProcess } from '../support/instances.ts';
-import type { InstanceProcess } from '../support/instances.ts';
+import { v1ProcessOnSqlite } from '../support/instances.ts';
 import { startFakeUsersServer } from './fake-users-server.ts';
 import type { FakeFaults, FakeKeys, FakeUsersServer } from './fake-users-server.ts';
 
@@ -27,25 +24,9 @@ async function loadAndReadBack(url: string, seconds: number, options: Partial<Pa
   return { recorder, summary };
 }
 
-/**
- * For one describe block: a v1 process on a fresh SQLite database of its own (each block asserts the whole table),
- * started in beforeAll and stopped in afterAll. Read the fields inside tests.
- */
-function realV1(): { database: TestDatabase; v1: InstanceProcess } {
-  const real = {} as { database: TestDatabase; v1: InstanceProcess };
-  beforeAll(async () => {
-    real.database = await sqliteTarget().create();
-    real.v1 = await startInstanceProcess('v1', { DATABASE_URL: real.database.url });
-  });
-  afterAll(async () => {
-    await real.v1?.stop();
-    await real.database?.drop();
-  });
-  return real;
-}
 
 describe('against a real v1 instance', () => {
-  const real = realV1();
+  const real = v1ProcessOnSqlite();
 
   it('When the generator runs for 3 s, then the history is non-empty, every request is answered, the checker finds 0 anomalies and the rows hold the final values', async () => {
     const { recorder, summary } = await loadAndReadBack(real.v1.url, 3);
@@ -66,7 +47,7 @@ describe('against a real v1 instance', () => {
 });
 
 describe('PATCH and DELETE in the load, against a real v1 instance', () => {
-  const real = realV1();
+  const real = v1ProcessOnSqlite();
 
   it('When the mix holds patches and deletes, then the history has both, the checker finds 0 anomalies, and the table holds exactly the rows and values the final read found', async () => {
     // Bounded by count, not time: a slow machine answers fewer requests in 2 s than the counts below need.
@@ -127,7 +108,7 @@ describe('what the load looks rows up by (loadLookup, lookupValuesOf)', () => {
 });
 
 describe('lookups in the load, against a real v1 instance', () => {
-  const real = realV1();
+  const real = v1ProcessOnSqlite();
 
   it('When the mix holds lookups, then each asks by the email the load last wrote to a row it knows, records the rows found, finds that row, and the checker finds 0 anomalies', async () => {
     const { recorder, summary } = await loadAndReadBack(real.v1.url, 30, { maxRequests: 400, mix: { create: 2, write: 4, patch: 2, delete: 1, read: 4, lookup: 4 }, hotKeys: { users: 2, share: 0.2 } });

@@ -9,7 +9,10 @@ import { loadConfig } from '../../shared/config.ts';
 import type { AppVersion } from '../../shared/config.ts';
 import type { Database } from '../../shared/db/connection.ts';
 import { startFlags } from '../../shared/flags/index.ts';
+import { sqliteTarget } from './databases.ts';
 import type { DatabaseTarget, TestDatabase } from './databases.ts';
+import { startInstanceProcess } from '../../load/infra/instance-process.ts';
+import type { InstanceProcess } from '../../load/infra/instance-process.ts';
 import type { Flags } from '../../shared/flags/index.ts';
 
 export interface InProcessApp {
@@ -60,3 +63,20 @@ export async function inProcessApp(version: AppVersion, db: Database, env: Recor
 
 export { startInstanceProcess, waitFor } from '../../load/infra/instance-process.ts';
 export type { InstanceProcess } from '../../load/infra/instance-process.ts';
+
+/**
+ * For one describe block: a v1 process on a fresh SQLite database of its own (a block may assert the whole
+ * table), started in beforeAll and stopped in afterAll. Read the fields inside tests.
+ */
+export function v1ProcessOnSqlite(): { database: TestDatabase; v1: InstanceProcess } {
+  const real = {} as { database: TestDatabase; v1: InstanceProcess };
+  beforeAll(async () => {
+    real.database = await sqliteTarget().create();
+    real.v1 = await startInstanceProcess('v1', { DATABASE_URL: real.database.url });
+  });
+  afterAll(async () => {
+    await real.v1?.stop();
+    await real.database?.drop();
+  });
+  return real;
+}

@@ -11,11 +11,10 @@ import { check } from '../../load/proof/checker/index.ts';
 import { readFinalValues, runLoad } from '../../load/proof/generator.ts';
 import { HistoryRecorder } from '../../load/proof/history.ts';
 import { mapping } from '../../shared/schema-mapping.ts';
-import { databaseTargets, sqliteTarget, unique } from '../support/databases.ts';
-import type { TestDatabase } from '../support/databases.ts';
+import { databaseTargets, unique } from '../support/databases.ts';
 import { setFlags } from '../support/flags.ts';
-import { sideBySide, startInstanceProcess } from '../support/instances.ts';
-import type { InProcessApp, InstanceProcess } from '../support/instances.ts';
+import { sideBySide, v1ProcessOnSqlite } from '../support/instances.ts';
+import type { InProcessApp } from '../support/instances.ts';
 import { lookupPlan } from '../support/lookup-plan.ts';
 
 const targets = await databaseTargets();
@@ -99,16 +98,8 @@ describe.each(targets)('GET /orders?postcode= on $name', (target) => {
 });
 
 describe('GET /orders?postcode= in the load (load/proof/generator.ts), against a real v1 instance', () => {
-  const real = {} as { database: TestDatabase; v1: InstanceProcess };
-  beforeAll(async () => {
-    real.database = await sqliteTarget().create();
-    // MAPPING=orders-address reaches the process through the environment (test/support/mapping-orders.ts).
-    real.v1 = await startInstanceProcess('v1', { DATABASE_URL: real.database.url });
-  });
-  afterAll(async () => {
-    await real.v1?.stop();
-    await real.database?.drop();
-  });
+  // MAPPING=orders-address reaches the process through the environment (test/support/mapping-orders.ts).
+  const real = v1ProcessOnSqlite();
 
   it('When the mix holds lookups, then the load asks by the postcode of the address it last wrote to a row (one postcode per address), records the lookup by that address, and the checker judges it: 0 anomalies, and a row left out of an answer is stale', async () => {
     const recorder = new HistoryRecorder({ fields: mapping.oldColumnNames, file: null });
