@@ -54,7 +54,8 @@ export class BackfillBench {
 
   /**
    * Waits until InnoDB has flushed dirty pages and purged its undo history, so every measurement starts from
-   * the same quiet state. On a server other clients keep busy that never comes: false after the deadline.
+   * the same quiet state; false after the deadline when it has not come (a server other clients keep busy, or
+   * the bench's own last 200,000-row write still being flushed: the ABBA order gives both contenders that state).
    */
   async quietServer(deadlineMs = 30_000): Promise<boolean> {
     const deadline = Date.now() + deadlineMs;
