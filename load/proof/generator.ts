@@ -224,8 +224,8 @@ export const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g
  * is not a short integer (a UUID would not fit a field); `c3-w9`: a create by connection 3) and per-run domains
  * (nextValue).
  */
-const LOAD_TAG = '[uck]\\d+-w\\d+';
-const LOAD_DOMAIN = 'r[0-9a-f]{6}\\.example\\.test';
+const LOAD_TAG = /[uck]\d+-w\d+/g;
+const LOAD_DOMAIN = /r[0-9a-f]{6}\.example\.test/g;
 const loadDomain = (runTag: string) => `r${runTag}.example.test`;
 
 /** Whether a field's value is one the load could have written (loadValueShape). */
@@ -249,8 +249,9 @@ export function loadValueShape(of: Pick<SchemaMapping, 'oldColumnNames' | 'sampl
   for (const field of of.oldColumnNames) {
     shape[field] = {
       test: (text) => {
-        const tags = text.match(new RegExp(LOAD_TAG, 'g')) ?? [probe.tag];
-        const domains = text.match(new RegExp(LOAD_DOMAIN, 'g')) ?? [probe.domain];
+        // String.match with a global pattern starts from 0 each time: the two are shared, not rebuilt per read.
+        const tags = text.match(LOAD_TAG) ?? [probe.tag];
+        const domains = text.match(LOAD_DOMAIN) ?? [probe.domain];
         return tags.some((tag) => domains.some((domain) => of.sampleFields(tag, domain)[field] === text));
       },
     };

@@ -10,6 +10,7 @@ import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { startReplicaPair } from '../infra/private-mariadb.ts';
 import { createRunAccounts } from './accounts.ts';
+import type { RunAccounts } from './accounts.ts';
 import type { ReplicaPair } from '../infra/private-mariadb.ts';
 import { dropDatabase, ownDatabase } from '../infra/cleanup.ts';
 
@@ -33,6 +34,11 @@ export interface DemoDatabase {
 }
 
 const sameUrl = (url: string): Record<DemoRole, string> => ({ migrator: url, v1: url, v2: url, cli: url });
+/** Each role on its own account of the run, and v1's table rights granted as the tables appear. */
+const onAccounts = (accounts: RunAccounts): Pick<DemoDatabase, 'urls' | 'grantExisting'> => ({
+  urls: { migrator: accounts.url('migrator'), v1: accounts.url('app_v1'), v2: accounts.url('app_v2'), cli: accounts.url('cli') },
+  grantExisting: async () => void (await accounts.grantExisting()),
+});
 
 export async function freshDatabase(kind: string, resultsDir: string, mysqlUrl: string): Promise<DemoDatabase> {
   if (kind === 'sqlite') {
@@ -58,8 +64,7 @@ export async function freshDatabase(kind: string, resultsDir: string, mysqlUrl: 
     return {
       kind: 'mysql',
       url,
-      urls: { migrator: accounts.url('migrator'), v1: accounts.url('app_v1'), v2: accounts.url('app_v2'), cli: accounts.url('cli') },
-      grantExisting: async () => void (await accounts.grantExisting()),
+      ...onAccounts(accounts),
       describe: `MySQL database ${name} at ${mysqlUrl}, accounts ${accounts.prefix}*`,
       async drop() {
         if (process.env.KEEP_DB !== '1') {
@@ -74,7 +79,7 @@ export async function freshDatabase(kind: string, resultsDir: string, mysqlUrl: 
     const pair = await startReplicaPair();
     const hex = randomBytes(4).toString('hex');
     const name = 'dwdr_demo';
-    let accounts: Awaited<ReturnType<typeof createRunAccounts>>;
+    let accounts: RunAccounts;
     try {
       const admin = await pair.primary.connect();
       await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
@@ -86,7 +91,7 @@ export async function freshDatabase(kind: string, resultsDir: string, mysqlUrl: 
       // The same least-privilege accounts as DB=mysql, created on the primary (they replicate with the rest).
       accounts = await createRunAccounts(pair.primary.url, name, hex);
       // The CREATE DATABASE and the accounts replicate too: wait for them before anything connects to the replica.
-      if (!(await pair.waitForGtid(await pair.primaryGtidPos(), 30))) throw new Error('the replica did not catch up with CREATE DATABASE within 30 s');
+      if (!(await pair.waitForGtid(await pair.primaryGtidPos(), 30))) throw new Error('the replica did not catch up with CREATE DATABASE and the accounts within 30 s');
     } catch (err) {
       await pair.stop();
       throw err;
@@ -96,8 +101,7 @@ export async function freshDatabase(kind: string, resultsDir: string, mysqlUrl: 
     return {
       kind: 'mysql',
       url,
-      urls: { migrator: accounts.url('migrator'), v1: accounts.url('app_v1'), v2: accounts.url('app_v2'), cli: accounts.url('cli') },
-      grantExisting: async () => void (await accounts.grantExisting()),
+      ...onAccounts(accounts),
       replicaUrl: `${pair.replica.url}${name}`,
       pair,
       describe: `private MariaDB primary :${pair.primary.port} with GTID replica :${pair.replica.port}, accounts ${accounts.prefix}*`,
