@@ -4,7 +4,10 @@
 //   --target-batch-ms N     adaptive batch time (default 50: short row locks for live writes; pt-online-schema-change aims at 500)
 //   --max-batch-ms N        after a slower batch, wait as long again (default 2000)
 //   --sleep-ms N            pause between batches (default 0)
+//   --nice-ratio R          after each batch, rest R times as long as it took (gh-ost's; default 1; 0 = no rest)
 //   --max-threads-running N MySQL: wait while Threads_running is above N (default 25; 0 = never)
+//   --max-redo-pct N        InnoDB: wait while the checkpoint age is above N% of its maximum (default 50; 0 = never)
+//   --unthrottled           no rest and no redo wait (--nice-ratio 0 --max-redo-pct 0): as fast as the database goes
 //   --max-lag-ms N          with DATABASE_REPLICA_URL: wait while the replica lags more (default 1500)
 //   --reverse               old columns from profile_data (in live, while new-only's writes are not copied back)
 //   --restart               abandon an unfinished run and start over on the current key range
@@ -22,10 +25,10 @@ import { backfillReasons } from '../shared/rollout/gates.ts';
 import { readRolloutState } from '../shared/rollout/state.ts';
 import { repairScope, undecidableAdvice, undecidableRows } from '../shared/rollout/way-back.ts';
 import { openDatabase, parseOptions, runCli } from './cli.ts';
-import { integerOption } from './integer-option.ts';
+import { decimalOption, integerOption } from './integer-option.ts';
 
 const usage =
-  'backfill [--batch N] [--target-batch-ms N] [--max-batch-ms N] [--sleep-ms N] [--max-threads-running N] [--max-lag-ms N] [--reverse] [--restart] [--progress-interval-ms N]';
+  'backfill [--batch N] [--target-batch-ms N] [--max-batch-ms N] [--sleep-ms N] [--nice-ratio R] [--max-threads-running N] [--max-redo-pct N] [--unthrottled] [--max-lag-ms N] [--reverse] [--restart] [--progress-interval-ms N]';
 
 await runCli('backfill', usage, async () => {
   const { values } = parseOptions(process.argv.slice(2), {
@@ -33,6 +36,9 @@ await runCli('backfill', usage, async () => {
     'target-batch-ms': { type: 'string' },
     'max-batch-ms': { type: 'string' },
     'sleep-ms': { type: 'string' },
+    'nice-ratio': { type: 'string' },
+    'max-redo-pct': { type: 'string' },
+    unthrottled: { type: 'boolean' },
     'max-threads-running': { type: 'string' },
     'max-lag-ms': { type: 'string' },
     reverse: { type: 'boolean' },
@@ -45,6 +51,8 @@ await runCli('backfill', usage, async () => {
     targetBatchMs: integerOption('target-batch-ms', values['target-batch-ms'], { min: 1, max: 60_000 }),
     maxBatchMs: integerOption('max-batch-ms', values['max-batch-ms'], { min: 1, max: 600_000 }),
     sleepMs: integerOption('sleep-ms', values['sleep-ms'], { min: 0, max: 60_000 }),
+    niceRatio: decimalOption('nice-ratio', values['nice-ratio'], { min: 0, max: 100 }) ?? (values.unthrottled ? 0 : undefined),
+    maxRedoPercent: integerOption('max-redo-pct', values['max-redo-pct'], { min: 0, max: 100 }) ?? (values.unthrottled ? 0 : undefined),
     maxThreadsRunning: integerOption('max-threads-running', values['max-threads-running'], { min: 0, max: 100_000 }),
     maxLagMs: integerOption('max-lag-ms', values['max-lag-ms'], { min: 1, max: 3_600_000 }),
     restart: values.restart ?? false,

@@ -8,3 +8,11 @@ export function integerOption(name: string, raw: string | undefined, { min, max 
   if (!Number.isSafeInteger(value) || value < min || value > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`);
   return value;
 }
+
+/** A decimal option (`--nice-ratio 0.5`): plain digits with an optional fraction, within a range. */
+export function decimalOption(name: string, raw: string | undefined, { min, max }: { min: number; max: number }): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
+  if (!Number.isFinite(value) || value < min || value > max) throw new UsageError(`--${name} must be a number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+  return value;
+}

@@ -31,7 +31,7 @@ import { keyBounds, nextStringBatch, rangeParams, stringKeyed } from './key-rang
 import type { BatchRange } from './key-range.ts';
 import type { RepairScope } from './repair-scope.ts';
 import type { BackfillSummary, ProgressReporter } from './progress.ts';
-import { replicaLagCheck, threadsRunningCheck, throttleChecks } from './throttle.ts';
+import { redoPressureCheck, replicaLagCheck, threadsRunningCheck, throttleChecks } from './throttle.ts';
 
 export interface BackfillOptions {
   direction: BackfillDirection;
@@ -41,8 +41,12 @@ export interface BackfillOptions {
   /** Hard throttle: after a batch longer than this, wait as long again. */
   maxBatchMs?: number;
   sleepMs?: number;
+  /** After each batch, wait this many times as long as it took (gh-ost's --nice-ratio; 0: no wait). */
+  niceRatio?: number;
   /** MySQL: wait while Threads_running is above this (0: never). */
   maxThreadsRunning?: number;
+  /** InnoDB: wait while the checkpoint age is above this percent of its maximum (0: never). */
+  maxRedoPercent?: number;
   /** With a replica: wait while it lags more than this. */
   maxLagMs?: number;
   replica?: Database | null;
@@ -66,6 +70,10 @@ export interface BackfillDeps {
 export const DEFAULT_TARGET_BATCH_MS = 50;
 export const DEFAULT_MAX_BATCH_MS = 2000;
 export const DEFAULT_MAX_THREADS_RUNNING = 25;
+/** Half the way to InnoDB's synchronous flushing: the page cleaner catches up while the backfill waits. */
+export const DEFAULT_MAX_REDO_PERCENT = 50;
+/** As long a rest as the batch took: the backfill holds the database at most about half the time. */
+export const DEFAULT_NICE_RATIO = 1;
 /** gh-ost's --max-lag-millis default. */
 export const DEFAULT_MAX_LAG_MS = 1500;
 /** A batch lock wait this short gives way to the app's writes instead of queueing behind them (pt-osc does 1 s too). */
@@ -83,7 +91,9 @@ export async function runBackfill(db: Database, options: BackfillOptions, deps: 
     targetBatchMs = DEFAULT_TARGET_BATCH_MS,
     maxBatchMs = DEFAULT_MAX_BATCH_MS,
     sleepMs = 0,
+    niceRatio = DEFAULT_NICE_RATIO,
     maxThreadsRunning = DEFAULT_MAX_THREADS_RUNNING,
+    maxRedoPercent = DEFAULT_MAX_REDO_PERCENT,
     maxLagMs = DEFAULT_MAX_LAG_MS,
     replica = null,
     restart = false,
@@ -127,6 +137,7 @@ export async function runBackfill(db: Database, options: BackfillOptions, deps: 
   };
   const externalChecks = throttleChecks([
     threadsRunningCheck(db, maxThreadsRunning),
+    await redoPressureCheck(db, maxRedoPercent),
     replicaLagCheck(replica, () => run.id, maxLagMs, { freshHeartbeat: async () => (performance.now() - heartbeatAt > 50 ? heartbeat() : undefined) }),
   ]);
 
@@ -242,8 +253,12 @@ export async function runBackfill(db: Database, options: BackfillOptions, deps: 
     rowsChangedThisProcess += changed;
     batches += 1;
     progress.update(snapshot(null));
-    const pause = controls.sleepMs ?? sleepMs;
-    if (pause > 0 && (keyed ? !walked : next <= run.rangeEnd)) await delay(pause, signal);
+    const pause = (controls.sleepMs ?? sleepMs) + niceRatio * batchMs;
+    if (pause > 0 && (keyed ? !walked : next <= run.rangeEnd)) {
+      const restStarted = performance.now();
+      await delay(pause, signal);
+      throttledMs += performance.now() - restStarted;
+    }
   }
 
   if (!interrupted) await runs.finish(run.id, next);
