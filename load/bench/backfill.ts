@@ -53,23 +53,27 @@ export class BackfillBench {
   }
 
   /**
-   * Waits until InnoDB has flushed dirty pages and purged its undo history, so every measurement starts from
-   * the same quiet state; false after the deadline when it has not come (a server other clients keep busy, or
-   * the bench's own last 200,000-row write still being flushed: the ABBA order gives both contenders that state).
+   * Waits until InnoDB has caught up with the earlier writes, so every measurement starts from the same state:
+   * purge done (history list under 1,000) and the redo log's checkpoint age under 10% of its maximum, the point
+   * below which InnoDB's adaptive flushing rests (innodb_adaptive_flushing_lwm). Not "no dirty page left": at
+   * MariaDB's default innodb_io_capacity (200) the last few hundred pages wait for idle flushing, which took
+   * longer than 15 s after every 200,000-row write here, and the ABBA order gives both contenders that state
+   * anyway. False when the deadline came first (another client kept the server busy).
    */
   async quietServer(deadlineMs = 30_000): Promise<boolean> {
     const deadline = Date.now() + deadlineMs;
     let quiet = false;
     while (deadlineMs > 0) {
       const [rows] = (await this.admin.query(
-        "SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_buffer_pool_pages_dirty', 'Innodb_history_list_length', 'Innodb_checkpoint_age')",
+        "SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_history_list_length', 'Innodb_checkpoint_age', 'Innodb_checkpoint_max_age')",
       )) as unknown as [{ Variable_name: string; Value: string }[]];
       const status = Object.fromEntries(rows.map((r) => [r.Variable_name, Number(r.Value)]));
-      quiet = (status.Innodb_buffer_pool_pages_dirty ?? 0) < 100 && (status.Innodb_history_list_length ?? 0) < 1000 && (status.Innodb_checkpoint_age ?? 0) < 1_000_000;
+      const redoFill = status.Innodb_checkpoint_max_age ? (status.Innodb_checkpoint_age ?? 0) / status.Innodb_checkpoint_max_age : 0;
+      quiet = (status.Innodb_history_list_length ?? 0) < 1000 && redoFill < 0.1;
       if (quiet || Date.now() > deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    if (deadlineMs > 0) await new Promise((resolve) => setTimeout(resolve, 1000));
+    if (deadlineMs > 0) await new Promise((resolve) => setTimeout(resolve, 500));
     return quiet;
   }
 
@@ -133,17 +137,46 @@ export async function seedOldRows(db: Database, rows: number): Promise<void> {
   }
 }
 
-/** `node --import tsx cli/backfill.ts` as a process, spawn to exit; throws on a non-zero exit. */
-export async function timeBackfillProcess(table: BackfillTable, args: string[] = []): Promise<{ ms: number; output: string }> {
+/**
+ * `node --import tsx cli/backfill.ts` as a process, spawn to exit; throws on a non-zero exit. With `stopAfterMs`,
+ * interrupted then (SIGINT, as an operator stops it: it ends after its current batch, resumable), and `stopped`
+ * says whether it was still running.
+ */
+export async function timeBackfillProcess(
+  table: BackfillTable,
+  args: string[] = [],
+  { stopAfterMs }: { stopAfterMs?: number } = {},
+): Promise<{ ms: number; output: string; stopped: boolean; spawnedAt: number; workStartedAt: number | null }> {
   const started = performance.now();
   const child = spawnTool('backfill', args, { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATABASE_URL: table.url });
   let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
+  let stopped = false;
+  // When its first line ("backfill run #N ... over keys ...") came: started, connected, about to run its first batch.
+  let workStartedAt: number | null = null;
+  child.stdout!.on('data', (chunk) => {
+    output += chunk;
+    if (workStartedAt === null && /backfill run #\d+/.test(output)) workStartedAt = performance.now();
+  });
   child.stderr!.on('data', (chunk) => (output += chunk));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const timer = stopAfterMs === undefined ? null : setTimeout(() => ((stopped = true), child.kill('SIGINT')), stopAfterMs);
+  const code = await closed;
+  if (timer) clearTimeout(timer);
   const ms = performance.now() - started;
-  if (code !== 0) throw new Error(`cli/backfill.ts exited ${code}:\n${output}`);
-  return { ms, output };
+  // 130: interrupted as asked (cli/backfill.ts's own exit code for SIGINT); a run that ended first exits 0.
+  if (code !== 0 && !(stopped && code === 130)) throw new Error(`cli/backfill.ts exited ${code}:\n${output}`);
+  return { ms, output, stopped: stopped && code === 130, spawnedAt: started, workStartedAt };
+}
+
+/** Rows of the table whose profile_data is filled. */
+export async function filledRows(table: BackfillTable): Promise<number> {
+  const db = await connectDatabase(table.url, { poolMax: 1 });
+  try {
+    const [row] = await db.select<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${mapping.table} WHERE ${mapping.newColumn} IS NOT NULL`);
+    return Number(row!.n);
+  } finally {
+    await db.close();
+  }
 }
 
 /** The backfill's own summary lines (its rate as it saw it). */

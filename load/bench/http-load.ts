@@ -42,7 +42,7 @@ let writeCounter = 0;
 const runTag = `${process.pid.toString(36)}${Date.now().toString(36)}`;
 
 /** A body the same length for every version, unique per write. */
-function putBody(): string {
+export function putBody(): string {
   const tag = `b${runTag}-${++writeCounter}`;
   return JSON.stringify({ name: `bench ${tag}`, email: `${tag}@bench.example.test` });
 }

@@ -33,6 +33,13 @@ export interface BenchOptions {
    * in the long mode.
    */
   liveRepeat: number;
+  /**
+   * BENCH_LIVE_BACKFILL_SECONDS: how long the live part lets the backfill run before it interrupts it (SIGINT, as
+   * an operator would: resumable); 20 by default, 0 (to the end) in the long mode. With its default throttle the
+   * backfill runs at what InnoDB's flushing allows (~2,500-3,000 rows/s here), 70-80 s for 200,000 rows: the
+   * throttle reaches its steady state within seconds, so 20 s of it say what the rest would.
+   */
+  liveBackfillSeconds: number;
   /** BENCH_LIVE_RATE: requests/s of that steady load. */
   liveRate: number;
   /** BENCH_QUIET_SECONDS: how long a backfill measurement waits for InnoDB to go quiet first (0: not at all); 15 by default, 30 long. */
@@ -82,6 +89,7 @@ export function benchOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions
     backfillRows: number(env, 'BENCH_BACKFILL_ROWS', long ? 1_000_000 : 200_000, { min: 1000, max: 100_000_000, integer: true }),
     liveRows: number(env, 'BENCH_LIVE_ROWS', 200_000, { min: 1000, max: 100_000_000, integer: true }),
     liveRepeat: number(env, 'BENCH_LIVE_REPEAT', long ? repeat : Math.min(repeat, 2), { min: 1, max: 50, integer: true }),
+    liveBackfillSeconds: number(env, 'BENCH_LIVE_BACKFILL_SECONDS', long ? 0 : 20, { min: 0, max: 86_400, integer: false }),
     liveRate: number(env, 'BENCH_LIVE_RATE', 200, { min: 1, max: 100_000, integer: true }),
     quietSeconds: number(env, 'BENCH_QUIET_SECONDS', long ? 30 : 15, { min: 0, max: 600, integer: false }),
     parts,
