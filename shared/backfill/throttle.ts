@@ -6,7 +6,7 @@
 // - max load:        MySQL's Threads_running above --max-threads-running (the server is busy with real work);
 // - redo pressure:    InnoDB's checkpoint age above --max-redo-pct of the most it may reach: there InnoDB stops
 //                    every writer to flush pages synchronously (measured here: a backfill at full speed took the
-//                    age to its 80.8 MB maximum, and the live load's p99 to 5x). The backfill waits for the page
+//                    age to its 80.8 MB maximum within 2 s, and a steady load's p99 to 4-7x). The backfill waits for the page
 //                    cleaner instead, so the app's writes never meet that wall;
 // - replica lag:     with DATABASE_REPLICA_URL, the replica is more than --max-lag-ms behind. Measured like
 //                    pt-heartbeat: the run's updated_at (written with every checkpoint, or just before the probe
