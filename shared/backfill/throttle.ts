@@ -7,7 +7,8 @@
 // - redo pressure:    InnoDB's checkpoint age above --max-redo-pct of the most it may reach: there InnoDB stops
 //                    every writer to flush pages synchronously (measured here: a backfill at full speed took the
 //                    age to its 80.8 MB maximum within 2 s, and a steady load's p99 to 4-7x). The backfill waits for the page
-//                    cleaner instead, so the app's writes never meet that wall;
+//                    cleaner instead, so the app's writes never meet that wall; only while the age is falling, so a
+//                    server that stays high while little is written never stops it (redoPressureCheck);
 // - replica lag:     with DATABASE_REPLICA_URL, the replica is more than --max-lag-ms behind. Measured like
 //                    pt-heartbeat: the run's updated_at (written with every checkpoint, or just before the probe
 //                    when the last write is older) as the replica sees it, against the replica's clock (this
@@ -50,14 +51,27 @@ export function redoFillFromStatus(rows: { Variable_name: string; Value: string 
   return null;
 }
 
-export async function redoPressureCheck(db: Database, maxPercent: number): Promise<ThrottleCheck | null> {
+/**
+ * Waits while the fill is above `maxPercent` and falling: the page cleaner is catching up, so a rest now spares
+ * the app's writes. Above the limit and not falling, it does not wait: MariaDB 10.5+ flushes in proportion to
+ * the redo being written, so a server left at a high checkpoint age by earlier writes stays there while little
+ * is written (seen here at 83-85% of the maximum for minutes on an idle server), and a wait for it to go down
+ * would never end (a short demo's backfill waited 4 minutes for it, until the test gave up).
+ */
+export async function redoPressureCheck(db: Database, maxPercent: number, readFill: () => Promise<number | null> = () => redoFillPercent(db)): Promise<ThrottleCheck | null> {
   if (db.dialect.name === 'sqlite' || maxPercent <= 0) return null;
-  if ((await redoFillPercent(db)) === null) return null;
+  if ((await readFill()) === null) return null;
+  let previous: number | null = null;
   return async () => {
-    const fill = await redoFillPercent(db);
-    return fill !== null && fill > maxPercent ? `redo pressure: checkpoint age ${Math.round(fill)}% of InnoDB's maximum > ${maxPercent}%` : null;
+    const fill = await readFill();
+    const falling = fill !== null && previous !== null && fill < previous - REDO_FALL_POINTS;
+    previous = fill;
+    return fill !== null && fill > maxPercent && falling ? `redo pressure: checkpoint age ${Math.round(fill)}% of InnoDB's maximum > ${maxPercent}%, falling` : null;
   };
 }
+
+/** How much the fill must have dropped since the last probe (250 ms before) to count as falling. */
+const REDO_FALL_POINTS = 0.1;
 
 export function replicaLagCheck(replica: Database | null, runId: () => number, maxLagMs: number, { freshHeartbeat }: { freshHeartbeat: () => Promise<void> }): ThrottleCheck | null {
   if (!replica) return null;

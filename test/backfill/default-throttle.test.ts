@@ -48,12 +48,29 @@ describe('the redo-pressure wait (--max-redo-pct)', () => {
     expect(redoFillFromStatus([row('Innodb_checkpoint_age', 5), row('Innodb_checkpoint_max_age', 0)])).toBeNull();
   });
 
+  it('When the fill stays above the limit without falling (MariaDB left high by earlier writes, an idle page cleaner), then the backfill does not wait; when it falls above the limit, then it waits until it is below', async () => {
+    database = await sqliteTarget().create();
+    // A server reading, played back: the check itself is what is tested (SQLite's dialect is swapped for MariaDB's name only).
+    const db = { ...database.db, dialect: { ...database.db.dialect, name: 'mariadb' } } as typeof database.db;
+    const readings = (values: number[]) => {
+      const queue = [values[0]!, ...values];
+      return async () => queue.length > 1 ? queue.shift()! : queue[0]!;
+    };
+    const stuck = await redoPressureCheck(db, 50, readings([85, 85, 85.05, 85.1, 85]));
+    expect([await stuck!(), await stuck!(), await stuck!(), await stuck!(), await stuck!()]).toEqual([null, null, null, null, null]);
+    const catchingUp = await redoPressureCheck(db, 50, readings([85, 80, 70, 55, 49, 45]));
+    const reasons = [];
+    for (let i = 0; i < 6; i++) reasons.push(await catchingUp!());
+    expect(reasons.map((r) => r !== null)).toEqual([false, true, true, true, false, false]);
+    expect(reasons[1]).toBe("redo pressure: checkpoint age 80% of InnoDB's maximum > 50%, falling");
+  });
+
   it('When the database is SQLite, or the limit is 0, then there is no redo wait', async () => {
     database = await sqliteTarget().create();
     expect(await redoPressureCheck(database.db, 50)).toBeNull();
   });
 
-  it.skipIf(!mysql || mysql.skip)('When the database is MariaDB, then the fill is read from the server (0-100%), and the check waits exactly when the fill is above the limit', async () => {
+  it.skipIf(!mysql || mysql.skip)('When the database is MariaDB, then the fill is read from the server (0-100%), and a flat fill never makes it wait', async () => {
     database = await mysql!.create();
     const fill = await redoFillPercent(database.db);
     expect(fill).not.toBeNull();
@@ -63,13 +80,8 @@ describe('the redo-pressure wait (--max-redo-pct)', () => {
     const never = await redoPressureCheck(database.db, 100);
     expect(never).not.toBeNull();
     expect(await never!()).toBeNull();
-    // Just after a write the checkpoint age is above zero until InnoDB's next checkpoint: a limit just above 0% waits.
-    const tiny = await redoPressureCheck(database.db, 1e-9);
-    let reason: string | null = null;
-    for (let attempt = 0; attempt < 20 && reason === null; attempt++) {
-      await seedV1Users(database.db, 5);
-      reason = await tiny!();
-    }
-    expect(reason).toMatch(/^redo pressure: checkpoint age \d+% of InnoDB's maximum > 1e-9%$/);
+    // Against the real server's reading: with a limit of 0.000000001% and the fill flat between two probes, no wait.
+    const real = await redoPressureCheck(database.db, 1e-9);
+    expect(await real!()).toBeNull();
   });
 });

@@ -12,6 +12,7 @@ import { median, percentile } from '../http-load.ts';
 import { runPacedLoad } from '../paced-load.ts';
 import { judged } from '../report.ts';
 import { mapping } from '../../../shared/schema-mapping.ts';
+import { redoFillPercent } from '../../../shared/backfill/throttle.ts';
 
 export const livePart: BenchPart<BenchContext> = {
   name: 'live',
@@ -29,7 +30,7 @@ export const livePart: BenchPart<BenchContext> = {
     const window = Math.max(8, 2 * options.seconds);
     const afterMs = 3000;
     const database = `bench_live_${process.pid}`;
-    const rounds: { baselineP99: number; duringP99: number; afterP99: number; readP99: { without: number; during: number }; writeP99: { without: number; during: number }; ratio: number; backfillMs: number; rowsPerSecond: number; processStartMs: number; filled: number; stopped: boolean; answers: number; errors: number }[] = [];
+    const rounds: { baselineP99: number; duringP99: number; afterP99: number; redoAtStart: number | null; readP99: { without: number; during: number }; writeP99: { without: number; during: number }; ratio: number; backfillMs: number; rowsPerSecond: number; processStartMs: number; filled: number; stopped: boolean; answers: number; errors: number }[] = [];
     for (let round = 0; round < repeat; round++) {
       const table = await backfill.freshTable(database, rows, quietSeconds * 1000);
       const ids = await idsSample(table.url, rows);
@@ -47,6 +48,8 @@ export const livePart: BenchPart<BenchContext> = {
         const loadStarted = performance.now();
         // The first second is the instance's own warm-up (JIT, pool): not part of either window.
         await sleep((window + 1) * 1000);
+        // Where InnoDB's checkpoint age starts decides much of the figure (docs/performance.md): said with each round.
+        const redoAtStart = await redoFillAt(table.url);
         const spawnedAt = performance.now();
         const result = await timeBackfillProcess(table, liveBackfillArgs, liveBackfillSeconds > 0 ? { stopAfterMs: liveBackfillSeconds * 1000 } : {});
         const backfillEnded = performance.now();
@@ -74,6 +77,7 @@ export const livePart: BenchPart<BenchContext> = {
           baselineP99,
           duringP99,
           afterP99: p99Of(afterAnswers),
+          redoAtStart,
           ...byKind,
           ratio: duringP99 / baselineP99,
           backfillMs: Math.round(result.ms),
@@ -88,6 +92,7 @@ export const livePart: BenchPart<BenchContext> = {
         log(
           `live round ${round + 1}/${repeat}: p99 ${fmt(baselineP99, 1)} ms before the backfill, ${fmt(duringP99, 1)} ms during it (${fmt(r.ratio, 2)}x), ${fmt(r.afterP99, 1)} ms in the ${afterMs / 1000} s after; ` +
             `GET ${fmt(byKind.readP99.without, 1)} -> ${fmt(byKind.readP99.during, 1)} ms, PUT ${fmt(byKind.writeP99.without, 1)} -> ${fmt(byKind.writeP99.during, 1)} ms; ` +
+            `checkpoint age at the start ${redoAtStart === null ? 'unknown' : `${Math.round(redoAtStart)}% of its maximum`}; ` +
             `backfill ${((backfillEnded - backfillStarted) / 1000).toFixed(1)} s after a ${fmt(r.processStartMs)} ms start${result.stopped ? ` (interrupted: ${fmt(filled)} of ${fmt(rows)} rows filled)` : ''}, ${fmt(r.rowsPerSecond)} rows/s under load${r.errors ? `; ${r.errors} failed requests` : ''}`,
         );
         if (r.errors > 0) throw new Error(`live: ${r.errors} requests failed during the backfill round`);
@@ -118,6 +123,15 @@ export const livePart: BenchPart<BenchContext> = {
     ];
   },
 };
+
+async function redoFillAt(url: string): Promise<number | null> {
+  const db = await connectDatabase(url, { poolMax: 1 });
+  try {
+    return await redoFillPercent(db);
+  } finally {
+    await db.close();
+  }
+}
 
 /** About 5000 ids spread over the whole table (seeded ids may have gaps: bulk inserts reserve them in blocks). */
 async function idsSample(url: string, rows: number): Promise<string[]> {
