@@ -13,6 +13,7 @@ import { ownDatabase } from '../infra/cleanup.ts';
 import { mapping } from '../../shared/schema-mapping.ts';
 import { requireSql } from '../../shared/mapping-contract.ts';
 import { usersRepository } from '../../shared/db/users-repository.ts';
+import { redoFillFromStatus } from '../../shared/backfill/throttle.ts';
 
 export interface BackfillTable {
   /** DATABASE_URL of the database holding the table. */
@@ -64,17 +65,22 @@ export class BackfillBench {
     const deadline = Date.now() + deadlineMs;
     let quiet = false;
     while (deadlineMs > 0) {
-      const [rows] = (await this.admin.query(
-        "SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_history_list_length', 'Innodb_checkpoint_age', 'Innodb_checkpoint_max_age')",
-      )) as unknown as [{ Variable_name: string; Value: string }[]];
-      const status = Object.fromEntries(rows.map((r) => [r.Variable_name, Number(r.Value)]));
-      const redoFill = status.Innodb_checkpoint_max_age ? (status.Innodb_checkpoint_age ?? 0) / status.Innodb_checkpoint_max_age : 0;
-      quiet = (status.Innodb_history_list_length ?? 0) < 1000 && redoFill < 0.1;
+      const { historyLength, redoFill } = await this.innodbState();
+      quiet = historyLength < 1000 && (redoFill ?? 0) < 10;
       if (quiet || Date.now() > deadline) break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     if (deadlineMs > 0) await new Promise((resolve) => setTimeout(resolve, 500));
     return quiet;
+  }
+
+  /** Purge's backlog, and the redo log's fill in percent as the backfill's throttle reads it (null: not reported). */
+  async innodbState(): Promise<{ historyLength: number; redoFill: number | null }> {
+    const [rows] = (await this.admin.query(
+      "SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_history_list_length', 'Innodb_checkpoint_age', 'Innodb_checkpoint_max_age', 'Innodb_redo_log_current_lsn', 'Innodb_redo_log_checkpoint_lsn', 'Innodb_redo_log_capacity_resized')",
+    )) as unknown as [{ Variable_name: string; Value: string }[]];
+    const history = rows.find((row) => row.Variable_name === 'Innodb_history_list_length');
+    return { historyLength: Number(history?.Value ?? 0), redoFill: redoFillFromStatus(rows) };
   }
 
   /** The physical limit: every row in one statement. */

@@ -12,7 +12,6 @@ import { median, percentile } from '../http-load.ts';
 import { runPacedLoad } from '../paced-load.ts';
 import { judged } from '../report.ts';
 import { mapping } from '../../../shared/schema-mapping.ts';
-import { redoFillPercent } from '../../../shared/backfill/throttle.ts';
 
 export const livePart: BenchPart<BenchContext> = {
   name: 'live',
@@ -49,7 +48,7 @@ export const livePart: BenchPart<BenchContext> = {
         // The first second is the instance's own warm-up (JIT, pool): not part of either window.
         await sleep((window + 1) * 1000);
         // Where InnoDB's checkpoint age starts decides much of the figure (docs/performance.md): said with each round.
-        const redoAtStart = await redoFillAt(table.url);
+        const { redoFill: redoAtStart } = await backfill.innodbState();
         const spawnedAt = performance.now();
         const result = await timeBackfillProcess(table, liveBackfillArgs, liveBackfillSeconds > 0 ? { stopAfterMs: liveBackfillSeconds * 1000 } : {});
         const backfillEnded = performance.now();
@@ -123,15 +122,6 @@ export const livePart: BenchPart<BenchContext> = {
     ];
   },
 };
-
-async function redoFillAt(url: string): Promise<number | null> {
-  const db = await connectDatabase(url, { poolMax: 1 });
-  try {
-    return await redoFillPercent(db);
-  } finally {
-    await db.close();
-  }
-}
 
 /** About 5000 ids spread over the whole table (seeded ids may have gaps: bulk inserts reserve them in blocks). */
 async function idsSample(url: string, rows: number): Promise<string[]> {
