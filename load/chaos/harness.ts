@@ -73,6 +73,8 @@ export interface ChaosResult {
   reads: number;
   unknownOutcomes: number;
   failedRequests: number;
+  /** The first few failed requests, one line each (Verdict.failedExamples). */
+  failedExamples: string[];
   budget: Budget;
   anomalies: number;
   byKind: Verdict['byKind'];
@@ -342,6 +344,7 @@ export class ChaosRun {
       reads: verdict.reads,
       unknownOutcomes: verdict.unknownOutcomes,
       failedRequests: verdict.failedRequests,
+      failedExamples: verdict.failedExamples,
       budget: resolved,
       anomalies: verdict.anomalies,
       byKind: verdict.byKind,

@@ -20,6 +20,7 @@ import { startBalancer } from '../infra/balancer/index.ts';
 import type { Balancer } from '../infra/balancer/index.ts';
 import type { Snapshot } from '../proof/checker/index.ts';
 import { formatVerdict } from '../proof/checker/format.ts';
+import { instanceWarnings } from '../run/instance-logs.ts';
 import { freshDatabase } from '../run/database.ts';
 import { Fleet } from '../run/fleet.ts';
 import { dashboardPort, startObservation } from '../observe/observation.ts';
@@ -546,6 +547,7 @@ const summary = {
   unknownOutcomes: verdict.unknownOutcomes,
   failedRequests: verdict.failedRequests,
   failedRequestBudget: budget,
+  failedRequestExamples: verdict.failedExamples,
   retries: verdict.retries,
   versionsSeen: verdict.versionsSeen,
   finalValuesFrom: fromNew ? mapping.newColumn : 'the balancer',
@@ -579,5 +581,10 @@ console.log(formatVerdict(verdict));
 console.log(judgment.describe());
 console.log(`history: ${path.relative(process.cwd(), recorder.file ?? '') || '-'}   summary: ${path.relative(process.cwd(), path.join(RESULTS_DIR, 'demo-summary.json'))}`);
 console.log(`report: ${path.relative(process.cwd(), reportFile)}   instance logs: ${path.relative(process.cwd(), path.join(RESULTS_DIR, 'logs'))}/`);
+if (!passed && verdict.failedRequests > 0) {
+  const warnings = instanceWarnings(path.join(RESULTS_DIR, 'logs'));
+  console.log(`the instances' first warnings and errors: ${warnings.length === 0 ? 'none' : ''}`);
+  for (const line of warnings) console.log(`  ${line}`);
+}
 console.log(lastLine);
 process.exit(passed ? 0 : 1);

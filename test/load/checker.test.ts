@@ -2,6 +2,7 @@
 // histories that are correct despite overlapping writes, unknown outcomes and failed writes are not flagged.
 import { describe, expect, it } from 'vitest';
 import { check } from '../../load/proof/checker/index.ts';
+import { formatVerdict } from '../../load/proof/checker/format.ts';
 import type { AnomalyKind, CheckInput, Verdict } from '../../load/proof/checker/index.ts';
 import { FIELDS, HistoryBuilder, value } from './histories.ts';
 
@@ -217,6 +218,22 @@ describe('correct histories are not flagged', () => {
     expect(verdict.unknownOutcomes).toBe(2);
     // The client saw all three fail: two without an answer, one refused.
     expect(verdict.failedRequests).toBe(3);
+  });
+
+  it('When requests fail, then the verdict names each (kind, user, step, answer or client error) and its printed form shows them', () => {
+    const h = new HistoryBuilder();
+    h.create(7, 'u7-w1', 0, 1);
+    h.write(7, 'u7-w2', 2, 3, 'info', { status: 503, error: 'lease_lost', version: 'v1', instance: 'v1-a' });
+    h.write(7, 'u7-w3', 4, null, 'info', { error: 'timeout' });
+    h.write(7, 'u7-w4', 4.5, 4.9, 'fail', { status: 400, error: 'invalid_body', version: 'v2', instance: 'v2-a' });
+    h.read(7, 'u7-w1', 5, 6);
+    const verdict = check({ fields: FIELDS, ops: h.ops, final: [{ key: '7', value: value('u7-w1'), at: 50 }] });
+    expect(verdict.failedRequests).toBe(3);
+    expect(verdict.failedExamples).toHaveLength(3);
+    expect(verdict.failedExamples[0]).toMatch(/^write #\d+ of user 7 in \S+ \[2\.0–\? ms, v1 v1-a, unknown outcome\]: HTTP 503 lease_lost$/);
+    expect(verdict.failedExamples[1]).toMatch(/^write #\d+ of user 7 in \S+ \[4\.0–\? ms, unknown outcome\]: no answer \(timeout\)$/);
+    expect(verdict.failedExamples[2]).toMatch(/^write #\d+ of user 7 in \S+ \[4\.5–4\.9 ms, 0 ms, v2 v2-a\]: HTTP 400 invalid_body$/);
+    expect(formatVerdict(verdict)).toContain(`  failed: ${verdict.failedExamples[0]}`);
   });
 
   it('When a create went unanswered and its row shows up in the final read, then the row is attributed to it, not flagged', () => {

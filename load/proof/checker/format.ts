@@ -39,6 +39,7 @@ export function formatVerdict(verdict: Verdict, { examplesPerKind = 2 } = {}): s
     .map(([status, count]) => `${status}: ${count}`)
     .join(', ');
   lines.push(`answers: ${statuses || 'none'}`);
+  for (const failed of verdict.failedExamples.slice(0, examplesPerKind + 1)) lines.push(clip(`  failed: ${failed}`));
   lines.push('');
   for (const kind of ANOMALY_KINDS) {
     lines.push(`${pad(verdict.byKind[kind], 7)}  ${KIND_LABELS[kind]}`);

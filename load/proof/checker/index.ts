@@ -5,7 +5,7 @@
 // names the fields of its values (CheckInput.fields), and snapshot rows come in the same shape (values.ts).
 import { compareKeys, isReadKind, observedAbsence as observesAbsence } from '../history.ts';
 import type { Op, RecordValue } from '../history.ts';
-import { checkRegister, memberRef, opRef } from './register.ts';
+import { checkRegister, describeFailed, memberRef, opRef } from './register.ts';
 import type { RegisterFinding, RegisterWrite, UserRegister } from './register.ts';
 import { checkSessions } from './sessions.ts';
 import { checkSnapshots } from './snapshots.ts';
@@ -346,6 +346,7 @@ export function check(input: CheckInput, { examplesPerKind = EXAMPLES_PER_KIND }
   const versions = new Set<string>();
   const instances = new Set<string>();
   const totals = { acknowledgedWrites: 0, reads: 0, unknownOutcomes: 0, failedRequests: 0 };
+  const failedExamples: string[] = [];
   let lookups = 0;
   let retries = 0;
   const retriedOk = new Set(ops.filter((op) => op.retryOf !== undefined && op.outcome === 'ok').map((op) => op.retryOf));
@@ -361,7 +362,10 @@ export function check(input: CheckInput, { examplesPerKind = EXAMPLES_PER_KIND }
     const observedAbsence = observesAbsence(op);
     if (op.outcome === 'ok' || observedAbsence) count(step, isReadKind(op.f) || observedAbsence ? 'reads' : 'acknowledgedWrites');
     if (op.outcome === 'info') count(step, 'unknownOutcomes');
-    if (op.outcome !== 'ok' && !observedAbsence && !retriedOk.has(op.id)) count(step, 'failedRequests');
+    if (op.outcome !== 'ok' && !observedAbsence && !retriedOk.has(op.id)) {
+      count(step, 'failedRequests');
+      if (failedExamples.length < EXAMPLES_PER_KIND) failedExamples.push(describeFailed(op));
+    }
     if (op.f === 'lookup' && op.outcome === 'ok') lookups++;
     if (op.retries) retries++;
     if (op.version) versions.add(op.version);
@@ -397,6 +401,7 @@ export function check(input: CheckInput, { examplesPerKind = EXAMPLES_PER_KIND }
     users: known.size,
     operations: ops.length,
     ...totals,
+    failedExamples,
     lookups,
     retries,
     versionsSeen: [...versions].sort(),

@@ -173,6 +173,16 @@ function servedBy(op: Op): string {
     .join('');
 }
 
+/**
+ * A request that failed, in one line: `patch #812 of user 17 in 5-retire-v1 [4521.3–4523.9 ms, v1 v1-a, unknown
+ * outcome]: HTTP 503 lease_lost` (no answer: the client's error, `timeout`, `ECONNRESET`; no end: `–?`).
+ */
+export function describeFailed(op: Op): string {
+  const answer = op.status !== undefined ? `HTTP ${op.status}${op.error && op.error !== `HTTP ${op.status}` ? ` ${op.error}` : ''}` : `no answer (${op.error ?? 'unknown error'})`;
+  const took = op.completeAt === null ? '' : `, ${(op.completeAt - op.invokeAt).toFixed(0)} ms`;
+  return `${op.f} #${op.id}${op.key !== null ? ` of user ${op.key}` : ''} in ${op.step} [${ms(op.invokeAt)}–${op.completeAt === null ? '?' : ms(op.completeAt)} ms${took}${servedBy(op)}]: ${answer}`;
+}
+
 /** An operation as the verdict shows it, with the value it wrote or saw (`f`: how it is named, default its kind). */
 export function opRef(op: Op, role: string, value: Observed, values: Values, f: string = op.f): OpRef {
   return {

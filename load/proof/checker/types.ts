@@ -129,6 +129,11 @@ export interface Verdict {
   unknownOutcomes: number;
   /** Requests that did not succeed in the end (an error answer, or none), unless their retry succeeded. */
   failedRequests: number;
+  /**
+   * The first EXAMPLES_PER_KIND of them, each in one line: what, in which step, served by whom, the answer (or
+   * the error when none came) and how long it took. A run that fails on its failed-request budget says why.
+   */
+  failedExamples: string[];
   /** Client retries of a GET or PUT whose connection was reset or closed before any answer. */
   retries: number;
   versionsSeen: string[];
