@@ -59,16 +59,21 @@ export class BackfillBench {
    * below which InnoDB's adaptive flushing rests (innodb_adaptive_flushing_lwm). Not "no dirty page left": at
    * MariaDB's default innodb_io_capacity (200) the last few hundred pages wait for idle flushing, which took
    * longer than 15 s after every 200,000-row write here, and the ABBA order gives both contenders that state
-   * anyway. False when the deadline came first (another client kept the server busy).
+   * anyway. Or, above 10%, no longer falling over the last QUIET_STEADY_MS: MariaDB 10.5+ flushes in proportion to
+   * the redo written, so an idle server can stay at 80-85% of the maximum for minutes (seen here, and why the
+   * backfill's redo wait waits only while the age falls); waiting on for 10% then only burnt the whole deadline
+   * before every measurement. False when the deadline came first (another client kept the server busy).
    */
   async quietServer(deadlineMs = 30_000): Promise<boolean> {
     const deadline = Date.now() + deadlineMs;
     let quiet = false;
+    const fills: number[] = [];
     while (deadlineMs > 0) {
       const { historyLength, redoFill } = await this.innodbState();
-      quiet = historyLength < 1000 && (redoFill ?? 0) < 10;
+      fills.push(redoFill ?? 0);
+      quiet = historyLength < 1000 && redoSettled(fills);
       if (quiet || Date.now() > deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await new Promise((resolve) => setTimeout(resolve, QUIET_PROBE_MS));
     }
     if (deadlineMs > 0) await new Promise((resolve) => setTimeout(resolve, 500));
     return quiet;
@@ -188,4 +193,22 @@ export async function filledRows(table: BackfillTable): Promise<number> {
 /** The backfill's own summary lines (its rate as it saw it). */
 export function backfillSummaryLines(output: string): string[] {
   return output.trim().split('\n').filter((line) => /done|this process|whole run/.test(line));
+}
+
+const QUIET_PROBE_MS = 250;
+/** How long the checkpoint age must have stopped falling for a server above 10% to count as settled. */
+const QUIET_STEADY_MS = 2000;
+
+/**
+ * The redo log's fill (percent of InnoDB's maximum checkpoint age, one probe every QUIET_PROBE_MS, oldest first)
+ * is settled: under 10%, where adaptive flushing rests; or no lower now than QUIET_STEADY_MS ago, less half a
+ * point (still falling: the page cleaner is catching up, so wait on).
+ */
+export function redoSettled(fills: readonly number[]): boolean {
+  const now = fills[fills.length - 1];
+  if (now === undefined) return false;
+  if (now < 10) return true;
+  const probes = QUIET_STEADY_MS / QUIET_PROBE_MS;
+  if (fills.length <= probes) return false;
+  return now >= fills[fills.length - 1 - probes]! - 0.5;
 }
