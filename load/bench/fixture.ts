@@ -63,6 +63,13 @@ export class HttpFixture {
     return instance;
   }
 
+  /** The bare Express + mysql2 server (the memory part's floor) on this database, with the instances' pool size; not a v1 or v2, so setFlags does not wait for it. */
+  async startBare(dist: string): Promise<InstanceProcess> {
+    const bare = await startBareServer(dist, { DATABASE_URL: this.url, DB_POOL_MAX: String(this.poolMax) });
+    this.instances.push(bare);
+    return bare;
+  }
+
   /** Writes flags and waits until every running v2 instance has loaded them (its /healthz flag-set version). */
   async setFlags(changes: Partial<FlagValues>): Promise<void> {
     const version = await writeFlags(this.db, changes, 'make bench');
@@ -105,6 +112,11 @@ export async function buildCompiled(root: string, dir: string): Promise<{ dir: s
   fs.writeFileSync(path.join(dir, 'dist', 'package.json'), '{ "type": "module" }\n');
   if (!fs.existsSync(path.join(dir, 'node_modules'))) fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
   return { dir: path.join(dir, 'dist') };
+}
+
+/** The memory part's floor: `node <dist>/load/bench/bare-server.js` on port 0, with the instances' pool size. */
+export function startBareServer(dist: string, env: Record<string, string>): Promise<InstanceProcess> {
+  return startInstanceProcess('v1', { ...env, INSTANCE_ID: 'bare' }, { timeoutMs: 30_000, nodeArgv: [path.join(dist, 'load', 'bench', 'bare-server.js')] });
 }
 
 /** `node [nodeArgs] <dist>/app-vN/server.js` on port 0; resolves once it prints its "listening on" line. */

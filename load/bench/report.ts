@@ -34,6 +34,8 @@ export interface Figure {
   goal: string;
   /** Null when the figure has no goal (shown for information). */
   verdict: Verdict | null;
+  /** 'MB': an absolute figure in MB (ratio and spread are MB, not x). Implied by a goal in MB. */
+  unit?: 'MB';
   /** Per-round ratios, medians of the raw numbers: everything a reader needs to judge the noise. */
   detail?: Record<string, unknown>;
 }
@@ -99,9 +101,9 @@ export function machine(serverVersion: string) {
   };
 }
 
-const unitOf = (figure: Figure) => (figure.goal.endsWith('MB') ? ' MB' : 'x');
+const unitOf = (figure: Figure) => (figure.unit === 'MB' || figure.goal.endsWith('MB') ? ' MB' : 'x');
 const fmtValue = (value: number, unit: string) => (unit === 'x' ? `${value.toFixed(2)}x` : `${value.toFixed(0)}${unit}`);
-const fmtRatio = (figure: Figure) => (figure.ratio === null || figure.goal.endsWith('MB') ? '-' : fmtValue(figure.ratio, 'x'));
+const fmtRatio = (figure: Figure) => (figure.ratio === null || unitOf(figure) !== 'x' ? '-' : fmtValue(figure.ratio, 'x'));
 const fmtSpread = (figure: Figure) => {
   if (figure.spread === null) return figure.verdict === null ? '-' : 'not measured';
   const unit = unitOf(figure);

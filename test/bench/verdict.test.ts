@@ -40,6 +40,11 @@ describe('bench verdicts', () => {
     expect(table).toMatch(/\| slow .*\| FAIL +\|/);
   });
 
+  it('When an absolute figure in MB has no goal (the bare server\'s peak), then its spread is printed in MB, not as a ratio', () => {
+    const floor: Figure = { key: 'rssBareMb', figure: 'floor', baseline: '-', candidate: '128 MB', ratio: 127.8, ...judged([105.9, 128.1], null), unit: 'MB' };
+    expect(formatTable([floor])).toMatch(/\| floor +\| - +\| 128 MB +\| - +\| 106 MB–128 MB +\| - +\| - +\|/);
+  });
+
   it('When the p99 drift figure names its steps, then each is a step the demo labels in its summary (from the step files), step 4 included', () => {
     expect(DEMO_FLAT_STEPS).toEqual(['2-dual-write', '3-cross-version', '4-dual-read', '7-verify', '8-read-shift', '9-live', '10-new-only']);
   });
