@@ -65,7 +65,14 @@ export class HttpFixture {
 
   /** The bare Express + mysql2 server (the memory part's floor) on this database, with the instances' pool size; not a v1 or v2, so setFlags does not wait for it. */
   async startBare(dist: string): Promise<InstanceProcess> {
-    const bare = await startBareServer(dist, { DATABASE_URL: this.url, DB_POOL_MAX: String(this.poolMax) });
+    const bare = await startBareServer(dist, {
+      DATABASE_URL: this.url,
+      DB_POOL_MAX: String(this.poolMax),
+      BARE_TABLE: mapping.table,
+      BARE_KEY: mapping.keyColumn,
+      BARE_COLUMNS: mapping.oldColumnNames.join(','),
+      BARE_ROUTE: mapping.route,
+    });
     this.instances.push(bare);
     return bare;
   }
