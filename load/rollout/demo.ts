@@ -585,7 +585,7 @@ if (!passed && verdict.failedRequests > 0) {
   // Again at the foot of the screen, where a CI log's tail shows it, with what the instances said about it.
   for (const failed of verdict.failedExamples.slice(0, 3)) console.log(`failed: ${failed}`);
   const warnings = instanceWarnings(path.join(RESULTS_DIR, 'logs'));
-  console.log(`the instances' first warnings and errors: ${warnings.length === 0 ? 'none' : ''}`);
+  console.log(`the instances' first warnings and errors:${warnings.length === 0 ? ' none' : ''}`);
   for (const line of warnings) console.log(`  ${line}`);
 }
 console.log(lastLine);
