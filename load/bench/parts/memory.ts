@@ -10,6 +10,7 @@ import { cpuFigure, mb, rounded, throughputFigure } from '../figures.ts';
 import { sampleResidentMemory } from '../http-load.ts';
 import type { LoadRun } from '../http-load.ts';
 import { judged } from '../report.ts';
+import type { Figure } from '../report.ts';
 
 // V8 grows its heap lazily under allocation pressure: the live set of an instance is ~30 MB, the rest is garbage
 // not yet collected. These caps make it collect sooner (measured here: ~99 MB peak instead of ~145).
@@ -49,17 +50,8 @@ export const memoryPart: BenchPart<HttpContext> = {
     }
     context.raw.memory = { heapCap: HEAP_CAP, runs, ...peaks, ...('skipped' in built ? { skipped: built.skipped } : {}) };
     // Judged on each round's peak (unmeasured rounds, or no build at all: inconclusive, never a silent pass).
-    const plainPeaks = runs.plain!.map((r) => r.peakRssMb ?? Number.NaN);
     return [
-      {
-        key: 'rssMb',
-        figure: 'resident memory, peak, of one v2 under GET/PUT load: compiled JS, plain `node` (as the image runs it)',
-        baseline: '-',
-        candidate: mb(peaks.compiledPeakMb),
-        ratio: peaks.compiledPeakMb,
-        ...judged(plainPeaks, { atMost: 120, unit: ' MB' }),
-        detail: { perRoundPeakMb: rounded(plainPeaks), wholeRunPeakMb: peaks.compiledPeakMb },
-      },
+      peakFigure('rssMb', 'resident memory, peak, of one v2 under GET/PUT load: compiled JS, plain `node` (as the image runs it)', runs.plain!, peaks.compiledPeakMb, 120),
       ...('dist' in built
         ? [
             throughputFigure(
@@ -69,19 +61,25 @@ export const memoryPart: BenchPart<HttpContext> = {
               null,
             ),
             cpuFigure('cpuCappedVsPlain', `the same capped: CPU per answered request vs plain`, { runs, contenders: ['plain', 'capped'], labels: ['plain', 'capped'] }, null),
-            {
-              key: 'rssBareMb',
-              figure: 'the floor: resident memory, peak, of a bare Express + mysql2 server doing v1\'s two statements (load/bench/bare-server.ts), same load and V8 defaults',
-              baseline: '-',
-              candidate: mb(peaks.barePeakMb),
-              ratio: peaks.barePeakMb,
-              ...judged(runs.bare!.map((r) => r.peakRssMb ?? Number.NaN), null),
-              unit: 'MB' as const,
-              detail: { perRoundPeakMb: rounded(runs.bare!.map((r) => r.peakRssMb ?? Number.NaN)), wholeRunPeakMb: peaks.barePeakMb },
-            },
+            peakFigure('rssBareMb', "the floor: resident memory, peak, of a bare Express + mysql2 server doing v1's two statements (load/bench/bare-server.ts), same load and V8 defaults", runs.bare!, peaks.barePeakMb, null),
             cpuFigure('cpuV2VsBare', 'v2 (plain) against the bare server: CPU per answered request', { runs, contenders: ['bare', 'plain'], labels: ['bare', 'v2'] }, null),
           ]
         : []),
     ];
   },
 };
+
+/** A peak-memory figure in MB: each round's own peak (the spread, judged against `goalMb` when there is one), the whole run's as the value. */
+function peakFigure(key: string, figure: string, rounds: LoadRun[], wholeRunPeakMb: number | null, goalMb: number | null): Figure {
+  const perRound = rounds.map((r) => r.peakRssMb ?? Number.NaN);
+  return {
+    key,
+    figure,
+    baseline: '-',
+    candidate: mb(wholeRunPeakMb),
+    ratio: wholeRunPeakMb,
+    ...judged(perRound, goalMb === null ? null : { atMost: goalMb, unit: ' MB' }),
+    unit: 'MB',
+    detail: { perRoundPeakMb: rounded(perRound), wholeRunPeakMb },
+  };
+}
