@@ -21,7 +21,7 @@ import type { Balancer } from '../infra/balancer/index.ts';
 import type { Snapshot } from '../proof/checker/index.ts';
 import { formatVerdict } from '../proof/checker/format.ts';
 import { instanceWarnings } from '../run/instance-logs.ts';
-import { freshDatabase } from '../run/database.ts';
+import { DB_KINDS, dbKindMessage, freshDatabase } from '../run/database.ts';
 import { Fleet } from '../run/fleet.ts';
 import { dashboardPort, startObservation } from '../observe/observation.ts';
 import { replicaCaughtUp, withReplicaLag } from '../run/replica-lag.ts';
@@ -49,6 +49,10 @@ const DEMO_MIX = { create: 1, write: 5, patch: 2, delete: 0.25, lookup: 2, read:
 const STEP_SECONDS = Number(process.env.DEMO_STEP_SECONDS || 4);
 const SCENARIO = process.env.SCENARIO || 'rollout';
 const DB = process.env.DB || 'sqlite';
+if (!(DB_KINDS as readonly string[]).includes(DB)) {
+  console.error(`demo: ${dbKindMessage(DB)}`);
+  process.exit(2);
+}
 const SEED_USERS = Number(process.env.DEMO_SEED_USERS || 200);
 if (!Number.isInteger(SEED_USERS) || SEED_USERS < 1 || SEED_USERS > 1_000_000) {
   console.error(`demo: DEMO_SEED_USERS must be a whole number from 1 to 1000000 (got ${JSON.stringify(process.env.DEMO_SEED_USERS)})`);

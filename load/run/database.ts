@@ -40,6 +40,11 @@ const onAccounts = (accounts: RunAccounts): Pick<DemoDatabase, 'urls' | 'grantEx
   grantExisting: async () => void (await accounts.grantExisting()),
 });
 
+/** What DB may name (make demo, make workshop's first two). */
+export const DB_KINDS = ['sqlite', 'mysql', 'mysql-replica'] as const;
+/** The line a bad DB gets, where it is checked before anything starts. */
+export const dbKindMessage = (kind: string) => `DB must be ${DB_KINDS.slice(0, -1).join(', ')} or ${DB_KINDS.at(-1)} (got ${JSON.stringify(kind)})`;
+
 export async function freshDatabase(kind: string, resultsDir: string, mysqlUrl: string): Promise<DemoDatabase> {
   if (kind === 'sqlite') {
     const dir = path.join(resultsDir, 'demo-data');
@@ -112,5 +117,5 @@ export async function freshDatabase(kind: string, resultsDir: string, mysqlUrl: 
       },
     };
   }
-  throw new Error(`DB must be sqlite, mysql or mysql-replica (got ${JSON.stringify(kind)})`);
+  throw new Error(dbKindMessage(kind));
 }

@@ -17,11 +17,13 @@ describe('make demo options', () => {
     ['SCENARIO', 'prefer-old-read', /SCENARIO must be rollout or one of/],
     ['DEMO_RATE', '2.5', /DEMO_RATE must be a whole number of requests per second from 10 to 100000 \(got "2.5"\)/],
     ['DEMO_RATE', 'fast', /DEMO_RATE must be a whole number/],
+    ['DB', 'postgres', /^demo: DB must be sqlite, mysql or mysql-replica \(got "postgres"\)$/m],
   ])('When the demo is started with %s=%s, then it names the variable, exits 2 and writes nothing', async (variable, value, message) => {
     const run = await runScript('load/rollout/demo.ts', [], { DB: 'sqlite', [variable]: value });
     folders.push(run.resultsDir);
 
     expect(run.output).toMatch(message);
+    expect(run.output, 'no stack trace').not.toMatch(/^\s+at /m);
     expect(run.code, run.output).toBe(2);
     expect(fs.readdirSync(run.resultsDir)).toEqual([]);
   }, 60_000);
