@@ -72,8 +72,13 @@ export const DEFAULT_MAX_BATCH_MS = 2000;
 export const DEFAULT_MAX_THREADS_RUNNING = 25;
 /** Half the way to InnoDB's synchronous flushing: the page cleaner catches up while the backfill waits. */
 export const DEFAULT_MAX_REDO_PERCENT = 50;
-/** As long a rest as the batch took: the backfill holds the database at most about half the time. */
-export const DEFAULT_NICE_RATIO = 1;
+/**
+ * A rest four times as long as the batch took: the backfill holds the database at most about a fifth of the time.
+ * At 1 (as long as the batch) live p99 during it was 2.2-4.0x on a 2-core machine whose disk keeps up (the redo
+ * wait never engages there, so the rest is all that leaves the CPU to the app); at 4 it was 1.06-1.16x, at 8,000-9,000
+ * rows/s (make bench's live part; docs/performance.md).
+ */
+export const DEFAULT_NICE_RATIO = 4;
 /** gh-ost's --max-lag-millis default. */
 export const DEFAULT_MAX_LAG_MS = 1500;
 /** A batch lock wait this short gives way to the app's writes instead of queueing behind them (pt-osc does 1 s too). */
