@@ -148,6 +148,7 @@ const bench = {
     liveRows: options.liveRows,
     liveRate: options.liveRate,
     liveRepeat: options.liveRepeat,
+    triggerRepeat: options.triggerRepeat,
     soakSeconds: parts.has('soak') ? options.soakSeconds : null,
     testSlowV2Ms: options.testSlowV2Ms,
     parts: [...parts],

@@ -34,6 +34,12 @@ export interface BenchOptions {
    */
   liveRepeat: number;
   /**
+   * BENCH_TRIGGER_REPEAT: rounds of the trigger part (SYNC=trigger against app: four PUT contenders and two bulk
+   * UPDATEs, no goal, for choosing a strategy); 2 by default so that the default run fits nearer its 5 minutes
+   * (4 rounds took 125 s of 440), BENCH_REPEAT in the long mode.
+   */
+  triggerRepeat: number;
+  /**
    * BENCH_LIVE_BACKFILL_SECONDS: how long the live part lets the backfill run before it interrupts it (SIGINT, as
    * an operator would: resumable); 20 by default, 0 (to the end) in the long mode. With its default throttle the
    * backfill runs at what InnoDB's flushing allows (~2,500-3,000 rows/s here), 70-80 s for 200,000 rows: the
@@ -94,6 +100,7 @@ export function benchOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions
     backfillRows: number(env, 'BENCH_BACKFILL_ROWS', long ? 1_000_000 : 200_000, { min: 1000, max: 100_000_000, integer: true }),
     liveRows: number(env, 'BENCH_LIVE_ROWS', 200_000, { min: 1000, max: 100_000_000, integer: true }),
     liveRepeat: number(env, 'BENCH_LIVE_REPEAT', long ? repeat : Math.min(repeat, 2), { min: 1, max: 50, integer: true }),
+    triggerRepeat: number(env, 'BENCH_TRIGGER_REPEAT', long ? repeat : Math.min(repeat, 2), { min: 1, max: 50, integer: true }),
     liveBackfillSeconds: number(env, 'BENCH_LIVE_BACKFILL_SECONDS', long ? 0 : 20, { min: 0, max: 86_400, integer: false }),
     liveBackfillArgs: (env.BENCH_LIVE_BACKFILL_ARGS ?? '').trim().split(/\s+/).filter(Boolean),
     liveRate: number(env, 'BENCH_LIVE_RATE', 200, { min: 1, max: 100_000, integer: true }),

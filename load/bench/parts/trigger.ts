@@ -39,7 +39,7 @@ const bulkRows = (backfillRows: number) => Math.max(1000, Math.round(backfillRow
 export const triggerPart: BenchPart<HttpContext> = {
   name: 'trigger',
   what: (options) => `SYNC=trigger vs app: v1 and v2 PUT with the sync triggers vs without; a bulk UPDATE of ${bulkRows(options.backfillRows).toLocaleString('en-US')} rows with vs without, MariaDB and SQLite`,
-  plannedSeconds: (options) => httpPlan(options, 4) + options.repeat * 2 * 2 * (bulkRows(options.backfillRows) / 50_000 + 0.5) + 10,
+  plannedSeconds: (options) => httpPlan({ ...options, repeat: options.triggerRepeat }, 4) + options.triggerRepeat * 2 * 2 * (bulkRows(options.backfillRows) / 50_000 + 0.5) + 10,
   async measure(context) {
     const unsupported = syncModeUnsupported('trigger');
     if (unsupported) return unmeasured(`not measured: ${unsupported}`);
@@ -52,7 +52,7 @@ export const triggerPart: BenchPart<HttpContext> = {
         { name: 'v2 app', prepare: () => triggers(fixture.db, false), measure: loadOn(context, v2, 'put', writeIds) },
         { name: 'v2 trigger', prepare: () => triggers(fixture.db, true), measure: loadOn(context, v2, 'put', writeIds) },
       ],
-      { repeat: options.repeat, seconds: options.seconds, log },
+      { repeat: options.triggerRepeat, seconds: options.seconds, log },
     );
     await triggers(fixture.db, false);
     const presence = await syncTriggerPresence(fixture.db);
@@ -121,14 +121,14 @@ async function bulkUpdate(context: HttpContext, label: string, rows: number, ope
       if (Number(filled) !== expected) throw new Error(`bench trigger (${label}): after the bulk UPDATE ${withTriggers ? 'with' : 'without'} the triggers, ${filled} of ${rows} rows have ${columns.new} (expected ${expected})`);
       return ms;
     };
-    for (let round = 0; round < options.repeat; round++) {
+    for (let round = 0; round < options.triggerRepeat; round++) {
       let withoutMs = 0;
       let withMs = 0;
       const without = async () => void (withoutMs = await timeUpdate(false));
       const withTriggers = async () => void (withMs = await timeUpdate(true));
       for (const measure of round % 2 === 0 ? [without, withTriggers] : [withTriggers, without]) await measure();
       rounds.push({ withoutMs, withMs, ratio: withMs / withoutMs });
-      log(`trigger bulk ${label} round ${round + 1}/${options.repeat}: ${rows} rows without ${(withoutMs / 1000).toFixed(2)} s, with the triggers ${(withMs / 1000).toFixed(2)} s (${(withMs / withoutMs).toFixed(2)}x)`);
+      log(`trigger bulk ${label} round ${round + 1}/${options.triggerRepeat}: ${rows} rows without ${(withoutMs / 1000).toFixed(2)} s, with the triggers ${(withMs / 1000).toFixed(2)} s (${(withMs / withoutMs).toFixed(2)}x)`);
     }
     await triggers(db, false);
   } finally {
