@@ -35,14 +35,14 @@ export const livePart: BenchPart<BenchContext> = {
       const ids = await idsSample(table.url, rows);
       const instance = await startInstanceProcess('v2', { DATABASE_URL: table.url, DB_POOL_MAX: String(poolMax), LOG_LEVEL: 'warn', ...slowV2 }, { timeoutMs: 60_000 });
       try {
-        const answers: { at: number; ms: number; ok: boolean; write: boolean }[] = [];
+        const answers: { at: number; ms: number; ok: boolean; write: boolean; status: number }[] = [];
         const stop = new AbortController();
         const running = runPacedLoad({
           url: instance.url,
           keys: ids,
           rate: liveRate,
           signal: stop.signal,
-          onAnswer: (at, ms, status, write) => answers.push({ at, ms, ok: status >= 200 && status < 300, write }),
+          onAnswer: (at, ms, status, write) => answers.push({ at, ms, ok: status >= 200 && status < 300, write, status }),
         });
         const loadStarted = performance.now();
         // The first second is the instance's own warm-up (JIT, pool): not part of either window.
@@ -94,7 +94,13 @@ export const livePart: BenchPart<BenchContext> = {
             `checkpoint age at the start ${redoAtStart === null ? 'unknown' : `${Math.round(redoAtStart)}% of its maximum`}; ` +
             `backfill ${((backfillEnded - backfillStarted) / 1000).toFixed(1)} s after a ${fmt(r.processStartMs)} ms start${result.stopped ? ` (interrupted: ${fmt(filled)} of ${fmt(rows)} rows filled)` : ''}, ${fmt(r.rowsPerSecond)} rows/s under load${r.errors ? `; ${r.errors} failed requests` : ''}`,
         );
-        if (r.errors > 0) throw new Error(`live: ${r.errors} requests failed during the backfill round`);
+        if (r.errors > 0) {
+          // A user request the backfill made fail is a finding, not noise: say which, when, and what the instance logged.
+          const when = (at: number) => (at < backfillStarted ? 'before the backfill' : at <= backfillEnded ? `${((at - backfillStarted) / 1000).toFixed(1)} s into the backfill` : 'after the backfill');
+          const failed = answers.filter((a) => !a.ok).slice(0, 5).map((a) => `${a.write ? 'PUT' : 'GET'} ${a.status === 0 ? 'no answer (connection error or 10 s timeout)' : `HTTP ${a.status}`} after ${fmt(a.ms)} ms, ${when(a.at)}`);
+          const logged = instance.output().split('\n').filter((line) => /"level":(4|5|6)0/.test(line)).slice(0, 5);
+          throw new Error(`live: ${r.errors} of ${r.answers} requests failed in round ${round + 1}: ${failed.join('; ')}${logged.length ? `\ninstance warnings and errors:\n${logged.join('\n')}` : ' (the instance logged no warning or error)'}`);
+        }
       } finally {
         await instance.stop();
       }
