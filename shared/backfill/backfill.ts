@@ -75,8 +75,8 @@ export const DEFAULT_MAX_REDO_PERCENT = 50;
 /**
  * A rest four times as long as the batch took: the backfill holds the database at most about a fifth of the time.
  * At 1 (as long as the batch) live p99 during it was 2.2-4.0x on a 2-core machine whose disk keeps up (the redo
- * wait never engages there, so the rest is all that leaves the CPU to the app); at 4 it was 1.06-1.16x, at 8,000-9,000
- * rows/s (make bench's live part; docs/performance.md).
+ * wait never engages there, so the rest is all that leaves the CPU to the app); at 4, 1.39-1.53x per run (rounds
+ * 0.68-2.38x) at 6,500-9,200 rows/s: better, not yet the 1.3x goal (make bench's live part; docs/performance.md).
  */
 export const DEFAULT_NICE_RATIO = 4;
 /** gh-ost's --max-lag-millis default. */
