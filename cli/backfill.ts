@@ -7,7 +7,10 @@
 //   --nice-ratio R          after each batch, rest R times as long as it took (gh-ost's; default 4; 0 = no rest)
 //   --max-threads-running N MySQL: wait while Threads_running is above N (default 25; 0 = never)
 //   --max-redo-pct N        InnoDB: wait while the checkpoint age is above N% of its maximum (default 50; 0 = never)
-//   --unthrottled           no rest and no redo wait (--nice-ratio 0 --max-redo-pct 0): as fast as the database goes
+//   --workers N             batches in flight at once, committed in key order (1-4; default 1;
+//                           integer keys, the SQL form, MySQL/MariaDB: elsewhere 1)
+//   --unthrottled           as fast as the database goes: no rest, no redo wait, 2 workers, ~150 ms batches
+//                           (--nice-ratio 0 --max-redo-pct 0 --workers 2 --target-batch-ms 150; each can be given)
 //   --max-lag-ms N          with DATABASE_REPLICA_URL: wait while the replica lags more (default 1500)
 //   --reverse               old columns from profile_data (in live, while new-only's writes are not copied back)
 //   --restart               abandon an unfinished run and start over on the current key range
@@ -15,7 +18,7 @@
 // While it runs: npm run flags -- set backfill-pause true|false, backfill-batch-size N, backfill-sleep-ms N.
 // Which way, and which drifted rows, the rollout decides (shared/rollout/way-back.ts): a row is copied only from
 // the side that provably holds its newest write; rows it cannot decide are listed for the operator.
-import { runBackfill } from '../shared/backfill/backfill.ts';
+import { MAX_WORKERS, runBackfill, UNTHROTTLED_TARGET_BATCH_MS, UNTHROTTLED_WORKERS } from '../shared/backfill/backfill.ts';
 import { flagControls } from '../shared/backfill/controls.ts';
 import { streamProgress } from '../shared/backfill/progress.ts';
 import { loadReplicaUrl } from '../shared/config.ts';
@@ -28,7 +31,7 @@ import { openDatabase, parseOptions, runCli } from './cli.ts';
 import { decimalOption, integerOption } from './integer-option.ts';
 
 const usage =
-  'backfill [--batch N] [--target-batch-ms N] [--max-batch-ms N] [--sleep-ms N] [--nice-ratio R] [--max-threads-running N] [--max-redo-pct N] [--unthrottled] [--max-lag-ms N] [--reverse] [--restart] [--progress-interval-ms N]';
+  'backfill [--batch N] [--target-batch-ms N] [--max-batch-ms N] [--sleep-ms N] [--nice-ratio R] [--max-threads-running N] [--max-redo-pct N] [--workers N] [--unthrottled] [--max-lag-ms N] [--reverse] [--restart] [--progress-interval-ms N]';
 
 await runCli('backfill', usage, async () => {
   const { values } = parseOptions(process.argv.slice(2), {
@@ -39,6 +42,7 @@ await runCli('backfill', usage, async () => {
     'nice-ratio': { type: 'string' },
     'max-redo-pct': { type: 'string' },
     unthrottled: { type: 'boolean' },
+    workers: { type: 'string' },
     'max-threads-running': { type: 'string' },
     'max-lag-ms': { type: 'string' },
     reverse: { type: 'boolean' },
@@ -48,11 +52,12 @@ await runCli('backfill', usage, async () => {
   const options = {
     direction: values.reverse ? ('reverse' as const) : ('forward' as const),
     batch: integerOption('batch', values.batch, { min: 1, max: 100_000 }) ?? null,
-    targetBatchMs: integerOption('target-batch-ms', values['target-batch-ms'], { min: 1, max: 60_000 }),
+    targetBatchMs: integerOption('target-batch-ms', values['target-batch-ms'], { min: 1, max: 60_000 }) ?? (values.unthrottled ? UNTHROTTLED_TARGET_BATCH_MS : undefined),
     maxBatchMs: integerOption('max-batch-ms', values['max-batch-ms'], { min: 1, max: 600_000 }),
     sleepMs: integerOption('sleep-ms', values['sleep-ms'], { min: 0, max: 60_000 }),
     niceRatio: decimalOption('nice-ratio', values['nice-ratio'], { min: 0, max: 100 }) ?? (values.unthrottled ? 0 : undefined),
     maxRedoPercent: integerOption('max-redo-pct', values['max-redo-pct'], { min: 0, max: 100 }) ?? (values.unthrottled ? 0 : undefined),
+    workers: integerOption('workers', values.workers, { min: 1, max: MAX_WORKERS }) ?? (values.unthrottled ? UNTHROTTLED_WORKERS : undefined),
     maxThreadsRunning: integerOption('max-threads-running', values['max-threads-running'], { min: 0, max: 100_000 }),
     maxLagMs: integerOption('max-lag-ms', values['max-lag-ms'], { min: 1, max: 3_600_000 }),
     restart: values.restart ?? false,

@@ -149,6 +149,8 @@ const bench = {
     liveRate: options.liveRate,
     liveRepeat: options.liveRepeat,
     triggerRepeat: options.triggerRepeat,
+    backfillArgs: ['--unthrottled', ...options.backfillArgs],
+    liveBackfillArgs: options.liveBackfillArgs,
     soakSeconds: parts.has('soak') ? options.soakSeconds : null,
     testSlowV2Ms: options.testSlowV2Ms,
     parts: [...parts],

@@ -51,6 +51,11 @@ export interface BenchOptions {
    * defaults), to measure another throttle (`--max-redo-pct 30 --nice-ratio 2`); the backfill checks them.
    */
   liveBackfillArgs: string[];
+  /**
+   * BENCH_BACKFILL_ARGS: more of the backfill's options in the backfill part, after its `--unthrottled`
+   * (`--workers 1`), space-separated (default none).
+   */
+  backfillArgs: string[];
   /** BENCH_LIVE_RATE: requests/s of that steady load. */
   liveRate: number;
   /** BENCH_QUIET_SECONDS: how long a backfill measurement waits for InnoDB to go quiet first (0: not at all); 15 by default, 30 long. */
@@ -103,6 +108,7 @@ export function benchOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions
     triggerRepeat: number(env, 'BENCH_TRIGGER_REPEAT', long ? repeat : Math.min(repeat, 2), { min: 1, max: 50, integer: true }),
     liveBackfillSeconds: number(env, 'BENCH_LIVE_BACKFILL_SECONDS', long ? 0 : 20, { min: 0, max: 86_400, integer: false }),
     liveBackfillArgs: (env.BENCH_LIVE_BACKFILL_ARGS ?? '').trim().split(/\s+/).filter(Boolean),
+    backfillArgs: (env.BENCH_BACKFILL_ARGS ?? '').trim().split(/\s+/).filter(Boolean),
     liveRate: number(env, 'BENCH_LIVE_RATE', 200, { min: 1, max: 100_000, integer: true }),
     quietSeconds: number(env, 'BENCH_QUIET_SECONDS', long ? 30 : 15, { min: 0, max: 600, integer: false }),
     parts,

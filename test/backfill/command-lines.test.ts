@@ -13,6 +13,8 @@ const refusals = [
   { script: 'cli/backfill.ts', args: ['--nice-ratio', '-1'], names: '--nice-ratio' },
   { script: 'cli/backfill.ts', args: ['--nice-ratio', '1e3'], names: '--nice-ratio' },
   { script: 'cli/backfill.ts', args: ['--max-redo-pct', '101'], names: '--max-redo-pct' },
+  { script: 'cli/backfill.ts', args: ['--workers', '0'], names: '--workers' },
+  { script: 'cli/backfill.ts', args: ['--unthrottled', '--workers', '5'], names: '--workers' },
   { script: 'cli/backfill.ts', args: [], env: { DATABASE_REPLICA_URL: 'postgres://replica/db' }, names: 'DATABASE_REPLICA_URL' },
   { script: 'cli/verify.ts', args: ['--mode', 'sideways'], names: '--mode' },
   { script: 'cli/verify.ts', args: ['--chunk', '0'], names: '--chunk' },

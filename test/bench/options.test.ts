@@ -6,7 +6,7 @@ import { benchOptions, OptionError } from '../../load/bench/options.ts';
 describe('bench options', () => {
   it('When nothing is set, then 4 rounds of 2 s, 200k backfill rows, 15 s for InnoDB to go quiet, 2 live and 2 trigger rounds, every part but the soak, and no test-only slowdown', () => {
     const options = benchOptions({});
-    expect(options).toMatchObject({ repeat: 4, seconds: 2, backfillRows: 200_000, quietSeconds: 15, liveRepeat: 2, triggerRepeat: 2, liveBackfillSeconds: 20, long: false, testSlowV2Ms: 0 });
+    expect(options).toMatchObject({ repeat: 4, seconds: 2, backfillRows: 200_000, quietSeconds: 15, liveRepeat: 2, triggerRepeat: 2, liveBackfillSeconds: 20, long: false, testSlowV2Ms: 0, backfillArgs: [], liveBackfillArgs: [] });
     expect(options.parts.has('soak')).toBe(false);
     expect(options.parts.has('memory')).toBe(true);
   });
@@ -16,6 +16,10 @@ describe('bench options', () => {
     expect(benchOptions({ BENCH_REPEAT: '1' })).toMatchObject({ repeat: 1, liveRepeat: 1, triggerRepeat: 1 });
     expect(benchOptions({ BENCH_LONG: '1' }).parts.has('soak')).toBe(true);
     expect(benchOptions({ BENCH_LONG: '1', BENCH_REPEAT: '6', BENCH_PARTS: 'memory' })).toMatchObject({ repeat: 6, parts: new Set(['memory']) });
+  });
+
+  it('When BENCH_BACKFILL_ARGS is set, then the backfill part passes those options after its --unthrottled, split on spaces', () => {
+    expect(benchOptions({ BENCH_BACKFILL_ARGS: ' --workers 1  --target-batch-ms 50 ' }).backfillArgs).toEqual(['--workers', '1', '--target-batch-ms', '50']);
   });
 
   it('When BENCH_LONG or BENCH_TEST_SLOW_V2_MS is not a valid value, then an OptionError names it', () => {

@@ -67,6 +67,7 @@ const INTEGER_OPTIONS: Record<string, { prefix: string[]; options: Record<string
       'sleep-ms': [0, 60_000],
       'max-threads-running': [0, 100_000],
       'max-redo-pct': [0, 100],
+      workers: [1, 4],
       'max-lag-ms': [1, 3_600_000],
       'progress-interval-ms': [100, 3_600_000],
     },

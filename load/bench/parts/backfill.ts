@@ -1,5 +1,6 @@
 // make bench, part `backfill`: the batched backfill (cli/backfill.ts as a process, timed from its first batch to
-// its exit; its default batches, --unthrottled: no rest between batches, no redo wait) on an otherwise idle table against one `UPDATE users SET profile_data = JSON_OBJECT(...)` (the
+// its exit; --unthrottled: no rest between batches, no redo wait, two batches in flight, plus BENCH_BACKFILL_ARGS)
+// on an otherwise idle table against one `UPDATE users SET profile_data = JSON_OBJECT(...)` (the
 // physical limit), each from a freshly seeded table after InnoDB went quiet, the order alternating per round.
 // Goal: >= 0.9x of the one statement's rate in every round.
 import os from 'node:os';
@@ -13,7 +14,7 @@ import { columns } from '../../../shared/schema-mapping.ts';
 // Seeding, quiet waits and the two timed runs, at rates seen on a 2-core MariaDB 10.11 (about 100k rows/s seeded, 70k rows/s updated).
 export const backfillPart: BenchPart<BenchContext> = {
   name: 'backfill',
-  what: (options) => `batched backfill (process, unthrottled) vs one UPDATE, ${options.backfillRows.toLocaleString('en-US')} rows, fresh table each time`,
+  what: (options) => `batched backfill (process, ${['--unthrottled', ...options.backfillArgs].join(' ')}) vs one UPDATE, ${options.backfillRows.toLocaleString('en-US')} rows, fresh table each time`,
   plannedSeconds: ({ repeat, backfillRows }) => repeat * 2 * (backfillRows / 100_000 + backfillRows / 70_000 + 3),
   async measure({ options, log, raw, backfill }) {
     const { repeat, backfillRows: rows, quietSeconds } = options;
@@ -33,7 +34,7 @@ export const backfillPart: BenchPart<BenchContext> = {
       };
       const batched = async () => {
         const table = await backfill.freshTable(database, rows, quietSeconds * 1000);
-        const result = await timeBackfillProcess(table, ['--unthrottled']);
+        const result = await timeBackfillProcess(table, ['--unthrottled', ...options.backfillArgs]);
         quiet.push(table.quiet);
         const missing = await backfill.missing(table);
         if (missing !== 0) throw new Error(`the backfill left ${missing} rows without ${columns.new}`);
@@ -45,7 +46,7 @@ export const backfillPart: BenchPart<BenchContext> = {
         processStartMs = result.workStartedAt - result.spawnedAt;
         backfillSaid = backfillSummaryLines(result.output);
         log(
-          `backfill round ${round + 1}/${repeat}: cli/backfill.ts --unthrottled ${(backfillMs / 1000).toFixed(2)} s (${fmt((rows * 1000) / backfillMs)} rows/s) ` +
+          `backfill round ${round + 1}/${repeat}: cli/backfill.ts ${['--unthrottled', ...options.backfillArgs].join(' ')} ${(backfillMs / 1000).toFixed(2)} s (${fmt((rows * 1000) / backfillMs)} rows/s) ` +
             `after a ${fmt(processStartMs)} ms process start${notQuiet(table.quiet)}`,
         );
       };
@@ -57,7 +58,7 @@ export const backfillPart: BenchPart<BenchContext> = {
     return [
       {
         key: 'backfillVsLimit',
-        figure: `backfill rows/s, batched (cli/backfill.ts --unthrottled, from its first batch) vs one UPDATE, ${rows.toLocaleString('en-US')} rows`,
+        figure: `backfill rows/s, batched (cli/backfill.ts ${['--unthrottled', ...options.backfillArgs].join(' ')}, from its first batch) vs one UPDATE, ${rows.toLocaleString('en-US')} rows`,
         baseline: `one UPDATE ${fmt(median(rounds.map((r) => (rows * 1000) / r.oneStatementMs)))} rows/s`,
         candidate: `batched ${fmt(median(rounds.map((r) => (rows * 1000) / r.backfillMs)))} rows/s`,
         ratio: median(rounds.map((r) => r.ratio)),
