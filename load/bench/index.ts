@@ -8,6 +8,7 @@
 //   nginx    the same load through nginx (the demo's balancer) vs straight to the instances
 //   memory   peak resident memory of one v2 under load, compiled as the image runs it (and with a heap cap)
 //   soak     (BENCH_LONG=1) one compiled v2 under load for BENCH_SOAK_SECONDS (10 min): resident memory stays flat
+//   trigger  (BENCH_LONG=1, or BENCH_PARTS=trigger) SYNC=trigger vs app: PUTs and a bulk UPDATE (no goal)
 //   backfill the batched backfill vs one UPDATE of every row (the physical limit), unthrottled, on an idle table
 //   live     p99 of a steady read/write load while the backfill runs at its default throttle vs without it
 //   demo     `make demo` wall time, and its p99 drift (steps 3, 4, 7-10 vs step 2, goal <= 1.3x), from its latest summary

@@ -4,10 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { benchOptions, OptionError } from '../../load/bench/options.ts';
 
 describe('bench options', () => {
-  it('When nothing is set, then 4 rounds of 2 s, 200k backfill rows, 15 s for InnoDB to go quiet, 2 live and 2 trigger rounds, every part but the soak, and no test-only slowdown', () => {
+  it('When nothing is set, then 4 rounds of 2 s, 200k backfill rows, 15 s for InnoDB to go quiet, 2 live and 2 trigger rounds, every part but the soak and the trigger part (long mode), and no test-only slowdown', () => {
     const options = benchOptions({});
-    expect(options).toMatchObject({ repeat: 4, seconds: 2, backfillRows: 200_000, quietSeconds: 15, liveRepeat: 2, triggerRepeat: 2, liveBackfillSeconds: 20, long: false, testSlowV2Ms: 0, backfillArgs: [], liveBackfillArgs: [] });
+    expect(options).toMatchObject({ repeat: 4, seconds: 2, backfillRows: 200_000, quietSeconds: 15, liveRepeat: 2, triggerRepeat: 2, liveBackfillSeconds: 15, long: false, testSlowV2Ms: 0, backfillArgs: [], liveBackfillArgs: [] });
     expect(options.parts.has('soak')).toBe(false);
+    expect(options.parts.has('trigger')).toBe(false);
     expect(options.parts.has('memory')).toBe(true);
   });
 
@@ -15,6 +16,8 @@ describe('bench options', () => {
     expect(benchOptions({ BENCH_LONG: '1' })).toMatchObject({ repeat: 8, seconds: 3, backfillRows: 1_000_000, quietSeconds: 30, liveRepeat: 8, triggerRepeat: 8, liveBackfillSeconds: 0, long: true, soakSeconds: 600 });
     expect(benchOptions({ BENCH_REPEAT: '1' })).toMatchObject({ repeat: 1, liveRepeat: 1, triggerRepeat: 1 });
     expect(benchOptions({ BENCH_LONG: '1' }).parts.has('soak')).toBe(true);
+    expect(benchOptions({ BENCH_LONG: '1' }).parts.has('trigger')).toBe(true);
+    expect(benchOptions({ BENCH_PARTS: 'trigger' }).parts).toEqual(new Set(['trigger']));
     expect(benchOptions({ BENCH_LONG: '1', BENCH_REPEAT: '6', BENCH_PARTS: 'memory' })).toMatchObject({ repeat: 6, parts: new Set(['memory']) });
   });
 
