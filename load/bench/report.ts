@@ -3,6 +3,7 @@
 // the machine it was measured on. A goal is judged on the spread, never on the median alone: on a noisy
 // machine a median can sit on either side of a goal by luck, a spread that straddles the goal cannot.
 import os from 'node:os';
+import type { DemoRun } from '../rollout/demo-runs.ts';
 import { ROLLOUT_STEPS, stepLabel } from '../rollout/steps/index.ts';
 
 /** What a figure must reach: every per-round value at least / at most `value`. */
@@ -80,13 +81,37 @@ export const DEMO_FLAT_STEPS = [2, 3, 4, 7, 8, 9, 10].map((n) => stepLabel(ROLLO
 /**
  * Each flat step's p99 over step 2's, from one demo's summary (its steps); null when a flat step or its p99 is
  * missing (an anti-pattern run stops after step 5; an older summary has no steps). The issue's goal: every one
- * within 1.3x (judged on the median of 3 demos; the bench reads the latest one).
+ * within 1.3x (judged over 3 demos: demoDriftOverRuns).
  */
 export function demoP99Drift(steps: Array<{ step: string; p99: number | null }>): Record<string, number> | null {
   const p99Of = new Map(steps.map((s) => [s.step, s.p99]));
   const [first, ...later] = DEMO_FLAT_STEPS.map((step) => p99Of.get(step) ?? null);
   if (!first || later.some((p99) => p99 === null)) return null;
   return Object.fromEntries(DEMO_FLAT_STEPS.slice(1).map((step, i) => [step, later[i]! / first]));
+}
+
+/** Demos the drift goal is judged over (the issue: the median of 3). */
+export const DEMO_DRIFT_RUNS = 3;
+
+/**
+ * The p99 drift over the latest `wanted` rollout demos on the database of the latest one (an anti-pattern run, a
+ * run on another database, or one without per-step p99 is skipped): each run's worst flat step against its step 2.
+ * Judged like every figure: on the spread of the per-run values, and inconclusive with fewer than `wanted` runs.
+ */
+export function demoDriftOverRuns(runs: readonly DemoRun[], wanted = DEMO_DRIFT_RUNS) {
+  const rollouts = runs.filter((r) => r.scenario === 'rollout' && demoP99Drift(r.steps) !== null);
+  const database = rollouts.at(-1)?.database ?? null;
+  const used = rollouts.filter((r) => r.database === database).slice(-wanted);
+  const perRun = used.map((run) => {
+    const drift = demoP99Drift(run.steps)!;
+    const [step, ratio] = Object.entries(drift).reduce((a, b) => (b[1] > a[1] ? b : a));
+    return { at: run.at, step, ratio, step2P99: run.steps.find((s) => s.step === DEMO_FLAT_STEPS[0])!.p99! };
+  });
+  const judgement = judged(
+    perRun.map((r) => r.ratio),
+    { atMost: 1.3, unit: 'x' },
+  );
+  return { database, perRun, ...judgement, verdict: perRun.length < wanted && judgement.verdict !== null ? ('inconclusive' as const) : judgement.verdict };
 }
 
 export function machine(serverVersion: string) {

@@ -2,7 +2,8 @@
 // no round met it, and anything else (including nothing measured) is inconclusive, which make bench never
 // reports as a pass.
 import { describe, expect, it } from 'vitest';
-import { DEMO_FLAT_STEPS, demoP99Drift, formatTable, judge, judged, spreadOf } from '../../load/bench/report.ts';
+import { DEMO_FLAT_STEPS, demoDriftOverRuns, demoP99Drift, formatTable, judge, judged, spreadOf } from '../../load/bench/report.ts';
+import type { DemoRun } from '../../load/rollout/demo-runs.ts';
 import type { Figure } from '../../load/bench/report.ts';
 
 describe('bench verdicts', () => {
@@ -69,5 +70,39 @@ describe('bench verdicts', () => {
     expect(judged([Math.max(...Object.values(drift))], { atMost: 1.3, unit: 'x' }).verdict).toBe('fail');
     expect(demoP99Drift(steps.filter((s) => s.step !== '9-live'))).toBeNull();
     expect(demoP99Drift(steps.map((s) => (s.step === '2-dual-write' ? { ...s, p99: null } : s)))).toBeNull();
+  });
+
+  /** A finished demo whose flat steps have step 2's p99 and one later step at `worst` times it. */
+  const demoRun = (worst: number, over: Partial<DemoRun> = {}): DemoRun => ({
+    at: '2026-12-02T23:00:00Z',
+    scenario: 'rollout',
+    database: 'sqlite',
+    passed: true,
+    wallSeconds: 70,
+    steps: DEMO_FLAT_STEPS.map((step, i) => ({ step, p99: i === 0 ? 20 : i === 3 ? 20 * worst : 20 })),
+    ...over,
+  });
+
+  it('When the latest 3 rollout demos drifted 1.1x, 1.2x and 1.25x, then the figure is their median with that spread, and passes', () => {
+    const drift = demoDriftOverRuns([demoRun(2.5), demoRun(1.1), demoRun(1.25), demoRun(1.2)]);
+
+    expect(drift.perRun.map((r) => Number(r.ratio.toFixed(2)))).toEqual([1.1, 1.25, 1.2]);
+    expect(drift.perRun[0]!.step).toBe(DEMO_FLAT_STEPS[3]);
+    expect(drift).toMatchObject({ database: 'sqlite', spread: [1.1, 1.25], goal: '<= 1.3x', verdict: 'pass' });
+  });
+
+  it('When one of the 3 drifted past 1.3x, then inconclusive; when all did, fail', () => {
+    expect(demoDriftOverRuns([demoRun(1.1), demoRun(1.4), demoRun(1.2)]).verdict).toBe('inconclusive');
+    expect(demoDriftOverRuns([demoRun(1.5), demoRun(1.4), demoRun(1.6)]).verdict).toBe('fail');
+  });
+
+  it('When fewer than 3 rollout demos ran on the latest one\'s database, then inconclusive, however flat; anti-pattern runs and other databases are not counted', () => {
+    const runs = [demoRun(1.0, { database: 'mysql' }), demoRun(1.0), demoRun(1.0, { scenario: 'anti-pattern-1' }), demoRun(1.05)];
+
+    const drift = demoDriftOverRuns(runs);
+
+    expect(drift.perRun).toHaveLength(2);
+    expect(drift).toMatchObject({ database: 'sqlite', spread: [1, 1.05], verdict: 'inconclusive' });
+    expect(demoDriftOverRuns([])).toMatchObject({ database: null, perRun: [], spread: null, verdict: 'inconclusive' });
   });
 });
