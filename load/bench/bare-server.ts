@@ -1,15 +1,19 @@
 // make bench, part `memory`: the floor. A bare Express + mysql2 server doing v1's work for the bench's GET/PUT mix
 // (one SELECT per GET, one UPDATE per PUT, on the old columns) with the apps' pool size and driver settings, and
-// nothing else: no flags, registry, lease, metrics, logging, validation library or ORM. It imports no project
-// module, so what it holds is what Node 20, Express and mysql2 hold under the same load at default V8 settings: the
-// memory and CPU per request an instance cannot go below with this stack. The bench hands it the mapping's table,
+// nothing else: no flags, registry, lease, metrics, logging, validation library or ORM. It imports one project
+// module, the request constructors the instances' server uses (shared/server/express-requests.ts: without them
+// Express alone peaks ~40 MB higher), so what it holds is what Node 20, Express and mysql2 hold under the same load
+// at default V8 settings, set up as the instances set them up: the memory and CPU per request an instance cannot
+// go below with this stack. The bench hands it the mapping's table,
 // key, old columns and route (BARE_*), so it names none itself. Built into the compiled build
 // (tsconfig.build.json) and run with plain node, like the instances it is compared with.
 //   DATABASE_URL=mysql://… DB_POOL_MAX=20 BARE_TABLE=… BARE_KEY=… BARE_COLUMNS=a,b BARE_ROUTE=/… node dist/load/bench/bare-server.js
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import mysql from 'mysql2/promise';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import { expressRequestClasses } from '../../shared/server/express-requests.ts';
 
 function fail(line: string): never {
   console.error(`bare-server: ${line}`);
@@ -52,7 +56,9 @@ app.put(`${route}/:key`, async (req, res) => {
   res.json({ [key]: req.params.key, ...body });
 });
 
-const server = app.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
+const classes = expressRequestClasses();
+classes.adopt(app);
+const server = http.createServer(classes.serverOptions, app).listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   console.log(`bare instance listening on http://127.0.0.1:${(server.address() as AddressInfo).port}`);
 });
 const stop = () => server.close(() => void pool.end().then(() => process.exit(0)));

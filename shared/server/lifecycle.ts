@@ -44,6 +44,7 @@ export async function listen(
     keepAliveTimeoutMs = KEEP_ALIVE_TIMEOUT_MS,
     drainDeadlineMs = DRAIN_DEADLINE_MS,
     paused = false,
+    serverOptions = {},
   }: {
     port: number;
     host: string;
@@ -55,10 +56,12 @@ export async function listen(
      * (nobody can know that port yet), and is picked outside the ephemeral range (portOutsideEphemeralRange).
      */
     paused?: boolean;
+    /** For http.createServer: the request and response constructors (shared/server/express-requests.ts). */
+    serverOptions?: http.ServerOptions;
   },
 ): Promise<RunningServer> {
   if (!(keepAliveTimeoutMs < drainDeadlineMs)) throw new Error('keepAliveTimeout must be shorter than the drain deadline');
-  const server = http.createServer();
+  const server = http.createServer(serverOptions);
   server.keepAliveTimeout = keepAliveTimeoutMs;
   // Must exceed keepAliveTimeout, or Node may cut a connection the balancer still considers usable.
   server.headersTimeout = keepAliveTimeoutMs + 1000;

@@ -27,6 +27,7 @@ import { ALIVE_HEARTBEATS, instanceRegistry, startHeartbeat } from '../registry/
 import { STAGE_GUARD_EXIT_CODE, stageGuardRefusal } from '../rollout/stage-guard.ts';
 import { deriveStage, flagStage } from '../rollout/stages.ts';
 import { CONTRACT_MIGRATION, readRolloutState } from '../rollout/state.ts';
+import { expressRequestClasses } from './express-requests.ts';
 import { fencedDatabase } from './fenced-database.ts';
 import { Lease } from './lease.ts';
 import { listen } from './lifecycle.ts';
@@ -82,8 +83,10 @@ export async function runInstance(appVersion: AppVersion, hooks: VersionHooks): 
     if (!app || !lease.isHeld()) return refuse(req, res, 'lease_lost', 'this instance has not renewed its registry lease: try another instance');
     app(req, res);
   };
-  // Bound now (with PORT=0 the port names the instance), accepting only once registered (lease held).
-  const running = await listen(publicHandler, { port: config.PORT, host: config.HOST, paused: true });
+  // Bound now (with PORT=0 the port names the instance), accepting only once registered (lease held). Its
+  // requests are born with the app's prototypes once there is an app (express-requests.ts: memory).
+  const requestClasses = expressRequestClasses();
+  const running = await listen(publicHandler, { port: config.PORT, host: config.HOST, paused: true, serverOptions: requestClasses.serverOptions });
   const instanceId = instanceIdFor(config, running.port);
   const logger = createLogger({ level: config.LOG_LEVEL, instanceId, appVersion });
   // Open from the start, before the database is reached: /livez must answer whatever the database does.
@@ -149,6 +152,7 @@ export async function runInstance(appVersion: AppVersion, hooks: VersionHooks): 
     flags,
     logger,
   });
+  requestClasses.adopt(app);
   const registry = instanceRegistry(control);
   const address = `${config.HOST}:${running.port}`;
   let rowId: number | undefined;
