@@ -69,6 +69,12 @@ function createSequelize(url: string, { poolMax = 20, connectTimeoutMs = 2000 }:
         // of an instance's live heap, which V8 then lets grow about 4x before collecting. The apps run a few dozen
         // distinct statements; an evicted one is closed and prepared again when next used.
         maxPreparedStatements: MAX_PREPARED_STATEMENTS,
+        // mysql2's own conversion, not Sequelize's typeCast function (which only turns DATETIME into a Date, DATEONLY
+        // into text and GEOMETRY into GeoJSON). With any typeCast function, mysql2 hands each field to it through a
+        // wrapper, and V8 then kept every result row through a young-generation collection: node:http + mysql2
+        // promoted 3.7 MB in 12 s of load and 38 MB with `typeCast: (field, next) => next()`. Timestamps arrive as
+        // 'YYYY-MM-DD HH:MM:SS.fff' text (dateStrings above) in the session's UTC, as SQLite gives them (time.ts).
+        typeCast: true,
       },
       timezone: '+00:00',
     });

@@ -10,8 +10,9 @@ export async function databaseNow(db: Database): Promise<string> {
 }
 
 /**
- * A timestamp as the driver returned it, as 'YYYY-MM-DD HH:MM:SS.fff': SQLite gives that text, while Sequelize's
- * MySQL driver turns DATETIME into a Date (the connection runs in UTC, so the Date is the database's UTC time).
+ * A timestamp as the driver returned it, as 'YYYY-MM-DD HH:MM:SS.fff': SQLite and mysql2 (dateStrings, see
+ * connection.ts) give that text; a Date (what Sequelize's own typeCast would give, in the connection's UTC) is
+ * formatted the same way.
  */
 export function dbTime(value: unknown): string {
   if (value instanceof Date) return formatDbTime(value.getTime());
