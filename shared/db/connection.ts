@@ -1,26 +1,19 @@
-// Database connection: one Sequelize instance per process, SQLite (embedded default) or MySQL/MariaDB.
-// The apps use Sequelize as the connection and dialect layer and speak plain, parameterized SQL through
-// `Database`: the rollout is about exact statements (which columns, how many round trips), and an ORM
-// that hides them would hide the lesson.
+// Database connection: SQLite (embedded default) or MySQL/MariaDB. Everything speaks plain, parameterized SQL
+// through `Database`: the rollout is about exact statements (which columns, how many round trips), and an ORM
+// that hides them would hide the lesson. Sequelize is the connection and dialect layer for SQLite and for the
+// tools; the instances' MySQL pools speak to mysql2 directly (`direct`, mysql-direct.ts), so that an instance
+// does not load Sequelize at all (its memory). Sequelize is imported only when a connection needs it.
 import path from 'node:path';
-import { QueryTypes, Sequelize, Transaction } from 'sequelize';
+import type { Sequelize, Transaction } from 'sequelize';
 import type { Dialect } from './dialect.ts';
 import { dialectFor } from './dialect.ts';
+import type { Executor, Param } from './executor.ts';
+import { createDirectPool } from './mysql-direct.ts';
 
-export type Param = string | number | bigint | boolean | null;
-
-export interface Executor {
-  /** A SELECT: the rows, as plain objects. */
-  select<Row extends object>(sql: string, params?: Param[]): Promise<Row[]>;
-  /** An UPDATE or DELETE: how many rows matched (not only changed) the WHERE clause. */
-  update(sql: string, params?: Param[]): Promise<number>;
-  /** An INSERT into a table with an auto-increment key: the new id. */
-  insert(sql: string, params?: Param[]): Promise<number>;
-  /** DDL and session statements. */
-  run(sql: string, params?: Param[]): Promise<void>;
-}
+export type { Executor, Param } from './executor.ts';
 
 export interface Database extends Executor {
+  /** The Sequelize instance under this connection (umzug's storage, the online-DDL hooks); a `direct` one has none and throws. */
   readonly sequelize: Sequelize;
   readonly dialect: Dialect;
   /** Runs fn in one transaction; on SQLite it starts with BEGIN IMMEDIATE (take the write lock up front, never upgrade). */
@@ -34,18 +27,45 @@ export interface DatabaseOptions {
   poolMax?: number;
   /** MySQL only: how long to wait for a connection to the server before reporting it unreachable. */
   connectTimeoutMs?: number;
+  /**
+   * MySQL only: speak to mysql2 directly, without loading Sequelize (the instances' pools; mysql-direct.ts). The
+   * same statements and answers; `sequelize` throws. Ignored for SQLite, which always goes through Sequelize.
+   */
+  direct?: boolean;
 }
 
 export async function connectDatabase(url: string, options: DatabaseOptions = {}): Promise<Database> {
-  const sequelize = createSequelize(url, options);
-  const dialect = await dialectFor(sequelize);
-  return wrap(sequelize, dialect);
+  if (options.direct && url.startsWith('mysql://')) return connectDirect(url, options);
+  const sequelizeModule = await import('sequelize');
+  const sequelize = createSequelize(sequelizeModule, url, options);
+  const dialect = await dialectFor(executor(sequelizeModule, sequelize), sequelize.getDialect() === 'sqlite');
+  return wrap(sequelizeModule, sequelize, dialect);
 }
+
+async function connectDirect(url: string, { poolMax = 20, connectTimeoutMs = 2000 }: DatabaseOptions): Promise<Database> {
+  const pool = createDirectPool(url, { poolMax, connectTimeoutMs, maxPreparedStatements: MAX_PREPARED_STATEMENTS });
+  let dialect: Dialect;
+  try {
+    dialect = await dialectFor(pool, false);
+  } catch (err) {
+    await pool.close().catch(() => {});
+    throw err;
+  }
+  return {
+    ...pool,
+    dialect,
+    get sequelize(): Sequelize {
+      throw new Error('this database connection speaks to mysql2 directly (connectDatabase direct: true): it has no Sequelize instance');
+    },
+  };
+}
+
+type SequelizeModule = typeof import('sequelize');
 
 /** Distinct prepared statements each MySQL connection keeps (mysql2's default: 16,000). */
 export const MAX_PREPARED_STATEMENTS = 128;
 
-function createSequelize(url: string, { poolMax = 20, connectTimeoutMs = 2000 }: DatabaseOptions): Sequelize {
+function createSequelize({ Sequelize }: SequelizeModule, url: string, { poolMax = 20, connectTimeoutMs = 2000 }: DatabaseOptions): Sequelize {
   if (url.startsWith('sqlite:')) {
     const storage = path.resolve(url.slice('sqlite:'.length));
     const sequelize = new Sequelize({ dialect: 'sqlite', storage, logging: false });
@@ -106,7 +126,7 @@ function configureSqliteConnections(sequelize: Sequelize): void {
   };
 }
 
-function executor(sequelize: Sequelize, transaction?: Transaction): Executor {
+function executor({ QueryTypes }: SequelizeModule, sequelize: Sequelize, transaction?: Transaction): Executor {
   return {
     async select<Row extends object>(sql: string, params: Param[] = []) {
       return sequelize.query<Row>(sql, { bind: params, type: QueryTypes.SELECT, transaction, raw: true });
@@ -124,9 +144,10 @@ function executor(sequelize: Sequelize, transaction?: Transaction): Executor {
   };
 }
 
-function wrap(sequelize: Sequelize, dialect: Dialect): Database {
+function wrap(sequelizeModule: SequelizeModule, sequelize: Sequelize, dialect: Dialect): Database {
+  const { Transaction } = sequelizeModule;
   return {
-    ...executor(sequelize),
+    ...executor(sequelizeModule, sequelize),
     sequelize,
     dialect,
     async transaction(fn, options = {}) {
@@ -136,7 +157,7 @@ function wrap(sequelize: Sequelize, dialect: Dialect): Database {
           isolationLevel:
             options.isolation === 'READ COMMITTED' && dialect.name !== 'sqlite' ? Transaction.ISOLATION_LEVELS.READ_COMMITTED : undefined,
         },
-        (transaction) => fn(executor(sequelize, transaction)),
+        (transaction) => fn(executor(sequelizeModule, sequelize, transaction)),
       );
     },
     async close() {

@@ -2,8 +2,7 @@
 // other module writes one statement. Rules kept here: timestamps come from the database clock (never from an
 // app host), and any comparison that decides correctness is byte-exact (MySQL's default collations say
 // 'alice' = 'Alice', 'Zoe' = 'Zoë' and 'a' = 'a ').
-import type { Sequelize } from 'sequelize';
-import { QueryTypes } from 'sequelize';
+import type { Executor } from './executor.ts';
 
 export type DialectName = 'sqlite' | 'mariadb' | 'mysql';
 
@@ -76,12 +75,12 @@ export function dialectNamed(name: DialectName, serverVersion = ''): Dialect {
   return name === 'sqlite' ? sqlite(serverVersion) : mysqlFamily(name, serverVersion);
 }
 
-export async function dialectFor(sequelize: Sequelize): Promise<Dialect> {
-  if (sequelize.getDialect() === 'sqlite') {
-    const [row] = await sequelize.query<{ v: string }>('SELECT sqlite_version() AS v', { type: QueryTypes.SELECT });
+export async function dialectFor(db: Pick<Executor, 'select'>, isSqlite: boolean): Promise<Dialect> {
+  if (isSqlite) {
+    const [row] = await db.select<{ v: string }>('SELECT sqlite_version() AS v');
     return sqlite(`SQLite ${row?.v ?? '?'}`);
   }
-  const [row] = await sequelize.query<{ v: string }>('SELECT VERSION() AS v', { type: QueryTypes.SELECT });
+  const [row] = await db.select<{ v: string }>('SELECT VERSION() AS v');
   const version = row?.v ?? '';
   return version.includes('MariaDB') ? mysqlFamily('mariadb', `MariaDB ${version}`) : mysqlFamily('mysql', `MySQL ${version}`);
 }

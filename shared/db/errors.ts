@@ -19,6 +19,8 @@ const UNAVAILABLE_NAMES = new Set([
   'SequelizeHostNotReachableError',
   'SequelizeHostNotFoundError',
   'SequelizeConnectionAcquireTimeoutError',
+  // mysql-direct.ts: the instances' pools without Sequelize.
+  'ConnectionAcquireTimeoutError',
 ]);
 // Deadlock, lock wait timeout (InnoDB row locks and metadata locks), SQLite busy/locked.
 const TRANSIENT_CODES = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'SQLITE_BUSY', 'SQLITE_LOCKED']);

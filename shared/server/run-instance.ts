@@ -95,14 +95,15 @@ export async function runInstance(appVersion: AppVersion, hooks: VersionHooks): 
   let db: Database;
   let control: Database;
   try {
-    db = await connectDatabase(config.DATABASE_URL, { poolMax: config.DB_POOL_MAX });
-    control = await connectDatabase(config.DATABASE_URL, { poolMax: CONTROL_POOL_MAX });
+    // direct: on MySQL the instance's pools speak to mysql2 without Sequelize, which it then never loads (memory).
+    db = await connectDatabase(config.DATABASE_URL, { poolMax: config.DB_POOL_MAX, direct: true });
+    control = await connectDatabase(config.DATABASE_URL, { poolMax: CONTROL_POOL_MAX, direct: true });
   } catch (err) {
     return fail(`cannot connect to the database (DATABASE_URL): ${(err as Error).message}`);
   }
   let replica: Database | undefined;
   try {
-    if (config.DATABASE_REPLICA_URL) replica = await connectDatabase(config.DATABASE_REPLICA_URL, { poolMax: config.DB_POOL_MAX });
+    if (config.DATABASE_REPLICA_URL) replica = await connectDatabase(config.DATABASE_REPLICA_URL, { poolMax: config.DB_POOL_MAX, direct: true });
   } catch (err) {
     return fail(`cannot connect to the replica (DATABASE_REPLICA_URL): ${(err as Error).message}`);
   }
