@@ -8,7 +8,7 @@ import type { Sequelize, Transaction } from 'sequelize';
 import type { Dialect } from './dialect.ts';
 import { dialectFor } from './dialect.ts';
 import type { Executor, Param } from './executor.ts';
-import { createDirectPool } from './mysql-direct.ts';
+import { createDirectPool, MAX_PREPARED_STATEMENTS, MYSQL_DRIVER_SETTINGS } from './mysql-direct.ts';
 
 export type { Executor, Param } from './executor.ts';
 
@@ -62,8 +62,7 @@ async function connectDirect(url: string, { poolMax = 20, connectTimeoutMs = 200
 
 type SequelizeModule = typeof import('sequelize');
 
-/** Distinct prepared statements each MySQL connection keeps (mysql2's default: 16,000). */
-export const MAX_PREPARED_STATEMENTS = 128;
+export { MAX_PREPARED_STATEMENTS } from './mysql-direct.ts';
 
 function createSequelize({ Sequelize }: SequelizeModule, url: string, { poolMax = 20, connectTimeoutMs = 2000 }: DatabaseOptions): Sequelize {
   if (url.startsWith('sqlite:')) {
@@ -79,22 +78,7 @@ function createSequelize({ Sequelize }: SequelizeModule, url: string, { poolMax 
       pool: { max: poolMax, min: 0, idle: 10_000, acquire: 10_000 },
       dialectOptions: {
         connectTimeout: connectTimeoutMs,
-        // UPDATE reports rows matched, not rows changed: a PUT that writes the same values is still a hit, not a 404.
-        flags: ['+FOUND_ROWS'],
-        charset: 'utf8mb4',
-        // Timestamps stay strings (database clock, no time-zone conversion in the driver).
-        dateStrings: true,
-        // mysql2 caches prepared statements per connection in an LRU whose four arrays are allocated at full size
-        // up front: its default of 16,000 entries is 0.5 MB of heap per connection, 10 MB for a pool of 20: a third
-        // of an instance's live heap, which V8 then lets grow about 4x before collecting. The apps run a few dozen
-        // distinct statements; an evicted one is closed and prepared again when next used.
-        maxPreparedStatements: MAX_PREPARED_STATEMENTS,
-        // mysql2's own conversion, not Sequelize's typeCast function (which only turns DATETIME into a Date, DATEONLY
-        // into text and GEOMETRY into GeoJSON). With any typeCast function, mysql2 hands each field to it through a
-        // wrapper, and V8 then kept every result row through a young-generation collection: node:http + mysql2
-        // promoted 3.7 MB in 12 s of load and 38 MB with `typeCast: (field, next) => next()`. Timestamps arrive as
-        // 'YYYY-MM-DD HH:MM:SS.fff' text (dateStrings above) in the session's UTC, as SQLite gives them (time.ts).
-        typeCast: true,
+        ...MYSQL_DRIVER_SETTINGS,
       },
       timezone: '+00:00',
     });
