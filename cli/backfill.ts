@@ -4,7 +4,7 @@
 //   --target-batch-ms N     adaptive batch time (default 50: short row locks for live writes; pt-online-schema-change aims at 500)
 //   --max-batch-ms N        after a slower batch, wait as long again (default 2000)
 //   --sleep-ms N            pause between batches (default 0)
-//   --nice-ratio R          after each batch, rest R times as long as it took (gh-ost's; default 4; 0 = no rest)
+//   --nice-ratio R          after each batch, rest R times as long as it took (gh-ost's; default 19; 0 = no rest)
 //   --max-threads-running N MySQL: wait while Threads_running is above N (default 25; 0 = never)
 //   --max-redo-pct N        InnoDB: wait while the checkpoint age is above N% of its maximum (default 50; 0 = never)
 //   --workers N             batches in flight at once, committed in key order (1-4; default 1;

@@ -87,12 +87,14 @@ export const DEFAULT_MAX_THREADS_RUNNING = 25;
 /** Half the way to InnoDB's synchronous flushing: the page cleaner catches up while the backfill waits. */
 export const DEFAULT_MAX_REDO_PERCENT = 50;
 /**
- * A rest four times as long as the batch took: the backfill holds the database at most about a fifth of the time.
- * At 1 (as long as the batch) live p99 during it was 2.2-4.0x on a 2-core machine whose disk keeps up (the redo
- * wait never engages there, so the rest is all that leaves the CPU to the app); at 4, 1.39-1.53x per run (rounds
- * 0.68-2.38x) at 6,500-9,200 rows/s: better, not yet the 1.3x goal (make bench's live part; docs/performance.md).
+ * A rest nineteen times as long as the batch took: the backfill holds the database at most a twentieth of the
+ * time. On a 2-core machine whose disk keeps up (the redo wait never engages there, so the rest is all that leaves
+ * the CPU to the app), live p99 during it was 2.2-4.0x at 1, 1.12-1.59x at 4 (8,500-13,600 rows/s), 1.11-1.54x at
+ * 9 (5,000-5,500 rows/s), and 0.38-1.30x over six rounds at 19 (2,800-3,300 rows/s: a million rows in about six
+ * minutes), the only one to meet the 1.3x goal in every round (make bench's live part; docs/performance.md,
+ * 3 Dec). A team whose p99 has room trades it back with --nice-ratio 4 (three times as fast) or --unthrottled.
  */
-export const DEFAULT_NICE_RATIO = 4;
+export const DEFAULT_NICE_RATIO = 19;
 /** gh-ost's --max-lag-millis default. */
 export const DEFAULT_MAX_LAG_MS = 1500;
 /** A batch lock wait this short gives way to the app's writes instead of queueing behind them (pt-osc does 1 s too). */

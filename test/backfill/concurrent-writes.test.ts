@@ -38,7 +38,7 @@ describe.each(targets)('backfill under concurrent writes on $name', (target) => 
       /** Every value each row ever held, in order, and who wrote the last one. */
       const history = new Map<Key, { values: UserFields[]; lastBy: 'v1' | 'v2' }>(seeded.ids.map((id) => [id, { values: [seeded.fields.get(id)!], lastBy: 'v1' }]));
 
-      const backfill = startScript('cli/backfill.ts', ['--batch', '25', '--sleep-ms', '5'], { DATABASE_URL: database.url }, { timeoutMs: 60_000 });
+      const backfill = startScript('cli/backfill.ts', ['--batch', '25', '--sleep-ms', '5', '--nice-ratio', '0'], { DATABASE_URL: database.url }, { timeoutMs: 60_000 });
       let backfillDone = false;
       const result = backfill.result.finally(() => (backfillDone = true));
       let writesDuringBackfill = 0;
@@ -86,7 +86,7 @@ describe.each(targets)('backfill under concurrent writes on $name', (target) => 
 
       const drift = await runVerify(db, { mode: 'dual', owner: 'test' });
       expect(drift.drift).toBe(staleAfterV1);
-      await runBackfill(db, { direction: 'forward' }, { controls: fixedControls(), progress: silentProgress() });
+      await runBackfill(db, { direction: 'forward', niceRatio: 0 }, { controls: fixedControls(), progress: silentProgress() });
       expect((await runVerify(db, { mode: 'dual', owner: 'test' })).drift).toBe(0);
     },
     60_000,

@@ -23,7 +23,7 @@ describe.each(targets)('backfill killed with -9 on $name', (target) => {
     const { db, url } = database;
     const seeded = await seedV1Users(db, 2000);
     const runs = backfillRuns(db);
-    const first = startScript('cli/backfill.ts', ['--batch', '20', '--sleep-ms', '10'], { DATABASE_URL: url }, { timeoutMs: 60_000 });
+    const first = startScript('cli/backfill.ts', ['--batch', '20', '--sleep-ms', '10', '--nice-ratio', '0'], { DATABASE_URL: url }, { timeoutMs: 60_000 });
     const pid = await waitFor(async () => {
       const run = await runs.unfinished().catch(() => null);
       return run && run.nextId > run.rangeStart + 300 ? Number(run.owner.split(':').at(-1)) : undefined;
@@ -32,7 +32,7 @@ describe.each(targets)('backfill killed with -9 on $name', (target) => {
     process.kill(pid, 'SIGKILL');
     const killed = await first.result;
     const checkpoint = (await runs.unfinished())!;
-    const second = await runScript('cli/backfill.ts', [], { DATABASE_URL: url });
+    const second = await runScript('cli/backfill.ts', ['--nice-ratio', '0'], { DATABASE_URL: url });
     const verify = await runScript('cli/verify.ts', [], { DATABASE_URL: url });
 
     expect(killed.signal).toBe('SIGKILL');
