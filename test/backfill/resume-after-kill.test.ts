@@ -23,7 +23,7 @@ describe.each(targets)('backfill killed with -9 on $name', (target) => {
     const { db, url } = database;
     const seeded = await seedV1Users(db, 2000);
     const runs = backfillRuns(db);
-    const first = startScript('cli/backfill.ts', ['--batch', '20', '--sleep-ms', '10', '--nice-ratio', '0'], { DATABASE_URL: url }, { timeoutMs: 60_000 });
+    const first = startScript('cli/backfill.ts', ['--batch', '20', '--sleep-ms', '25', '--nice-ratio', '0'], { DATABASE_URL: url }, { timeoutMs: 60_000 });
     const pid = await waitFor(async () => {
       const run = await runs.unfinished().catch(() => null);
       return run && run.nextId > run.rangeStart + 300 ? Number(run.owner.split(':').at(-1)) : undefined;
