@@ -8,7 +8,7 @@ import type { Sequelize, Transaction } from 'sequelize';
 import type { Dialect } from './dialect.ts';
 import { dialectFor } from './dialect.ts';
 import type { Executor, Param } from './executor.ts';
-import { createDirectPool, MAX_PREPARED_STATEMENTS, MYSQL_DRIVER_SETTINGS } from './mysql-direct.ts';
+import { createDirectPool, MYSQL_DRIVER_SETTINGS } from './mysql-direct.ts';
 
 export type { Executor, Param } from './executor.ts';
 
@@ -43,7 +43,7 @@ export async function connectDatabase(url: string, options: DatabaseOptions = {}
 }
 
 async function connectDirect(url: string, { poolMax = 20, connectTimeoutMs = 2000 }: DatabaseOptions): Promise<Database> {
-  const pool = createDirectPool(url, { poolMax, connectTimeoutMs, maxPreparedStatements: MAX_PREPARED_STATEMENTS });
+  const pool = createDirectPool(url, { poolMax, connectTimeoutMs });
   let dialect: Dialect;
   try {
     dialect = await dialectFor(pool, false);
@@ -61,8 +61,6 @@ async function connectDirect(url: string, { poolMax = 20, connectTimeoutMs = 200
 }
 
 type SequelizeModule = typeof import('sequelize');
-
-export { MAX_PREPARED_STATEMENTS } from './mysql-direct.ts';
 
 function createSequelize({ Sequelize }: SequelizeModule, url: string, { poolMax = 20, connectTimeoutMs = 2000 }: DatabaseOptions): Sequelize {
   if (url.startsWith('sqlite:')) {

@@ -21,7 +21,7 @@ import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql
 import type { Executor, Param } from './executor.ts';
 
 /** Distinct prepared statements each MySQL connection keeps (mysql2's default: 16,000). */
-export const MAX_PREPARED_STATEMENTS = 128;
+const MAX_PREPARED_STATEMENTS = 128;
 
 /** The driver settings of every MySQL connection: Sequelize's (connection.ts) and the direct pool's. */
 export const MYSQL_DRIVER_SETTINGS = {
@@ -53,7 +53,6 @@ export class ConnectionAcquireTimeoutError extends Error {
 export interface MysqlPoolOptions {
   poolMax: number;
   connectTimeoutMs: number;
-  maxPreparedStatements: number;
   acquireTimeoutMs?: number;
 }
 
@@ -75,7 +74,7 @@ export function bindToPositional(sql: string, params: readonly Param[]): { sql: 
   return { sql: text, values };
 }
 
-export function createDirectPool(url: string, { poolMax, connectTimeoutMs, maxPreparedStatements, acquireTimeoutMs = ACQUIRE_TIMEOUT_MS }: MysqlPoolOptions): DirectPool {
+export function createDirectPool(url: string, { poolMax, connectTimeoutMs, acquireTimeoutMs = ACQUIRE_TIMEOUT_MS }: MysqlPoolOptions): DirectPool {
   const pool: Pool = mysql.createPool({
     uri: url,
     connectionLimit: poolMax,
@@ -84,7 +83,6 @@ export function createDirectPool(url: string, { poolMax, connectTimeoutMs, maxPr
     idleTimeout: 10_000,
     connectTimeout: connectTimeoutMs,
     ...MYSQL_DRIVER_SETTINGS,
-    maxPreparedStatements,
     timezone: '+00:00',
     // As Sequelize opens its MySQL connections: a BIGINT beyond 2^53 arrives as exact text, anything smaller as a number.
     supportBigNumbers: true,

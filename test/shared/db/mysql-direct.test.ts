@@ -122,7 +122,7 @@ describe.skipIf(mysql.skip)('a direct connection on MariaDB', () => {
 
   it('When no pool connection is free within the acquire timeout, then the statement fails as "database not there" and the held connection still works', async () => {
     const database = await mysql.create();
-    const pool = createDirectPool(database.url, { poolMax: 1, connectTimeoutMs: 2000, maxPreparedStatements: 16, acquireTimeoutMs: 300 });
+    const pool = createDirectPool(database.url, { poolMax: 1, connectTimeoutMs: 2000, acquireTimeoutMs: 300 });
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     try {
