@@ -66,7 +66,7 @@ export async function listen(
   // Must exceed keepAliveTimeout, or Node may cut a connection the balancer still considers usable.
   server.headersTimeout = keepAliveTimeoutMs + 1000;
   let draining = false;
-  const unanswered = new Set<http.ServerResponse>();
+  const unanswered = new UnansweredResponses();
   // Registered before the app, so it runs first for every request.
   server.on('request', (_req, res) => {
     if (draining) res.setHeader('Connection', 'close');
@@ -145,6 +145,43 @@ export async function listen(
       return drained;
     },
   };
+}
+
+const SLOT = Symbol('unanswered slot');
+type Tracked = http.ServerResponse & { [SLOT]?: number };
+
+/**
+ * The responses not finished yet, for shed() and drain(). Not a Set: a Set with an add and a delete per request
+ * replaces its hash table every few requests, and V8 keeps each outgrown table pointing at its successor (for
+ * iterators) with the responses it held. Once one table has lived through two young-generation collections (an
+ * idle moment is enough) it sits in the old generation, and from then on every later table, every response in
+ * it and everything those responses reach (request, headers, closures) survives the young collections too and
+ * is promoted: about 2 KB per request on a bare server (test/shared/server/promotion.test.ts), about 10 KB on an
+ * instance, which then peaked at 155-165 MB instead of ~110 MB and spent 10-25% more CPU per request
+ * (docs/performance.md). An array with swap-remove: a finished response's slot is overwritten or emptied, so
+ * nothing old points at it.
+ */
+class UnansweredResponses implements Iterable<http.ServerResponse> {
+  private readonly responses: Tracked[] = [];
+
+  add(res: Tracked): void {
+    res[SLOT] = this.responses.push(res) - 1;
+  }
+
+  delete(res: Tracked): void {
+    const slot = res[SLOT];
+    if (slot === undefined) return;
+    res[SLOT] = undefined;
+    const last = this.responses.pop()!;
+    if (last !== res) {
+      this.responses[slot] = last;
+      last[SLOT] = slot;
+    }
+  }
+
+  [Symbol.iterator](): Iterator<http.ServerResponse> {
+    return [...this.responses][Symbol.iterator]();
+  }
 }
 
 /** The kernel's range for ephemeral ports (every outgoing connection's local port, and listen on port 0). */
