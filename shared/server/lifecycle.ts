@@ -152,14 +152,15 @@ type Tracked = http.ServerResponse & { [SLOT]?: number };
 
 /**
  * The responses not finished yet, for shed() and drain(). Not a Set: a Set with an add and a delete per request
- * replaces its hash table every few requests, and V8 keeps each outgrown table pointing at its successor (for
- * iterators) with the responses it held. Once one table has lived through two young-generation collections (an
- * idle moment is enough) it sits in the old generation, and from then on every later table, every response in
- * it and everything those responses reach (request, headers, closures) survives the young collections too and
- * is promoted: about 2 KB per request on a bare server (test/shared/server/promotion.test.ts), about 10 KB on an
- * instance, which then peaked at 155-165 MB instead of ~110 MB and spent 10-25% more CPU per request
- * (docs/performance.md). An array with swap-remove: a finished response's slot is overwritten or emptied, so
- * nothing old points at it.
+ * replaces its hash table every few requests (deleted entries are only cleared by copying), and V8 allocates the
+ * new table in the generation of the one it replaces (ordered-hash-table.cc, Rehash). Once one table has lived
+ * through two young-generation collections (an idle moment is enough), every later table is born in the old
+ * generation for the rest of the process. Each holds the responses in flight when it was made, and an old object
+ * keeps what it points at alive through young collections until a mark-compact frees it: so every response and
+ * everything it reaches (request, headers, closures) is promoted. About 2 KB per request on a bare server
+ * (test/shared/server/promotion.test.ts) and about 10 KB on an instance, which then peaked at 155-165 MB instead
+ * of about 105 MB and spent more CPU per request (docs/performance.md). An array with swap-remove instead: a
+ * finished response's slot is overwritten or emptied, so nothing old points at it.
  */
 class UnansweredResponses implements Iterable<http.ServerResponse> {
   private readonly responses: Tracked[] = [];

@@ -1,10 +1,10 @@
 // What an instance's server keeps per request must not be promoted to V8's old generation. The server's
-// bookkeeping of unanswered responses (shared/server/lifecycle.ts) was a Set: V8 keeps each hash table a Set
-// outgrows pointing at its successor, so once one table was old, every later table and every response in it were
-// promoted, about 2 KB per request here and about 10 KB per request on an instance, whose resident memory then
-// climbed from ~110 MB to 155-165 MB (docs/performance.md). Measured with V8's own count of promoted bytes
-// (--trace-gc-nvp) in a child process (test/support/promotion-probe.ts): bytes, not time, so a slow machine
-// measures the same.
+// bookkeeping of unanswered responses (shared/server/lifecycle.ts) was a Set: V8 allocates a Set's replacement
+// table in the generation of the table it replaces, so once one table was old, every later table was born old
+// and kept the responses in it alive through young collections: every response was promoted, about 2 KB per
+// request here and about 10 KB per request on an instance, whose resident memory then climbed from ~105 MB to
+// 155-165 MB (docs/performance.md). Measured with V8's own count of promoted bytes (--trace-gc-nvp) in a child
+// process (test/support/promotion-probe.ts): bytes, not time, so a slow machine measures the same.
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
