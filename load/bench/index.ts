@@ -16,7 +16,7 @@
 // fail (none did) or inconclusive (the spread straddles the goal, or the figure was not measured).
 // Prints a table (figure, baseline, candidate, ratio, spread, goal, verdict) and writes RESULTS_DIR/bench.json.
 //   BENCH_SECONDS=2 (each measurement; warm-ups are half) BENCH_REPEAT=4 BENCH_CONNECTIONS=20 DB_POOL_MAX=20
-//   BENCH_BACKFILL_ROWS=200000 BENCH_LIVE_ROWS=200000 BENCH_LIVE_RATE=200 BENCH_LIVE_REPEAT=2 BENCH_QUIET_SECONDS=15
+//   BENCH_BACKFILL_ROWS=200000 BENCH_BACKFILL_REPEAT=2 BENCH_LIVE_ROWS=200000 BENCH_LIVE_RATE=200 BENCH_LIVE_REPEAT=2 BENCH_QUIET_SECONDS=15
 //   BENCH_LONG=1 (8 rounds of 3 s, 1M backfill rows, 30 s quiet waits, the soak) BENCH_SOAK_SECONDS=600
 //   BENCH_PARTS=write,read,nginx,memory,soak,trigger,backfill,live,demo MYSQL_URL RESULTS_DIR
 //   BENCH_TEST_SLOW_V2_MS: TEST ONLY, a v2 that burns that much CPU per request (app-v2/slow-requests.ts)
@@ -148,6 +148,7 @@ const bench = {
     backfillRows: options.backfillRows,
     liveRows: options.liveRows,
     liveRate: options.liveRate,
+    backfillRepeat: options.backfillRepeat,
     liveRepeat: options.liveRepeat,
     triggerRepeat: options.triggerRepeat,
     backfillArgs: ['--unthrottled', ...options.backfillArgs],

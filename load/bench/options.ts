@@ -25,6 +25,12 @@ export interface BenchOptions {
   poolMax: number;
   /** BENCH_BACKFILL_ROWS: rows of the unthrottled backfill comparison. */
   backfillRows: number;
+  /**
+   * BENCH_BACKFILL_REPEAT: rounds of the backfill part (each seeds two tables of BENCH_BACKFILL_ROWS and waits for
+   * InnoDB to settle before each of its two measurements: ~35 s per round on a quiet machine); 2 by default so that
+   * the default run fits in 5 minutes (4 rounds took 138 s of 327), BENCH_REPEAT in the long mode (8 rounds of 1M rows).
+   */
+  backfillRepeat: number;
   /** BENCH_LIVE_ROWS: rows the backfill fills while a steady load runs. */
   liveRows: number;
   /**
@@ -109,6 +115,7 @@ export function benchOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions
     connections: number(env, 'BENCH_CONNECTIONS', 20, { min: 1, max: 1000, integer: true }),
     poolMax: number(env, 'DB_POOL_MAX', 20, { min: 1, max: 200, integer: true }),
     backfillRows: number(env, 'BENCH_BACKFILL_ROWS', long ? 1_000_000 : 200_000, { min: 1000, max: 100_000_000, integer: true }),
+    backfillRepeat: number(env, 'BENCH_BACKFILL_REPEAT', long ? repeat : Math.min(repeat, 2), { min: 1, max: 50, integer: true }),
     liveRows: number(env, 'BENCH_LIVE_ROWS', 200_000, { min: 1000, max: 100_000_000, integer: true }),
     liveRepeat: number(env, 'BENCH_LIVE_REPEAT', long ? repeat : Math.min(repeat, 2), { min: 1, max: 50, integer: true }),
     triggerRepeat: number(env, 'BENCH_TRIGGER_REPEAT', long ? repeat : Math.min(repeat, 2), { min: 1, max: 50, integer: true }),

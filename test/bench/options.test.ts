@@ -6,15 +6,15 @@ import { benchOptions, OptionError } from '../../load/bench/options.ts';
 describe('bench options', () => {
   it('When nothing is set, then 4 rounds of 2 s, 200k backfill rows, 15 s for InnoDB to go quiet, 2 live and 2 trigger rounds, every part but the soak and the trigger part (long mode), and no test-only slowdown', () => {
     const options = benchOptions({});
-    expect(options).toMatchObject({ repeat: 4, seconds: 2, backfillRows: 200_000, quietSeconds: 15, liveRepeat: 2, triggerRepeat: 2, liveBackfillSeconds: 15, long: false, testSlowV2Ms: 0, backfillArgs: [], liveBackfillArgs: [] });
+    expect(options).toMatchObject({ repeat: 4, seconds: 2, backfillRows: 200_000, quietSeconds: 15, backfillRepeat: 2, liveRepeat: 2, triggerRepeat: 2, liveBackfillSeconds: 15, long: false, testSlowV2Ms: 0, backfillArgs: [], liveBackfillArgs: [] });
     expect(options.parts.has('soak')).toBe(false);
     expect(options.parts.has('trigger')).toBe(false);
     expect(options.parts.has('memory')).toBe(true);
   });
 
   it('When BENCH_LONG=1, then 8 rounds of 3 s, 1M backfill rows, 30 s for InnoDB to go quiet and a 10-minute soak; explicit settings still win', () => {
-    expect(benchOptions({ BENCH_LONG: '1' })).toMatchObject({ repeat: 8, seconds: 3, backfillRows: 1_000_000, quietSeconds: 30, liveRepeat: 8, triggerRepeat: 8, liveBackfillSeconds: 0, long: true, soakSeconds: 600 });
-    expect(benchOptions({ BENCH_REPEAT: '1' })).toMatchObject({ repeat: 1, liveRepeat: 1, triggerRepeat: 1 });
+    expect(benchOptions({ BENCH_LONG: '1' })).toMatchObject({ repeat: 8, seconds: 3, backfillRows: 1_000_000, quietSeconds: 30, backfillRepeat: 8, liveRepeat: 8, triggerRepeat: 8, liveBackfillSeconds: 0, long: true, soakSeconds: 600 });
+    expect(benchOptions({ BENCH_REPEAT: '1' })).toMatchObject({ repeat: 1, backfillRepeat: 1, liveRepeat: 1, triggerRepeat: 1 });
     expect(benchOptions({ BENCH_LONG: '1' }).parts.has('soak')).toBe(true);
     expect(benchOptions({ BENCH_LONG: '1' }).parts.has('trigger')).toBe(true);
     expect(benchOptions({ BENCH_PARTS: 'trigger' }).parts).toEqual(new Set(['trigger']));
