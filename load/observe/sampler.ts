@@ -3,6 +3,10 @@
 // their health and the flags each has loaded (GET /healthz on each), read-new-percent and where v2's reads came
 // from, backfill progress with ETA (the checkpoint table, 003), drift (the verify history, 004) and database
 // load (database-load.ts). Tables that a migration has not created yet read as null, never as an error.
+// The live checker looks every LOOK_EVERY_MS, not once a sample: a look is synchronous and its work is the operations
+// since the last one, and the load it judges runs in this same process. A second's worth at once (~20 ms at 300
+// requests/s, more at the demo's full pace) held up every request in flight, once a second: about 2% of requests,
+// which set the demo's p99 (docs/performance.md, 3 Dec 2026, afternoon).
 import { APP_VERSIONS } from '../../shared/config.ts';
 import { isMissingTable } from '../../shared/db/errors.ts';
 import type { Database } from '../../shared/db/connection.ts';
@@ -94,6 +98,8 @@ export interface SamplerOptions {
 }
 
 const HEALTH_TIMEOUT_MS = 800;
+/** How often the live checker looks at the operations answered since its last look. */
+export const LOOK_EVERY_MS = 100;
 
 export class RolloutSampler {
   readonly samples: Sample[] = [];
@@ -104,6 +110,9 @@ export class RolloutSampler {
   private readonly answered: AnsweredOps;
   private readonly probe: () => Promise<DatabaseLoad>;
   private timer: NodeJS.Timeout | undefined;
+  private lookTimer: NodeJS.Timeout | undefined;
+  /** The live checker's time since the last sample (every look's). */
+  private checkerMs = 0;
   private inFlight: Promise<void> | undefined;
   private lastRowLockWaits: { at: number; value: number } | null = null;
   private readonly anomaliesSent = new Set<string>();
@@ -122,6 +131,7 @@ export class RolloutSampler {
   }
 
   start(): void {
+    this.lookTimer = setInterval(() => this.look(), LOOK_EVERY_MS);
     this.timer = setInterval(() => {
       // A slow second (a busy database) skips a tick rather than piling samples up.
       this.inFlight ??= this.tick()
@@ -139,6 +149,7 @@ export class RolloutSampler {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    clearInterval(this.lookTimer);
     await this.inFlight;
   }
 
@@ -155,7 +166,9 @@ export class RolloutSampler {
     for (const op of this.answered.drain()) this.series.add(op);
     // Seconds well past are summed up: a sandbox runs for a whole workshop.
     this.series.compact(second - 10);
-    this.checker.update();
+    this.look();
+    const checkerMs = this.checkerMs;
+    this.checkerMs = 0;
     const errors: string[] = [];
     const guarded = async <T>(what: string, read: () => Promise<T>, fallback: T): Promise<T> => {
       try {
@@ -208,12 +221,17 @@ export class RolloutSampler {
       drift,
       db: { ...load, rowLockWaitsPerSecond },
       newAnomalies: this.newAnomalies(),
-      checkerMs: Math.round(this.checker.lastMs),
+      checkerMs: Math.round(checkerMs),
       errors,
     };
     this.samples.push(sample);
     this.options.onSample?.(sample);
     return sample;
+  }
+
+  private look(): void {
+    this.checker.update();
+    this.checkerMs += this.checker.lastMs;
   }
 
   private newAnomalies(): { at: number; kind: AnomalyKind }[] {
