@@ -74,7 +74,6 @@ export function judged(perRound: number[], goal: Goal | null): Pick<Figure, 'spr
   return { spread, goal: formatGoal(goal), verdict: goal === null ? null : judge(spread, goal) };
 }
 
-/** The demo's steps with neither instance churn nor a backfill, in order: the first one's p99 is the others' baseline. */
 /** The demo's steps without instance churn or a backfill (2, 3, 4, 7, 8, 9, 10), labelled as its summary labels them (from the step files). */
 export const DEMO_FLAT_STEPS = [2, 3, 4, 7, 8, 9, 10].map((n) => stepLabel(ROLLOUT_STEPS[n]!));
 
@@ -93,25 +92,49 @@ export function demoP99Drift(steps: Array<{ step: string; p99: number | null }>)
 /** Demos the drift goal is judged over (the issue: the median of 3). */
 export const DEMO_DRIFT_RUNS = 3;
 
+/** The pace `make drift` runs its demos at (requests per second): a third of what the demo's fleet serves on 2 cores. */
+export const DEMO_DRIFT_RATE = 300;
+
+/** A flat step ran "at a similar rate" when its requests per second are within this share of the pace (DEMO_RATE). */
+export const DEMO_RATE_TOLERANCE = 0.15;
+
+/** The lowest and highest requests per second of the flat steps (2 included) as shares of the pace; null when a step has none. */
+export function demoRateRange(steps: DemoRun['steps'], pace: number): [number, number] | null {
+  const rateOf = new Map(steps.map((s) => [s.step, s.perSecond]));
+  const rates = DEMO_FLAT_STEPS.map((step) => rateOf.get(step));
+  if (rates.some((r) => typeof r !== 'number')) return null;
+  const shares = rates.map((r) => r! / pace);
+  return [Math.min(...shares), Math.max(...shares)];
+}
+
 /**
- * The p99 drift over the latest `wanted` rollout demos on the database of the latest one (an anti-pattern run, a
- * run on another database, or one without per-step p99 is skipped): each run's worst flat step against its step 2.
- * Judged like every figure: on the spread of the per-run values, and inconclusive with fewer than `wanted` runs.
+ * The p99 drift over the latest `wanted` paced rollout demos (DEMO_RATE set) on the database of the latest one: each
+ * run's worst flat step against its step 2. A demo run as fast as the answers come is not counted: its steps run at
+ * whatever rate their instances serve (step 2's three processes, mostly v1, against two v2 later), so its p99 compare
+ * queues of different lengths, not costs. An anti-pattern run, or one without per-step p99, is not counted either.
+ * Judged like every figure, on the spread of the per-run values; inconclusive with fewer than `wanted` runs, or when
+ * a run would pass but a flat step did not hold the pace within DEMO_RATE_TOLERANCE (then the steps did not run at
+ * "a similar rate").
  */
 export function demoDriftOverRuns(runs: readonly DemoRun[], wanted = DEMO_DRIFT_RUNS) {
   const rollouts = runs.filter((r) => r.scenario === 'rollout' && demoP99Drift(r.steps) !== null);
-  const database = rollouts.at(-1)?.database ?? null;
-  const used = rollouts.filter((r) => r.database === database).slice(-wanted);
+  const paced = rollouts.filter((r) => typeof r.rate === 'number');
+  const database = paced.at(-1)?.database ?? null;
+  const used = paced.filter((r) => r.database === database).slice(-wanted);
   const perRun = used.map((run) => {
     const drift = demoP99Drift(run.steps)!;
     const [step, ratio] = Object.entries(drift).reduce((a, b) => (b[1] > a[1] ? b : a));
-    return { at: run.at, step, ratio, step2P99: run.steps.find((s) => s.step === DEMO_FLAT_STEPS[0])!.p99! };
+    const rateRange = demoRateRange(run.steps, run.rate!);
+    const heldRate = rateRange !== null && rateRange[0] >= 1 - DEMO_RATE_TOLERANCE && rateRange[1] <= 1 + DEMO_RATE_TOLERANCE;
+    return { at: run.at, step, ratio, step2P99: run.steps.find((s) => s.step === DEMO_FLAT_STEPS[0])!.p99!, rate: run.rate!, rateRange, heldRate };
   });
   const judgement = judged(
     perRun.map((r) => r.ratio),
     { atMost: 1.3, unit: 'x' },
   );
-  return { database, perRun, ...judgement, verdict: perRun.length < wanted && judgement.verdict !== null ? ('inconclusive' as const) : judgement.verdict };
+  const tooFew = perRun.length < wanted && judgement.verdict !== null;
+  const rateNotHeld = judgement.verdict === 'pass' && perRun.some((r) => !r.heldRate);
+  return { database, perRun, unpaced: rollouts.length - paced.length, ...judgement, verdict: tooFew || rateNotHeld ? ('inconclusive' as const) : judgement.verdict };
 }
 
 export function machine(serverVersion: string) {

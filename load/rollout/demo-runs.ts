@@ -12,7 +12,17 @@ export interface DemoRun {
   database: string;
   passed: boolean;
   wallSeconds: number;
-  steps: Array<{ step: string; p99: number | null }>;
+  /**
+   * DEMO_RATE, the requests per second the load was paced at; null when it ran as fast as the answers came (then
+   * each step's rate is whatever its instances could serve, and the steps' p99 are not comparable). Absent in lines
+   * written before 3 Dec 2026.
+   */
+  rate?: number | null;
+  /**
+   * perSecond: the requests per second the step served; clientLoopMaxMs: the demo process's longest event-loop
+   * stall in the step, which every request in flight then waited out (both absent in lines before 3 Dec 2026).
+   */
+  steps: Array<{ step: string; p99: number | null; perSecond?: number; clientLoopMaxMs?: number }>;
 }
 
 export function appendDemoRun(resultsDir: string, run: DemoRun): void {

@@ -10,6 +10,7 @@
 //   judgment did not run in full fails, naming the part: load/run/judgment.ts)
 import fs from 'node:fs';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import readline from 'node:readline/promises';
 import { ANTI_PATTERNS } from '../../shared/config.ts';
 import { connectDatabase } from '../../shared/db/connection.ts';
@@ -178,7 +179,23 @@ console.log(`dashboard: ${observation.url} (live; report.html at the end)`);
 const snapshots: Snapshot[] = [];
 /** Every step that began: each must end with its snapshot, or the per-step snapshots did not all run. */
 const stepsBegun: string[] = [];
-const windows: { step: string; title: string; startedAt: number; endedAt: number; instances: string }[] = [];
+const windows: { step: string; title: string; startedAt: number; endedAt: number; instances: string; clientLoop: ClientLoop }[] = [];
+/**
+ * The load, the live checker and the recorder run in this process, so its own stalls delay requests being sent and
+ * answers being read, and show as latency. Its event-loop delay per step (beyond the 1 ms timer it is sampled by)
+ * tells a p99 that moved because of the instances from one that moved because of the client.
+ */
+const LOOP_RESOLUTION_MS = 1;
+const clientLoopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+clientLoopDelay.enable();
+interface ClientLoop {
+  p99Ms: number;
+  maxMs: number;
+}
+function clientLoopOfStep(): ClientLoop {
+  const ms = (ns: number) => Math.max(0, Math.round((ns / 1e6 - LOOP_RESOLUTION_MS) * 10) / 10);
+  return { p99Ms: ms(clientLoopDelay.percentile(99)), maxMs: ms(clientLoopDelay.max) };
+}
 let v1MayBeAlive = true;
 /**
  * Under SYNC=trigger the last v1 keeps serving past step 5, through live and new-only (the triggers carry its
@@ -228,8 +245,9 @@ async function instancesByVersion(): Promise<string> {
 
 async function endStep(title: string) {
   const step = recorder.currentStep;
+  const clientLoop = clientLoopOfStep();
   const endedAt = await takeSnapshot(step);
-  windows.push({ step, title, startedAt: stepStartedAt, endedAt, instances: await instancesByVersion() });
+  windows.push({ step, title, startedAt: stepStartedAt, endedAt, instances: await instancesByVersion(), clientLoop });
 }
 
 // PAUSE=1: one line reader for the whole run. A new interface per step would drop the lines a pipe had
@@ -254,6 +272,7 @@ async function step(name: RolloutStep['name'], run: () => Promise<void>) {
   recorder.currentStep = stepLabel(file);
   stepsBegun.push(recorder.currentStep);
   stepStartedAt = recorder.now();
+  clientLoopDelay.reset();
   observation.step(file.number, stepLabel(file), file.title, markerLabel(file));
   console.log(`\n== step ${n}: ${title}`);
   console.log(`   precondition: ${plain(precondition)}`);
@@ -556,10 +575,11 @@ const summary = {
   retries: verdict.retries,
   versionsSeen: verdict.versionsSeen,
   finalValuesFrom: fromNew ? mapping.newColumn : 'the balancer',
-  steps: windows.map((w): StepStats & { title: string; instances: string; anomalies: number } => ({
+  steps: windows.map((w): StepStats & { title: string; instances: string; anomalies: number; clientLoop: ClientLoop } => ({
     ...stepStats(w.step, recorder.ops, w.startedAt, w.endedAt),
     title: w.title,
     instances: w.instances,
+    clientLoop: w.clientLoop,
     anomalies: verdict.perStep[w.step]?.anomalies ?? 0,
   })),
   // Per step, the anomalies of each kind found there (the final read's and final snapshot's in "final").
@@ -573,7 +593,15 @@ const summary = {
 };
 fs.writeFileSync(path.join(RESULTS_DIR, 'demo-summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
 // One line per finished demo, kept across runs: make bench judges the p99 drift over the latest three.
-appendDemoRun(RESULTS_DIR, { at: new Date().toISOString(), scenario: SCENARIO, database: database.kind, passed, wallSeconds: summary.wallSeconds, steps: summary.steps.map((s) => ({ step: s.step, p99: s.p99 })) });
+appendDemoRun(RESULTS_DIR, {
+  at: new Date().toISOString(),
+  scenario: SCENARIO,
+  database: database.kind,
+  passed,
+  wallSeconds: summary.wallSeconds,
+  rate: RATE ?? null,
+  steps: summary.steps.map((s) => ({ step: s.step, p99: s.p99, perSecond: s.perSecond, clientLoopMaxMs: s.clientLoop.maxMs })),
+});
 const reportFile = await observation.finish({ verdict, steps: summary.steps, passed, failure: [failure, ...unjudged].filter(Boolean).join('; ') || null, final: recorder.final, snapshots });
 
 console.log(`\n${'='.repeat(100)}\nRollout summary (${SCENARIO}, ${database.kind})`);
@@ -584,6 +612,11 @@ for (const s of summary.steps) {
     `${s.step.padEnd(16)}${String(s.perSecond).padStart(7)}${fmt(s.p50).padStart(8)}${fmt(s.p99).padStart(8)}${String(s.errors).padStart(8)}${String(s.retries).padStart(8)}${String(s.anomalies).padStart(10)}  ${s.instances.padEnd(11)} ${Object.entries(s.byVersion).map(([v, n]) => `${v}=${n}`).join(' ')}`,
   );
 }
+const loopRange = (pick: (l: ClientLoop) => number) => {
+  const values = summary.steps.map((s) => pick(s.clientLoop));
+  return `${Math.min(...values).toFixed(1)}-${Math.max(...values).toFixed(1)} ms`;
+};
+console.log(`the load's own process (load, live checker, recorder): event-loop delay per step p99 ${loopRange((l) => l.p99Ms)}, max ${loopRange((l) => l.maxMs)}${RATE === undefined ? '' : `; the load paced at ${RATE} requests/s`}`);
 console.log(formatVerdict(verdict));
 console.log(judgment.describe());
 console.log(`history: ${path.relative(process.cwd(), recorder.file ?? '') || '-'}   summary: ${path.relative(process.cwd(), path.join(RESULTS_DIR, 'demo-summary.json'))}`);

@@ -2,7 +2,7 @@
 // no round met it, and anything else (including nothing measured) is inconclusive, which make bench never
 // reports as a pass.
 import { describe, expect, it } from 'vitest';
-import { DEMO_FLAT_STEPS, demoDriftOverRuns, demoP99Drift, formatTable, judge, judged, spreadOf } from '../../load/bench/report.ts';
+import { DEMO_FLAT_STEPS, demoDriftOverRuns, demoP99Drift, demoRateRange, formatTable, judge, judged, spreadOf } from '../../load/bench/report.ts';
 import type { DemoRun } from '../../load/rollout/demo-runs.ts';
 import type { Figure } from '../../load/bench/report.ts';
 
@@ -72,16 +72,19 @@ describe('bench verdicts', () => {
     expect(demoP99Drift(steps.map((s) => (s.step === '2-dual-write' ? { ...s, p99: null } : s)))).toBeNull();
   });
 
-  /** A finished demo whose flat steps have step 2's p99 and one later step at `worst` times it. */
+  /** A finished demo paced at 300/s whose flat steps have step 2's p99 and rate, and one later step at `worst` times its p99. */
   const demoRun = (worst: number, over: Partial<DemoRun> = {}): DemoRun => ({
     at: '2026-12-02T23:00:00Z',
     scenario: 'rollout',
     database: 'sqlite',
     passed: true,
     wallSeconds: 70,
-    steps: DEMO_FLAT_STEPS.map((step, i) => ({ step, p99: i === 0 ? 20 : i === 3 ? 20 * worst : 20 })),
+    rate: 300,
+    steps: DEMO_FLAT_STEPS.map((step, i) => ({ step, p99: i === 0 ? 20 : i === 3 ? 20 * worst : 20, perSecond: 300 })),
     ...over,
   });
+  /** The same demo with one flat step (8-read-shift) serving `share` of the pace (300/s). */
+  const slowStep = (run: DemoRun, share: number): DemoRun => ({ ...run, steps: run.steps.map((s, i) => (i === 4 ? { ...s, perSecond: 300 * share } : s)) });
 
   it('When the latest 3 rollout demos drifted 1.1x, 1.2x and 1.25x, then the figure is their median with that spread, and passes', () => {
     const drift = demoDriftOverRuns([demoRun(2.5), demoRun(1.1), demoRun(1.25), demoRun(1.2)]);
@@ -104,5 +107,35 @@ describe('bench verdicts', () => {
     expect(drift.perRun).toHaveLength(2);
     expect(drift).toMatchObject({ database: 'sqlite', spread: [1, 1.05], verdict: 'inconclusive' });
     expect(demoDriftOverRuns([])).toMatchObject({ database: null, perRun: [], spread: null, verdict: 'inconclusive' });
+  });
+
+  it('When the demos ran as fast as the answers came (no DEMO_RATE), then none is compared and they are counted as unpaced', () => {
+    const unpaced = [demoRun(1.6, { rate: null }), demoRun(1.5, { rate: undefined }), demoRun(1.4, { rate: null })];
+
+    expect(demoDriftOverRuns(unpaced)).toMatchObject({ perRun: [], unpaced: 3, spread: null, verdict: 'inconclusive' });
+    const mixed = demoDriftOverRuns([demoRun(1.0), ...unpaced, demoRun(1.1), demoRun(1.2)]);
+    expect(mixed.perRun.map((r) => Number(r.ratio.toFixed(2)))).toEqual([1, 1.1, 1.2]);
+    expect(mixed).toMatchObject({ unpaced: 3, verdict: 'pass' });
+  });
+
+  it('When a paced demo\'s flat step served 20% fewer requests per second than the pace, then a pass is inconclusive (not a similar rate), and a fail stays a fail', () => {
+    const held = demoDriftOverRuns([demoRun(1.1), slowStep(demoRun(1.1), 0.9), demoRun(1.2)]);
+    const notHeld = demoDriftOverRuns([demoRun(1.1), slowStep(demoRun(1.1), 0.8), demoRun(1.2)]);
+    const failing = demoDriftOverRuns([demoRun(1.5), slowStep(demoRun(1.6), 0.8), demoRun(1.4)]);
+
+    expect(held.perRun[1]).toMatchObject({ rateRange: [0.9, 1], heldRate: true });
+    expect(held.verdict).toBe('pass');
+    expect(notHeld.perRun[1]).toMatchObject({ rateRange: [0.8, 1], heldRate: false });
+    expect(notHeld.verdict).toBe('inconclusive');
+    expect(failing.verdict).toBe('fail');
+    const slowStep2 = { ...demoRun(1.1), steps: demoRun(1.1).steps.map((s, i) => (i === 0 ? { ...s, perSecond: 240 } : s)) };
+    expect(demoDriftOverRuns([demoRun(1.1), slowStep2, demoRun(1.2)])).toMatchObject({ verdict: 'inconclusive' });
+  });
+
+  it('When a paced demo\'s line has no per-step rates (written before they were recorded), then its rate counts as not held', () => {
+    const old = demoRun(1.0, { steps: DEMO_FLAT_STEPS.map((step) => ({ step, p99: 20 })) });
+
+    expect(demoRateRange(old.steps, 300)).toBeNull();
+    expect(demoDriftOverRuns([demoRun(1.0), old, demoRun(1.0)])).toMatchObject({ verdict: 'inconclusive' });
   });
 });

@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
+import { readDemoRuns } from '../../load/rollout/demo-runs.ts';
+import type { DemoRun as RecordedDemoRun } from '../../load/rollout/demo-runs.ts';
 import { spawnTsx } from '../support/scripts.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -23,6 +25,8 @@ export interface DemoRun {
     /** step -> kind -> count, only where anomalies were found; "final" holds the final read's and snapshot's. */
     anomaliesByStep: Record<string, Record<string, number>>;
   };
+  /** The line the run appended to results/demo-runs.jsonl (what make drift judges), or null. */
+  recorded: RecordedDemoRun | null;
 }
 
 /**
@@ -48,8 +52,9 @@ export function runDemo(env: Record<string, string>): Promise<DemoRun> {
     child.on('close', (code) => {
       const file = path.join(resultsDir, 'demo-summary.json');
       const summary = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : null;
+      const recorded = readDemoRuns(resultsDir).at(-1) ?? null;
       fs.rmSync(resultsDir, { recursive: true, force: true });
-      resolve({ code, output, summary });
+      resolve({ code, output, summary, recorded });
     });
   });
 }

@@ -1,13 +1,14 @@
 // make bench, part `demo`: `make demo`'s wall time, read from the latest results/demo-summary.json, and its p99
-// drift over the latest 3 rollout demos (results/demo-runs.jsonl, one line per finished demo), rather than run
-// inside the bench (a demo alone takes a minute or more, on SQLite by default). The drift: each step without instance
-// churn or a backfill (3, 4, 7-10) against step 2's p99, the worst of each demo judged against <= 1.3x over the
-// demos (median shown, spread judged); fewer than 3 demos, or none, is inconclusive.
+// drift over the latest 3 paced rollout demos (results/demo-runs.jsonl, one line per finished demo; `make drift` runs
+// them at DEMO_RATE=300), rather than run inside the bench (a demo alone takes a minute or more, on SQLite by
+// default). The drift: each step without instance churn or a backfill (3, 4, 7-10) against step 2's p99, at a similar
+// rate, the worst of each demo judged against <= 1.3x over the demos (median shown, spread judged). Fewer than 3 paced
+// demos, or none, is inconclusive; so is a pass where a step did not hold the pace.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BenchContext, BenchPart } from '../context.ts';
 import { median } from '../http-load.ts';
-import { DEMO_DRIFT_RUNS, demoDriftOverRuns, judged } from '../report.ts';
+import { DEMO_DRIFT_RATE, DEMO_DRIFT_RUNS, DEMO_RATE_TOLERANCE, demoDriftOverRuns, judged } from '../report.ts';
 import { DEMO_RUNS_FILE, readDemoRuns } from '../../rollout/demo-runs.ts';
 
 export const demoPart: BenchPart<BenchContext> = {
@@ -33,16 +34,19 @@ export const demoPart: BenchPart<BenchContext> = {
     raw.demo = { summary: file, wallSeconds, runs: runsFile, driftPerRun: perRun };
     const worst = perRun.length > 0 ? perRun.reduce((a, b) => (b.ratio > a.ratio ? b : a)) : null;
     const some = `${perRun.length} of the ${DEMO_DRIFT_RUNS} demos the goal is judged over`;
+    const unpaced = drift.unpaced > 0 ? `; ${drift.unpaced} demo(s) run as fast as the answers came not compared: their steps ran at different rates` : '';
+    const rates = (r: (typeof perRun)[number]) =>
+      r.rateRange === null ? 'steps\' rates not recorded' : `steps at ${r.rateRange[0].toFixed(2)}-${r.rateRange[1].toFixed(2)}x the pace${r.heldRate ? '' : ` (not within ${DEMO_RATE_TOLERANCE * 100}%)`}`;
     return [
       { key: 'demoWallSeconds', figure: '`make demo` wall time (its latest results/demo-summary.json)', baseline: '-', candidate, ratio: null, ...judged([], null) },
       {
         key: 'demoP99Drift',
-        figure: `p99 of the demo's steps without churn or backfill (3, 4, 7-10), the worst, vs step 2's, over its latest ${DEMO_DRIFT_RUNS} rollout runs (results/demo-runs.jsonl)`,
+        figure: `p99 of the demo's steps without churn or backfill (3, 4, 7-10), the worst, vs step 2's at a similar rate, over its latest ${DEMO_DRIFT_RUNS} paced rollout runs (results/demo-runs.jsonl)`,
         baseline: perRun.length === 0 ? '-' : `step 2: ${perRun.map((r) => r.step2P99.toFixed(1)).join(', ')} ms`,
         candidate:
           worst === null
-            ? `not measured: no rollout demo with per-step p99 in ${path.relative(process.cwd(), runsFile)} (run make demo ${DEMO_DRIFT_RUNS} times)`
-            : `${perRun.map((r) => `${r.step} ${r.ratio.toFixed(2)}x`).join(', ')} (${drift.database}${perRun.length < DEMO_DRIFT_RUNS ? `; ${some}: inconclusive until ${DEMO_DRIFT_RUNS}` : ''})`,
+            ? `not measured: no paced rollout demo in ${path.relative(process.cwd(), runsFile)} (make drift runs ${DEMO_DRIFT_RUNS} at DEMO_RATE=${DEMO_DRIFT_RATE})${unpaced}`
+            : `${perRun.map((r) => `${r.step} ${r.ratio.toFixed(2)}x at ${r.rate}/s, ${rates(r)}`).join('; ')} (${drift.database}${perRun.length < DEMO_DRIFT_RUNS ? `; ${some}: inconclusive until ${DEMO_DRIFT_RUNS}` : ''}${unpaced})`,
         ratio: perRun.length > 0 ? median(perRun.map((r) => r.ratio)) : null,
         spread: drift.spread,
         goal: drift.goal,
