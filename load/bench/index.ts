@@ -11,7 +11,8 @@
 //   trigger  (BENCH_LONG=1, or BENCH_PARTS=trigger) SYNC=trigger vs app: PUTs and a bulk UPDATE (no goal)
 //   backfill the batched backfill vs one UPDATE of every row (the physical limit), unthrottled, on an idle table
 //   live     p99 of a steady read/write load while the backfill runs at its default throttle vs without it
-//   demo     `make demo` wall time, and its p99 drift (steps 3, 4, 7-10 vs step 2, goal <= 1.3x), from its latest summary
+//   demo     `make demo` wall time (its latest summary), and its p99 drift (steps 3, 4, 7-10 vs step 2 at one pace, goal
+//            <= 1.3x) over its latest 3 paced runs (make drift)
 // Each figure has a spread (lowest and highest per-round value) and a verdict: pass (every round met the goal),
 // fail (none did) or inconclusive (the spread straddles the goal, or the figure was not measured).
 // Prints a table (figure, baseline, candidate, ratio, spread, goal, verdict) and writes RESULTS_DIR/bench.json.

@@ -13,7 +13,7 @@ import { DEMO_RUNS_FILE, readDemoRuns } from '../../rollout/demo-runs.ts';
 
 export const demoPart: BenchPart<BenchContext> = {
   name: 'demo',
-  what: () => `make demo's wall time (its latest summary) and p99 drift (its latest ${DEMO_DRIFT_RUNS} rollout runs)`,
+  what: () => `make demo's wall time (its latest summary) and p99 drift (its latest ${DEMO_DRIFT_RUNS} paced rollout runs)`,
   plannedSeconds: () => 0,
   async measure({ options, raw }) {
     const file = path.join(options.resultsDir, 'demo-summary.json');
