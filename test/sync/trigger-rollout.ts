@@ -15,6 +15,7 @@ export async function expectTriggerRollout(env: Record<string, string>): Promise
   const served = Object.fromEntries(run.summary.steps.map((step) => [step.step, step.byVersion]));
   for (const step of ['6-backfill', '8-read-shift', '9-live', '10-new-only']) expect(served[step]?.v1 ?? 0, `v1 answered requests in ${step}`).toBeGreaterThan(0);
   expect(run.output).toMatch(/v1-b keeps serving under SYNC=trigger until the contract step/);
+  expect(run.output).toMatch(/v1-b answered during the backfill/);
   expect(run.output).toMatch(/v1-b drained and exited 0 .*\n.*the last v1 is gone, after serving through live and new-only/);
   return run;
 }
