@@ -623,7 +623,9 @@ const loopRange = (pick: (l: ClientLoop) => number) => {
   const values = summary.steps.map((s) => pick(s.clientLoop));
   return `${Math.min(...values).toFixed(1)}-${Math.max(...values).toFixed(1)} ms`;
 };
-console.log(`the load's own process (load, live checker, recorder): event-loop delay per step p99 ${loopRange((l) => l.p99Ms)}, max ${loopRange((l) => l.maxMs)}${RATE === undefined ? '' : `; the load paced at ${RATE} requests/s`}`);
+if (summary.steps.length > 0) {
+  console.log(`the load's own process (load, live checker, recorder): event-loop delay per step p99 ${loopRange((l) => l.p99Ms)}, max ${loopRange((l) => l.maxMs)}${RATE === undefined ? '' : `; the load paced at ${RATE} requests/s`}`);
+}
 console.log(formatVerdict(verdict));
 console.log(judgment.describe());
 console.log(`history: ${path.relative(process.cwd(), recorder.file ?? '') || '-'}   summary: ${path.relative(process.cwd(), path.join(RESULTS_DIR, 'demo-summary.json'))}`);
