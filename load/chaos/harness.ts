@@ -52,6 +52,13 @@ export interface ChaosOptions {
    * `SYNC=trigger npm run db:migrate` does (applySyncMode), and a scenario whose promise changes says how.
    */
   sync?: SyncMode;
+  /**
+   * crash-between-writes only, for its test: the first PUT sent straight to v2-crash sends its headers and holds its
+   * body back this long, so it waits at v2-crash, connected, its handler not yet run. Past the balancer's
+   * fail_timeout (2 s) a load PUT through the balancer reaches v2-crash and crashes it meanwhile: what a slow start
+   * did by itself on CI (044a925).
+   */
+  holdFirstDirectPutMs?: number;
 }
 
 /** The failed-request budget: how many failures the fault may cost, and why. */
@@ -332,7 +339,10 @@ export class ChaosRun {
     for (const line of judgment.missing()) this.expect(false, `${line}: the verdict is incomplete`);
     const resolved = typeof budget === 'function' ? budget(verdict) : budget;
     this.expect(verdict.anomalies === 0, `${verdict.anomalies} anomalies (must be 0)`);
-    this.expect(verdict.failedRequests <= resolved.failedRequests, `${verdict.failedRequests} failed requests, over the budget of ${resolved.failedRequests} (${resolved.rule})`);
+    this.expect(
+      verdict.failedRequests <= resolved.failedRequests,
+      `${verdict.failedRequests} failed requests, over the budget of ${resolved.failedRequests} (${resolved.rule}); the first: ${verdict.failedExamples.slice(0, 5).join(' | ')}`,
+    );
     const result: ChaosResult = {
       scenario: this.name,
       short: this.options.short,

@@ -18,4 +18,18 @@ describe.skipIf(mysql.skip)('chaos crash-between-writes (short)', () => {
     expect(result.failedRequests).toBe(result.budget.failedRequests);
     expect(written).toMatchObject({ scenario: 'crash-between-writes', passed: true });
   }, CHAOS_TEST_TIMEOUT_MS);
+
+  // CI of 044a925: starting v2-crash took longer than the balancer's fail_timeout, so a load PUT through the balancer
+  // crashed it while the direct PUT, already connected, waited for its first statement; the reset was counted as the
+  // crash under test, and the row held neither write. Here the direct PUT holds its body back for 5 s.
+  it('When a load PUT through the balancer crashes v2-crash while the direct PUT waits for its first statement, then that crash is counted as a load crash and retried, and only the crash-explained requests fail', async () => {
+    const { result, output } = await runShort('crash-between-writes', { holdFirstDirectPutMs: 5000 });
+
+    expect(result.failures, output).toEqual([]);
+    expect(result.facts.crashesByLoadPuts as number, output).toBeGreaterThanOrEqual(1);
+    expect(result.facts.crashes).toBe(2);
+    expect(result.facts.driftAfterBackfill).toBe(0);
+    expect(result.failedRequests).toBe(result.budget.failedRequests);
+    expect(result.budget.failedRequests).toBe((result.facts.crashes as number) + (result.facts.crashesByLoadPuts as number) + (result.facts.loadWritesFailedAtCrashes as number));
+  }, CHAOS_TEST_TIMEOUT_MS);
 });

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ChaosResult, ScenarioName } from '../../load/chaos/harness.ts';
+import type { ChaosOptions, ChaosResult, ScenarioName } from '../../load/chaos/harness.ts';
 import { scenarios } from '../../load/chaos/scenarios.ts';
 import type { SyncMode } from '../../shared/sync/mode.ts';
 import { MYSQL_URL } from '../support/databases.ts';
@@ -18,10 +18,10 @@ export interface ShortRun {
 }
 
 /** `sync`: the sync mode, as `make chaos SYNC=...` passes it (default app). */
-export async function runShort(name: ScenarioName, { sync }: { sync?: SyncMode } = {}): Promise<ShortRun> {
+export async function runShort(name: ScenarioName, { sync, ...extra }: { sync?: SyncMode } & Pick<ChaosOptions, 'holdFirstDirectPutMs'> = {}): Promise<ShortRun> {
   const resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), `chaos-${name}-`));
   const lines: string[] = [];
-  const result = await scenarios[name].run({ short: true, ...(sync ? { sync } : {}), resultsDir, mysqlUrl: MYSQL_URL, log: (line) => lines.push(line) });
+  const result = await scenarios[name].run({ short: true, ...(sync ? { sync } : {}), ...extra, resultsDir, mysqlUrl: MYSQL_URL, log: (line) => lines.push(line) });
   const written = JSON.parse(fs.readFileSync(path.join(resultsDir, `chaos-${name}.json`), 'utf8')) as ChaosResult;
   // A failed run keeps its history and summary for whoever has to find out why.
   if (result.passed) fs.rmSync(resultsDir, { recursive: true, force: true });
