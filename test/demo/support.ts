@@ -81,6 +81,8 @@ export interface ExpectedKinds {
   env?: Record<string, string>;
   kinds: Windows;
   mayAlso?: Windows;
+  /** Lines the demo must print at least this many times (new-first-crash: its crashes and the restarts after them). */
+  printsAtLeast?: [pattern: RegExp, times: number][];
 }
 
 /**
@@ -92,10 +94,18 @@ export const ANTI_PATTERN_KINDS: Record<string, ExpectedKinds> = {
   // (the step's snapshot: new ahead of old; v1 and v2 read the old value: stale; never seen by the end: lost).
   'new-only-write': { kinds: { garbage: ['2-dual-write', '3-cross-version'], newAheadOfOld: ['2-dual-write', '3-cross-version'], stale: ['2-dual-write', '4-dual-read'], lost: ['final', 'final'] } },
   // Each anti-pattern v2 dies after its 5th update, answered, with only profile_data written: the snapshot the
-  // demo takes as the instance exits shows it. Timing widens the window: when that update hit a hot key and another
-  // instance rewrote the row first (a fresh-clone CI run), the evidence is gone and the next v2 to crash (up to
-  // step 5) shows it. A read of that user before anyone writes it again is stale (a later write hides it).
-  'new-first-crash': { kinds: { newAheadOfOld: ['2-dual-write', '5-retire-v1'] }, mayAlso: { stale: ['2-dual-write', '5-retire-v1'] } },
+  // demo takes as the instance exits shows it. The demo restarts it, and it crashes again. Timing widens the window:
+  // when another instance rewrote the row first (a fresh-clone CI run), the evidence is gone and a later crash (up to
+  // step 5) shows it. A read of that user before anyone writes it again is stale (a later write hides it); a torn row
+  // nobody wrote again reads as its older value at the end (lost), when a restarted v2 serves the final read.
+  'new-first-crash': {
+    kinds: { newAheadOfOld: ['2-dual-write', '5-retire-v1'] },
+    mayAlso: { stale: ['2-dual-write', '5-retire-v1'], lost: ['final', 'final'] },
+    printsAtLeast: [
+      [/v2-a exited on its own \(SIGKILL\): database snapshot taken now/g, 2],
+      [/v2-a restarted, as an orchestrator restarts a crashed instance/g, 1],
+    ],
+  },
   // The cross-version check itself reads through v2 the value v1 replaced (if the load did not first).
   'prefer-new-read': { kinds: { stale: ['2-dual-write', '3-cross-version'], nonMonotonic: ['2-dual-write', '5-retire-v1'], lost: ['final', 'final'] } },
   // v2 reads profile_data only: seeded users it has not written look missing (404: garbage) from its first read.
@@ -138,9 +148,10 @@ function firstStepOf(byStep: Record<string, Record<string, number>>, kind: strin
  * the cross-version check, the final read), and wider where timing decides it (which load request reads a
  * damaged row first).
  */
-export function expectCaught(run: DemoRun, { kinds, mayAlso = {} }: ExpectedKinds): void {
+export function expectCaught(run: DemoRun, { kinds, mayAlso = {}, printsAtLeast = [] }: ExpectedKinds): void {
   expect(run.summary, run.output).not.toBeNull();
   expect(run.code).not.toBe(0);
+  for (const [pattern, times] of printsAtLeast) expect(run.output.match(pattern)?.length ?? 0, `${pattern} in the demo's output`).toBeGreaterThanOrEqual(times);
   const found = Object.keys(run.summary.byKind).filter((kind) => run.summary.byKind[kind]! > 0);
   const byStep = JSON.stringify(run.summary.anomaliesByStep);
   expect(found.filter((kind) => !(kind in mayAlso)).sort(), byStep).toEqual(Object.keys(kinds).sort());
