@@ -49,11 +49,12 @@ export async function alternate(
 
 /** A run that measured nothing: every number NaN (null in bench.json), so any ratio with it is unmeasured. */
 export function unmeasured(run: LoadRun): LoadRun {
-  return { ...run, rps: Number.NaN, p50: Number.NaN, p99: Number.NaN, cpuMsPerRequest: null, peakRssMb: null };
+  return { ...run, rps: Number.NaN, p50: Number.NaN, p99: Number.NaN, cpuMsPerRequest: null, userCpuMsPerRequest: null, peakRssMb: null };
 }
 
 export function formatRun(run: LoadRun): string {
-  const cpu = run.cpuMsPerRequest === null ? '' : `, server CPU ${run.cpuMsPerRequest.toFixed(3)} ms/req`;
+  const user = run.userCpuMsPerRequest === null ? '' : ` (user ${run.userCpuMsPerRequest.toFixed(3)})`;
+  const cpu = run.cpuMsPerRequest === null ? '' : `, server CPU ${run.cpuMsPerRequest.toFixed(3)} ms/req${user}`;
   return `${run.rps.toFixed(0)} req/s, p50 ${run.p50.toFixed(1)} ms, p99 ${run.p99.toFixed(1)} ms${cpu}${run.errors ? `, ${run.errors} errors` : ''}`;
 }
 

@@ -49,3 +49,11 @@ export function p99Figure(key: string, figure: string, pair: Pair, goal: number 
 export function cpuFigure(key: string, figure: string, pair: Pair, goal: number | null): Figure {
   return pairedFigure(key, figure, pair, (run) => run.cpuMsPerRequest ?? Number.NaN, (v) => `${fmt(v, 3)} ms/req`, goal === null ? null : atMost(goal));
 }
+
+/**
+ * The user-mode part of cpuFigure's CPU, no goal: what the processes' own code costs. When it holds still while the
+ * whole figure moves, the difference is system time (the kernel's socket work), not the code under test.
+ */
+export function userCpuFigure(key: string, figure: string, pair: Pair): Figure {
+  return pairedFigure(key, figure, pair, (run) => run.userCpuMsPerRequest ?? Number.NaN, (v) => `${fmt(v, 3)} ms/req`, null);
+}

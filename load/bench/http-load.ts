@@ -18,6 +18,12 @@ export interface LoadRun {
   seconds: number;
   /** CPU time the serving processes (`pids`) spent per answered request, in ms: far less noisy than throughput on a shared machine. */
   cpuMsPerRequest: number | null;
+  /**
+   * The user-mode part of cpuMsPerRequest: the processes' own code (JS, V8, the drivers). The rest is system time, the
+   * kernel's work on their behalf, mostly the loopback sockets to the database and the load client, whose cost moves
+   * with the scheduler's state on a shared machine (docs/performance.md).
+   */
+  userCpuMsPerRequest: number | null;
   /** Highest resident memory of the serving processes together (`pids`), sampled every 250 ms, in MB; null when unreadable. */
   peakRssMb: number | null;
 }
@@ -49,7 +55,7 @@ export function putBody(): string {
 
 export async function runHttpLoad(options: LoadOptions): Promise<LoadRun> {
   const { url, operation, keys, seconds, connections, rate, onAnswer, signal, pids = [] } = options;
-  const cpuBefore = cpuMs(pids);
+  const cpuBefore = cpuTimes(pids);
   const memory = sampleResidentMemory(pids);
   if (keys.length === 0) throw new Error('runHttpLoad: no users to load');
   const latencies: number[] = [];
@@ -89,7 +95,7 @@ export async function runHttpLoad(options: LoadOptions): Promise<LoadRun> {
   const { error, result } = await finished;
   signal?.removeEventListener('abort', stop);
   if (error || !result) throw error ?? new Error('autocannon ended without a result');
-  const cpuAfter = cpuMs(pids);
+  const cpuAfter = cpuTimes(pids);
   const peakRssMb = memory.stop();
   const ran = result.duration || seconds;
   return {
@@ -99,7 +105,7 @@ export async function runHttpLoad(options: LoadOptions): Promise<LoadRun> {
     errors: errors + result.errors,
     requests: ok + errors,
     seconds: ran,
-    cpuMsPerRequest: cpuBefore === null || cpuAfter === null || ok + errors === 0 ? null : (cpuAfter - cpuBefore) / (ok + errors),
+    ...perRequest(cpuBefore, cpuAfter, ok + errors),
     peakRssMb,
   };
 }
@@ -112,7 +118,7 @@ export async function runHttpLoad(options: LoadOptions): Promise<LoadRun> {
 export async function runSplitHttpLoad(options: Omit<LoadOptions, 'url' | 'onAnswer' | 'rate'> & { urls: string[] }): Promise<LoadRun> {
   const { urls, connections, pids = [], ...rest } = options;
   if (urls.length === 0 || connections < urls.length) throw new Error(`runSplitHttpLoad: ${connections} connections cannot be split over ${urls.length} targets`);
-  const cpuBefore = cpuMs(pids);
+  const cpuBefore = cpuTimes(pids);
   const memory = sampleResidentMemory(pids);
   const latencies: number[] = [];
   const runs = await Promise.all(
@@ -127,7 +133,7 @@ export async function runSplitHttpLoad(options: Omit<LoadOptions, 'url' | 'onAns
       }),
     ),
   );
-  const cpuAfter = cpuMs(pids);
+  const cpuAfter = cpuTimes(pids);
   const requests = runs.reduce((sum, run) => sum + run.requests, 0);
   return {
     rps: runs.reduce((sum, run) => sum + run.rps, 0),
@@ -136,25 +142,40 @@ export async function runSplitHttpLoad(options: Omit<LoadOptions, 'url' | 'onAns
     errors: runs.reduce((sum, run) => sum + run.errors, 0),
     requests,
     seconds: Math.max(...runs.map((run) => run.seconds)),
-    cpuMsPerRequest: cpuBefore === null || cpuAfter === null || requests === 0 ? null : (cpuAfter - cpuBefore) / requests,
+    ...perRequest(cpuBefore, cpuAfter, requests),
     peakRssMb: memory.stop(),
   };
 }
 
-/** User + system CPU time of the processes, in ms (Linux /proc, USER_HZ = 100); null when unreadable or none given. */
-export function cpuMs(pids: number[]): number | null {
+/** User and system CPU time of the processes together, in ms (Linux /proc, USER_HZ = 100); null when unreadable or none given. */
+export function cpuTimes(pids: number[]): { userMs: number; systemMs: number } | null {
   if (pids.length === 0) return null;
   try {
-    let ticks = 0;
+    let user = 0;
+    let system = 0;
     for (const pid of pids) {
       // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
       const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      user += Number(fields[11]);
+      system += Number(fields[12]);
     }
-    return ticks * 10;
+    return { userMs: user * 10, systemMs: system * 10 };
   } catch {
     return null;
   }
+}
+
+/** User + system CPU time of the processes, in ms; null when unreadable or none given. */
+export function cpuMs(pids: number[]): number | null {
+  const times = cpuTimes(pids);
+  return times && times.userMs + times.systemMs;
+}
+
+type Times = ReturnType<typeof cpuTimes>;
+function perRequest(before: Times, after: Times, requests: number): Pick<LoadRun, 'cpuMsPerRequest' | 'userCpuMsPerRequest'> {
+  if (before === null || after === null || requests === 0) return { cpuMsPerRequest: null, userCpuMsPerRequest: null };
+  const userMs = after.userMs - before.userMs;
+  return { cpuMsPerRequest: (userMs + after.systemMs - before.systemMs) / requests, userCpuMsPerRequest: userMs / requests };
 }
 
 /** Resident memory of processes together in MB (Linux /proc), or null when one cannot be read (or none given). */

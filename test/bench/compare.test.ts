@@ -3,10 +3,20 @@
 // unmeasured (the figure inconclusive), never a pass or a fail by accident.
 import { describe, expect, it } from 'vitest';
 import { alternate } from '../../load/bench/compare.ts';
-import { cpuFigure, throughputFigure } from '../../load/bench/figures.ts';
+import { cpuFigure, throughputFigure, userCpuFigure } from '../../load/bench/figures.ts';
 import type { LoadRun } from '../../load/bench/http-load.ts';
 
-const run = (rps: number, cpuMsPerRequest: number | null = 1): LoadRun => ({ rps, p50: 1, p99: 2, errors: 0, requests: Math.round(rps), seconds: 1, cpuMsPerRequest, peakRssMb: null });
+const run = (rps: number, cpuMsPerRequest: number | null = 1, userCpuMsPerRequest: number | null = cpuMsPerRequest && cpuMsPerRequest / 2): LoadRun => ({
+  rps,
+  p50: 1,
+  p99: 2,
+  errors: 0,
+  requests: Math.round(rps),
+  seconds: 1,
+  cpuMsPerRequest,
+  userCpuMsPerRequest,
+  peakRssMb: null,
+});
 
 describe('bench comparison rounds', () => {
   it('When two contenders are compared over 4 rounds, then each is warmed up once and the rounds run A B, B A, A B, B A', async () => {
@@ -43,4 +53,19 @@ describe('bench comparison rounds', () => {
     const runs = { v1: [run(100), run(100)], v2: [run(97), run(120)] };
     expect(throughputFigure('t', 'throughput', { runs, contenders: ['v1', 'v2'], labels: ['v1', 'v2'] }, 0.95)).toMatchObject({ spread: [0.97, 1.2], verdict: 'pass' });
   });
+
+  it('When the whole CPU per request fails its goal but its user-mode part is the same, then the user CPU figure shows the code costs no more (no goal, no verdict)', () => {
+    const runs = { v1: [run(100, 0.2, 0.1), run(100, 0.2, 0.1)], v2: [run(100, 0.26, 0.1), run(100, 0.24, 0.1)] };
+    const pair = { runs, contenders: ['v1', 'v2'] as [string, string], labels: ['v1', 'v2'] as [string, string] };
+
+    const whole = cpuFigure('cpu', 'CPU', pair, 1.05);
+    const user = userCpuFigure('userCpu', 'user CPU', pair);
+
+    expect(whole.spread).toEqual([1.2, 1.3]);
+    expect(whole.verdict).toBe('fail');
+    expect(user.spread).toEqual([1, 1]);
+    expect(user.ratio).toBe(1);
+    expect(user.verdict).toBeNull();
+  });
 });
+

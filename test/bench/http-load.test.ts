@@ -77,6 +77,9 @@ describe('the load split by the client', () => {
     expect(run.rps).toBeGreaterThan((0.9 * run.requests) / run.seconds);
     expect(run.rps).toBeLessThan((1.1 * run.requests) / run.seconds);
     expect(run.cpuMsPerRequest).toBeGreaterThan(0);
+    // The user-mode part is a part: at most the whole.
+    expect(run.userCpuMsPerRequest).not.toBeNull();
+    expect(run.userCpuMsPerRequest!).toBeLessThanOrEqual(run.cpuMsPerRequest!);
     expect(run.p99).toBeGreaterThanOrEqual(run.p50);
   });
 

@@ -4,7 +4,7 @@
 import { alternate } from '../compare.ts';
 import type { BenchPart, HttpContext } from '../context.ts';
 import { httpPlan, loadOn } from '../context.ts';
-import { cpuFigure, p99Figure, throughputFigure } from '../figures.ts';
+import { cpuFigure, p99Figure, throughputFigure, userCpuFigure } from '../figures.ts';
 import type { Pair } from '../figures.ts';
 import { mapping } from '../../../shared/schema-mapping.ts';
 
@@ -37,9 +37,11 @@ export const readPart: BenchPart<HttpContext> = {
     const vs = (candidate: string, label: string): Pair => ({ runs, contenders: ['v1', candidate], labels: ['v1', label] });
     return [
       cpuFigure('dualReadNew0CpuVsV1', 'GET instance CPU per request, v2 at read-new 0% vs v1', vs('new0', 'v2 0%'), 1.05),
+      userCpuFigure('dualReadNew0UserCpuVsV1', 'GET instance CPU per request, user mode only (the code), v2 at read-new 0% vs v1', vs('new0', 'v2 0%')),
       throughputFigure('dualReadNew0VsV1', 'GET throughput, v2 at read-new 0% vs v1', vs('new0', 'v2 0%'), 0.95),
       p99Figure('dualReadNew0P99VsV1', 'GET p99 latency, v2 at read-new 0% vs v1', vs('new0', 'v2 0%'), null),
       cpuFigure('dualReadNew100CpuVsV1', 'GET instance CPU per request, v2 at read-new 100% vs v1', vs('new100', 'v2 100%'), 1.05),
+      userCpuFigure('dualReadNew100UserCpuVsV1', 'GET instance CPU per request, user mode only (the code), v2 at read-new 100% vs v1', vs('new100', 'v2 100%')),
       throughputFigure('dualReadNew100VsV1', 'GET throughput, v2 at read-new 100% vs v1', vs('new100', 'v2 100%'), 0.95),
       p99Figure('dualReadNew100P99VsV1', 'GET p99 latency, v2 at read-new 100% vs v1', vs('new100', 'v2 100%'), null),
       throughputFigure('shadowCompareVsV1', 'GET throughput, v2 with dual-read vs v1', vs('shadow', 'v2 shadow'), null),
