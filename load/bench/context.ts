@@ -31,6 +31,12 @@ export interface Instance {
 export interface HttpContext extends BenchContext {
   fixture: HttpFixture;
   v1: Instance;
+  /**
+   * A second v1, started with the first and measured beside it in the write and read parts: the A/A control. Two
+   * processes of the same code differ by their JIT, heap and scheduling; its ratio to v1 is the floor under which
+   * no v2 ratio means anything.
+   */
+  v1Again: Instance;
   /** v2 with the default dual-write strategy (`single`). */
   v2: Instance;
   /** Users for writes; reads use others (a v1 PUT leaves profile_data stale, which would make reads at 100% fallbacks). */

@@ -31,7 +31,7 @@ export async function openHttpParts(base: BenchContext): Promise<HttpParts> {
     const writeIds = await fixture.seedUsers(1000, 'write');
     const readIds = await fixture.seedUsers(1000, 'read');
     await fixture.setFlags({ 'read-new-percent': 0, 'dual-read': false });
-    const [v1, v2] = await Promise.all([fixture.start('v1'), fixture.start('v2', { DUAL_WRITE_STRATEGY: 'single', ...base.slowV2 })]);
+    const [v1, v1Again, v2] = await Promise.all([fixture.start('v1'), fixture.start('v1'), fixture.start('v2', { DUAL_WRITE_STRATEGY: 'single', ...base.slowV2 })]);
     const v1Memory = sampleResidentMemory([v1.pid]);
     const v2Memory = sampleResidentMemory([v2.pid]);
     let tsxPeaks: { v1PeakMb: number | null; v2PeakMb: number | null } | undefined;
@@ -55,7 +55,7 @@ export async function openHttpParts(base: BenchContext): Promise<HttpParts> {
     };
     const stopSampling = () => (tsxPeaks ??= { v1PeakMb: v1Memory.stop(), v2PeakMb: v2Memory.stop() });
     return {
-      context: { ...base, fixture, v1, v2, writeIds, readIds, compiled },
+      context: { ...base, fixture, v1, v1Again, v2, writeIds, readIds, compiled },
       tsxPeaks: stopSampling,
       async close() {
         stopSampling();

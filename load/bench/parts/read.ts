@@ -11,9 +11,9 @@ import { mapping } from '../../../shared/schema-mapping.ts';
 export const readPart: BenchPart<HttpContext> = {
   name: 'read',
   what: () => 'v1 GET vs v2 GET at read-new 0%, 100%, and with shadow compare',
-  plannedSeconds: (options) => httpPlan(options, 4),
+  plannedSeconds: (options) => httpPlan(options, 5),
   async measure(context) {
-    const { fixture, v1, v2, readIds, options, log } = context;
+    const { fixture, v1, v1Again, v2, readIds, options, log } = context;
     const probe = readIds[0]!;
     const readsFrom = (flags: { 'read-new-percent': number; 'dual-read': boolean }, source: string) => async () => {
       await fixture.setFlags(flags);
@@ -26,6 +26,7 @@ export const readPart: BenchPart<HttpContext> = {
       'read',
       [
         { name: 'v1', measure: loadOn(context, v1, 'get', readIds) },
+        { name: 'v1Again', measure: loadOn(context, v1Again, 'get', readIds) },
         { name: 'new0', prepare: readsFrom({ 'read-new-percent': 0, 'dual-read': false }, 'old'), measure: loadOn(context, v2, 'get', readIds) },
         { name: 'new100', prepare: readsFrom({ 'read-new-percent': 100, 'dual-read': false }, 'new'), measure: loadOn(context, v2, 'get', readIds) },
         { name: 'shadow', prepare: readsFrom({ 'read-new-percent': 0, 'dual-read': true }, 'old'), measure: loadOn(context, v2, 'get', readIds) },
@@ -36,6 +37,7 @@ export const readPart: BenchPart<HttpContext> = {
     await fixture.setFlags({ 'read-new-percent': 0, 'dual-read': false });
     const vs = (candidate: string, label: string): Pair => ({ runs, contenders: ['v1', candidate], labels: ['v1', label] });
     return [
+      cpuFigure('getCpuAaControl', 'GET instance CPU per request, a second v1 vs v1 (A/A control: the same code, no goal)', vs('v1Again', 'v1 again'), null),
       cpuFigure('dualReadNew0CpuVsV1', 'GET instance CPU per request, v2 at read-new 0% vs v1', vs('new0', 'v2 0%'), 1.05),
       userCpuFigure('dualReadNew0UserCpuVsV1', 'GET instance CPU per request, user mode only (the code), v2 at read-new 0% vs v1', vs('new0', 'v2 0%')),
       throughputFigure('dualReadNew0VsV1', 'GET throughput, v2 at read-new 0% vs v1', vs('new0', 'v2 0%'), 0.95),

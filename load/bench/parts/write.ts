@@ -11,9 +11,9 @@ import type { Pair } from '../figures.ts';
 export const writePart: BenchPart<HttpContext> = {
   name: 'write',
   what: () => 'v1 PUT vs v2 PUT per dual-write strategy',
-  plannedSeconds: (options) => httpPlan(options, options.long ? 4 : 3),
+  plannedSeconds: (options) => httpPlan(options, options.long ? 5 : 4),
   async measure(context) {
-    const { fixture, v1, v2, writeIds, slowV2, options, log } = context;
+    const { fixture, v1, v1Again, v2, writeIds, slowV2, options, log } = context;
     const [v2Transaction, v2Sequential] = await Promise.all([
       options.long ? fixture.start('v2', { DUAL_WRITE_STRATEGY: 'transaction', ...slowV2 }) : null,
       fixture.start('v2', { DUAL_WRITE_STRATEGY: 'sequential', ...slowV2 }),
@@ -22,6 +22,7 @@ export const writePart: BenchPart<HttpContext> = {
       'write',
       [
         { name: 'v1', measure: loadOn(context, v1, 'put', writeIds) },
+        { name: 'v1Again', measure: loadOn(context, v1Again, 'put', writeIds) },
         { name: 'single', measure: loadOn(context, v2, 'put', writeIds) },
         ...(v2Transaction ? [{ name: 'transaction', measure: loadOn(context, v2Transaction, 'put', writeIds) }] : []),
         { name: 'sequential', measure: loadOn(context, v2Sequential, 'put', writeIds) },
@@ -33,6 +34,7 @@ export const writePart: BenchPart<HttpContext> = {
     const vs = (candidate: string): Pair => ({ runs, contenders: ['v1', candidate], labels: ['v1', `v2 ${candidate}`] });
     return [
       cpuFigure('dualWriteCpuVsV1', 'PUT instance CPU per request, v2 `single` vs v1', vs('single'), 1.05),
+      cpuFigure('putCpuAaControl', 'PUT instance CPU per request, a second v1 vs v1 (A/A control: the same code, no goal)', { runs, contenders: ['v1', 'v1Again'], labels: ['v1', 'v1 again'] }, null),
       userCpuFigure('dualWriteUserCpuVsV1', 'PUT instance CPU per request, user mode only (the code), v2 `single` vs v1', vs('single')),
       throughputFigure('dualWriteVsV1', 'PUT throughput, v2 dual-write `single` (default) vs v1', vs('single'), 0.95),
       p99Figure('dualWriteP99VsV1', 'PUT p99 latency, v2 `single` vs v1', vs('single'), 1.1),
