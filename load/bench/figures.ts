@@ -57,3 +57,11 @@ export function cpuFigure(key: string, figure: string, pair: Pair, goal: number 
 export function userCpuFigure(key: string, figure: string, pair: Pair): Figure {
   return pairedFigure(key, figure, pair, (run) => run.userCpuMsPerRequest ?? Number.NaN, (v) => `${fmt(v, 3)} ms/req`, null);
 }
+
+/**
+ * The A/A control, no goal: the CPU per request of a second v1 (`v1Again`) against v1's, measured in the same rounds
+ * of `runs`. The same code: its ratio is the noise floor under the CPU figures beside it.
+ */
+export function aaControlFigure(key: string, request: 'PUT' | 'GET', runs: Pair['runs']): Figure {
+  return cpuFigure(key, `${request} instance CPU per request, a second v1 vs v1 (A/A control: the same code, no goal)`, { runs, contenders: ['v1', 'v1Again'], labels: ['v1', 'v1 again'] }, null);
+}

@@ -20,8 +20,7 @@ export interface LoadRun {
   cpuMsPerRequest: number | null;
   /**
    * The user-mode part of cpuMsPerRequest: the processes' own code (JS, V8, the drivers). The rest is system time, the
-   * kernel's work on their behalf, mostly the loopback sockets to the database and the load client, whose cost moves
-   * with the scheduler's state on a shared machine (docs/performance.md).
+   * kernel's work on their behalf, mostly the loopback sockets to the database and the load client (docs/performance.md).
    */
   userCpuMsPerRequest: number | null;
   /** Highest resident memory of the serving processes together (`pids`), sampled every 250 ms, in MB; null when unreadable. */

@@ -14,6 +14,7 @@ import type { Op, RecordValue } from '../proof/history.ts';
 import { ChaosRun, guarded } from './harness.ts';
 import type { ChaosOptions, Scenario } from './harness.ts';
 import { columns, mapping } from '../../shared/schema-mapping.ts';
+import type { Fields } from '../../shared/mapping-contract.ts';
 
 interface Answer {
   status?: number;
@@ -55,6 +56,9 @@ function send(method: string, url: string, body?: object, { holdBodyMs = 0 } = {
     }
   });
 }
+
+/** Whether a copy of a row (old columns, the new column, an answer) holds exactly `value`'s fields; null never does. */
+const holds = (copy: Fields | null, value: RecordValue) => copy !== null && mapping.differingFields(copy, { ...value }).length === 0;
 
 /** Direct requests are history operations of their own "processes" from here on, apart from the load's connections. */
 const FIRST_DIRECT_PROCESS = 10_000;
@@ -158,8 +162,7 @@ export const crashBetweenWrites: Scenario = {
           // after this PUT's first statement is the case under test (the old columns hold `next`); otherwise it was
           // a load crash too: start again.
           const [row] = await run.db.select<Record<string, unknown>>(`SELECT ${mapping.oldColumnNames.join(', ')} FROM ${mapping.table} WHERE ${mapping.keyColumn} = ${Number(key)}`);
-          const old = row ? mapping.fieldsOf(row) : null;
-          if (old === null || mapping.differingFields(old, { ...next }).length > 0) {
+          if (!holds(row ? mapping.fieldsOf(row) : null, next)) {
             loadCrashes++;
             continue;
           }
@@ -177,13 +180,11 @@ export const crashBetweenWrites: Scenario = {
       const rows = new Map((await run.db.select<Record<string, unknown>>(`SELECT ${mapping.keyColumn}, ${mapping.oldColumnNames.join(', ')}, ${mapping.newColumn} FROM ${mapping.table} WHERE ${mapping.keyColumn} IN (${crashUsers.map(Number).join(',')})`)).map((r) => [String(r[mapping.keyColumn]), { old: mapping.fieldsOf(r), fromNew: mapping.readNew(r[mapping.newColumn]) }]));
       for (const { key, previous, next } of crashed) {
         const row = rows.get(key)!;
-        const oldHoldsNext = row.old !== null && mapping.differingFields(row.old, { ...next }).length === 0;
-        const newHoldsExpected = row.fromNew !== null && mapping.differingFields(row.fromNew, { ...(triggers ? next : previous) }).length === 0;
-        if (!oldHoldsNext || !newHoldsExpected) wrongReads.push(`row ${key}: old columns ${JSON.stringify(row.old)}, ${mapping.newColumn} ${JSON.stringify(row.fromNew)}`);
+        if (!holds(row.old, next) || !holds(row.fromNew, triggers ? next : previous)) wrongReads.push(`row ${key}: old columns ${JSON.stringify(row.old)}, ${mapping.newColumn} ${JSON.stringify(row.fromNew)}`);
         for (const url of [v1, v2]) {
           const { answer } = await direct('read', url, key);
           const seen = answer.body ? mapping.fieldsOf(answer.body) : null;
-          if (!seen || mapping.differingFields(seen, next).length > 0) wrongReads.push(`${answer.headers?.['x-app-version']} read ${mapping.entity} ${key} as ${JSON.stringify(seen ?? answer.body)}`);
+          if (!holds(seen, next)) wrongReads.push(`${answer.headers?.['x-app-version']} read ${mapping.entity} ${key} as ${JSON.stringify(seen ?? answer.body)}`);
         }
       }
       run.expect(wrongReads.length === 0, `after the crashes: ${wrongReads.slice(0, 3).join('; ')}`);

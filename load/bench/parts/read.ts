@@ -4,7 +4,7 @@
 import { alternate } from '../compare.ts';
 import type { BenchPart, HttpContext } from '../context.ts';
 import { httpPlan, loadOn } from '../context.ts';
-import { cpuFigure, p99Figure, throughputFigure, userCpuFigure } from '../figures.ts';
+import { aaControlFigure, cpuFigure, p99Figure, throughputFigure, userCpuFigure } from '../figures.ts';
 import type { Pair } from '../figures.ts';
 import { mapping } from '../../../shared/schema-mapping.ts';
 
@@ -37,7 +37,7 @@ export const readPart: BenchPart<HttpContext> = {
     await fixture.setFlags({ 'read-new-percent': 0, 'dual-read': false });
     const vs = (candidate: string, label: string): Pair => ({ runs, contenders: ['v1', candidate], labels: ['v1', label] });
     return [
-      cpuFigure('getCpuAaControl', 'GET instance CPU per request, a second v1 vs v1 (A/A control: the same code, no goal)', vs('v1Again', 'v1 again'), null),
+      aaControlFigure('getCpuAaControl', 'GET', runs),
       cpuFigure('dualReadNew0CpuVsV1', 'GET instance CPU per request, v2 at read-new 0% vs v1', vs('new0', 'v2 0%'), 1.05),
       userCpuFigure('dualReadNew0UserCpuVsV1', 'GET instance CPU per request, user mode only (the code), v2 at read-new 0% vs v1', vs('new0', 'v2 0%')),
       throughputFigure('dualReadNew0VsV1', 'GET throughput, v2 at read-new 0% vs v1', vs('new0', 'v2 0%'), 0.95),

@@ -5,7 +5,7 @@
 import { alternate } from '../compare.ts';
 import type { BenchPart, HttpContext } from '../context.ts';
 import { httpPlan, loadOn } from '../context.ts';
-import { cpuFigure, p99Figure, throughputFigure, userCpuFigure } from '../figures.ts';
+import { aaControlFigure, cpuFigure, p99Figure, throughputFigure, userCpuFigure } from '../figures.ts';
 import type { Pair } from '../figures.ts';
 
 export const writePart: BenchPart<HttpContext> = {
@@ -34,7 +34,7 @@ export const writePart: BenchPart<HttpContext> = {
     const vs = (candidate: string): Pair => ({ runs, contenders: ['v1', candidate], labels: ['v1', `v2 ${candidate}`] });
     return [
       cpuFigure('dualWriteCpuVsV1', 'PUT instance CPU per request, v2 `single` vs v1', vs('single'), 1.05),
-      cpuFigure('putCpuAaControl', 'PUT instance CPU per request, a second v1 vs v1 (A/A control: the same code, no goal)', { runs, contenders: ['v1', 'v1Again'], labels: ['v1', 'v1 again'] }, null),
+      aaControlFigure('putCpuAaControl', 'PUT', runs),
       userCpuFigure('dualWriteUserCpuVsV1', 'PUT instance CPU per request, user mode only (the code), v2 `single` vs v1', vs('single')),
       throughputFigure('dualWriteVsV1', 'PUT throughput, v2 dual-write `single` (default) vs v1', vs('single'), 0.95),
       p99Figure('dualWriteP99VsV1', 'PUT p99 latency, v2 `single` vs v1', vs('single'), 1.1),
