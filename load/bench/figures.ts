@@ -3,7 +3,7 @@
 // a reader sees them. Every HTTP part builds its rows with these.
 import { medianOf, pairedRatio } from './compare.ts';
 import type { LoadRun } from './http-load.ts';
-import { judged } from './report.ts';
+import { judged, judgedWithControl } from './report.ts';
 import type { Figure, Goal } from './report.ts';
 
 export const fmt = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : '-');
@@ -17,18 +17,27 @@ export interface Pair {
   runs: Record<string, LoadRun[]>;
   contenders: [baseline: string, candidate: string];
   labels: [baseline: string, candidate: string];
+  /**
+   * An A/A control measured in the same rounds ([baseline, its twin]: v1 and a second v1, or the same processes
+   * measured twice): the figure is then judged on its spread widened by the control's noise (judgedWithControl).
+   */
+  control?: { contenders: [baseline: string, twin: string]; name: string };
 }
 
+/** The write and read parts' control: a second v1 (`v1Again`) started with v1 and v2, measured in the same rounds. */
+export const SECOND_V1: NonNullable<Pair['control']> = { contenders: ['v1', 'v1Again'], name: 'v1 again vs v1' };
+
 /** A paired ratio per round (candidate/baseline of `pick`), its median, spread and verdict. */
-function pairedFigure(key: string, figure: string, { runs, contenders: [baseline, candidate], labels }: Pair, pick: (run: LoadRun) => number, show: (value: number) => string, goal: Goal | null): Figure {
+function pairedFigure(key: string, figure: string, { runs, contenders: [baseline, candidate], labels, control }: Pair, pick: (run: LoadRun) => number, show: (value: number) => string, goal: Goal | null): Figure {
   const ratio = pairedRatio(runs[baseline]!, runs[candidate]!, pick);
+  const noise = control && { name: control.name, perRound: pairedRatio(runs[control.contenders[0]]!, runs[control.contenders[1]]!, pick).perRound };
   return {
     key,
     figure,
     baseline: `${labels[0]} ${show(medianOf(runs[baseline]!, pick))}`,
     candidate: `${labels[1]} ${show(medianOf(runs[candidate]!, pick))}`,
     ratio: Number.isFinite(ratio.median) ? ratio.median : null,
-    ...judged(ratio.perRound, goal),
+    ...(noise ? judgedWithControl(ratio.perRound, goal, noise) : judged(ratio.perRound, goal)),
     detail: { perRound: rounded(ratio.perRound) },
   };
 }
@@ -63,5 +72,5 @@ export function userCpuFigure(key: string, figure: string, pair: Pair): Figure {
  * of `runs`. The same code: its ratio is the noise floor under the CPU figures beside it.
  */
 export function aaControlFigure(key: string, request: 'PUT' | 'GET', runs: Pair['runs']): Figure {
-  return cpuFigure(key, `${request} instance CPU per request, a second v1 vs v1 (A/A control: the same code, no goal)`, { runs, contenders: ['v1', 'v1Again'], labels: ['v1', 'v1 again'] }, null);
+  return cpuFigure(key, `${request} instance CPU per request, a second v1 vs v1 (A/A control: the same code, no goal)`, { runs, contenders: SECOND_V1.contenders, labels: ['v1', 'v1 again'] }, null);
 }

@@ -14,7 +14,9 @@
 //   demo     `make demo` wall time (its latest summary), and its p99 drift (steps 3, 4, 7-10 vs step 2 at one pace, goal
 //            <= 1.3x) over its latest 3 paced runs (make drift)
 // Each figure has a spread (lowest and highest per-round value) and a verdict: pass (every round met the goal),
-// fail (none did) or inconclusive (the spread straddles the goal, or the figure was not measured).
+// fail (none did) or inconclusive (the spread straddles the goal, or the figure was not measured). A figure with an
+// A/A control in its part (write, read: a second v1; nginx: the split load measured twice) is judged on its spread
+// widened by the control's noise (report.ts judgedWithControl): a goal finer than the machine's noise is inconclusive.
 // Prints a table (figure, baseline, candidate, ratio, spread, goal, verdict) and writes RESULTS_DIR/bench.json.
 //   BENCH_SECONDS=2 (each measurement; warm-ups are half) BENCH_REPEAT=4 BENCH_CONNECTIONS=20 DB_POOL_MAX=20
 //   BENCH_BACKFILL_ROWS=200000 BENCH_BACKFILL_REPEAT=2 BENCH_LIVE_ROWS=200000 BENCH_LIVE_RATE=200 BENCH_LIVE_REPEAT=2 BENCH_QUIET_SECONDS=15
@@ -187,14 +189,15 @@ console.log(
 if (options.testSlowV2Ms > 0) console.log(`!!! ${TEST_BANNER}`);
 console.log(
   `each figure: median over ${repeat} rounds in ABBA order of ${seconds} s (after a warm-up), ${connections} connections, DB_POOL_MAX=${poolMax} for every instance; ` +
-    'spread = lowest-highest per-round value; pass = every round met the goal, FAIL = none did, inconclusive = some did (or not measured)\n',
+    'spread = lowest-highest per-round value; pass = every round met the goal, FAIL = none did, inconclusive = some did (or not measured); ' +
+    '"A/A ±N%: a-b" = the part\'s A/A control differed by up to N% in a round, and the goal is judged on the spread widened by that (a-b)\n',
 );
 console.log(formatTable(figures));
 console.log(`\n${path.relative(process.cwd(), out)}; ${bench.wallSeconds} s in all (${Object.entries(bench.partSeconds).map(([part, s]) => `${part} ${s} s`).join(', ')})`);
 if (failure) console.log('FAILED: the bench could not finish; see the error above.');
 else {
   if (missed.length > 0) console.log(`${missed.length} goal(s) missed in every round: ${missed.map((f) => f.key).join(', ')}`);
-  if (inconclusive.length > 0) console.log(`${inconclusive.length} goal(s) inconclusive (met in some rounds only, or not measured): ${inconclusive.map((f) => f.key).join(', ')}`);
+  if (inconclusive.length > 0) console.log(`${inconclusive.length} goal(s) inconclusive (met in some rounds only, within the A/A control's noise, or not measured): ${inconclusive.map((f) => f.key).join(', ')}`);
   const notRun = PARTS.filter((part) => !parts.has(part));
   if (missed.length === 0 && inconclusive.length === 0) console.log(`every goal ${notRun.length ? `of the parts run (not run: ${notRun.join(', ')}) ` : ''}met in every round`);
 }

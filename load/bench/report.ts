@@ -39,6 +39,20 @@ export interface Figure {
   unit?: 'MB';
   /** Per-round ratios, medians of the raw numbers: everything a reader needs to judge the noise. */
   detail?: Record<string, unknown>;
+  /** Set when the figure was judged beside an A/A control (judgedWithControl): the verdict is on `judgedOn`, not `spread`. */
+  noise?: Noise;
+}
+
+/** What an A/A control (the same code, or the same processes, measured twice in each round) says about a figure. */
+export interface Noise {
+  /** Which two contenders the control compared, as the table names them ("v1 again vs v1"). */
+  control: string;
+  /** The control's per-round ratios. */
+  perRound: number[];
+  /** noiseFactor of the control; null when a round of it measured nothing. */
+  factor: number | null;
+  /** The figure's spread widened by the factor both ways: what the goal is judged on. */
+  judgedOn: Spread;
 }
 
 /** The spread of per-round values; NaN or infinite rounds (nothing measured in them) make it unmeasured. */
@@ -72,6 +86,40 @@ export function formatGoal(goal: Goal | null): string {
 export function judged(perRound: number[], goal: Goal | null): Pick<Figure, 'spread' | 'goal' | 'verdict'> {
   const spread = spreadOf(perRound);
   return { spread, goal: formatGoal(goal), verdict: goal === null ? null : judge(spread, goal) };
+}
+
+/**
+ * The noise floor an A/A control measured: the largest factor by which its two measurements of the same thing
+ * differed in one round, up or down (1.35 for a control spread of 0.74x-1.00x); null when it measured nothing.
+ */
+export function noiseFactor(controlPerRound: number[]): number | null {
+  const spread = spreadOf(controlPerRound);
+  return spread === null ? null : Math.max(spread[1], 1 / spread[0], 1);
+}
+
+/**
+ * A figure whose two sides are different processes (v2 against v1), judged beside an A/A control: a second process
+ * of the baseline's code, measured in the same rounds. Each round's ratio is the true ratio times the two
+ * processes' offset (a long-lived process can land in a cheaper or costlier state and keep it for the whole part:
+ * docs/performance.md) times that round's time-to-time noise, and the per-round spread shows only the noise. The
+ * control shows both for two processes of the same code; a few rounds cannot tell them apart, so its worst round is
+ * used whole (conservative): the true ratio lies within the spread widened by the control's noise factor both
+ * ways, [low / r, high * r], and the goal is judged on that. A pass needs the whole widened spread inside the goal,
+ * a fail needs it wholly outside (a real regression larger than the noise still fails:
+ * test/bench/bench-slowed.full.test.ts). Where the control's noise is larger than the goal's margin (a 5% goal on a
+ * machine whose A/A rounds differ by 30%), nothing near the goal can be told from noise, and the verdict says so
+ * (inconclusive) instead of a pass or a fail by luck. An unmeasured control: inconclusive.
+ */
+export function judgedWithControl(perRound: number[], goal: Goal | null, control: { name: string; perRound: number[] }): Pick<Figure, 'spread' | 'goal' | 'verdict' | 'noise'> {
+  const spread = spreadOf(perRound);
+  const factor = noiseFactor(control.perRound);
+  const judgedOn: Spread = spread === null || factor === null ? null : [spread[0] / factor, spread[1] * factor];
+  return {
+    spread,
+    goal: formatGoal(goal),
+    verdict: goal === null ? null : judge(judgedOn, goal),
+    noise: { control: control.name, perRound: control.perRound.map((r) => Number(r.toFixed(3))), factor: factor === null ? null : Number(factor.toFixed(3)), judgedOn },
+  };
 }
 
 /** The demo's steps without instance churn or a backfill (2, 3, 4, 7, 8, 9, 10), labelled as its summary labels them (from the step files). */
@@ -152,10 +200,15 @@ export function machine(serverVersion: string) {
 const unitOf = (figure: Figure) => (figure.unit === 'MB' || figure.goal.endsWith('MB') ? ' MB' : 'x');
 const fmtValue = (value: number, unit: string) => (unit === 'x' ? `${value.toFixed(2)}x` : `${value.toFixed(0)}${unit}`);
 const fmtRatio = (figure: Figure) => (figure.ratio === null || unitOf(figure) !== 'x' ? '-' : fmtValue(figure.ratio, 'x'));
+const fmtRange = (spread: [number, number], unit: string) => (spread[0] === spread[1] ? fmtValue(spread[0], unit) : `${fmtValue(spread[0], unit)}–${fmtValue(spread[1], unit)}`);
+/** The spread, and for a figure judged beside an A/A control the control's noise and the widened spread the verdict is on. */
 const fmtSpread = (figure: Figure) => {
   if (figure.spread === null) return figure.verdict === null ? '-' : 'not measured';
-  const unit = unitOf(figure);
-  return figure.spread[0] === figure.spread[1] ? fmtValue(figure.spread[0], unit) : `${fmtValue(figure.spread[0], unit)}–${fmtValue(figure.spread[1], unit)}`;
+  const spread = fmtRange(figure.spread, unitOf(figure));
+  const noise = figure.noise;
+  if (noise === undefined || figure.verdict === null) return spread;
+  if (noise.factor === null || noise.judgedOn === null) return `${spread}, A/A not measured`;
+  return `${spread}, A/A ±${((noise.factor - 1) * 100).toFixed(0)}%: ${fmtRange(noise.judgedOn, 'x')}`;
 };
 const fmtVerdict = (verdict: Verdict | null) => (verdict === null ? '-' : verdict === 'pass' ? 'pass' : verdict === 'fail' ? 'FAIL' : 'inconclusive');
 

@@ -30,6 +30,10 @@ describe.skipIf(target.skip)('make bench on MySQL/MariaDB (smoke-sized)', () => 
     for (const key of ['putCpuAaControl', 'dualWriteUserCpuVsV1']) {
       expect(bench.figures.find((f: { key: string }) => f.key === key), key).toMatchObject({ goal: '-', verdict: null, spread: [expect.any(Number), expect.any(Number)] });
     }
+    // Every goal of the write part is judged beside its A/A control, with the control's rounds and noise factor.
+    for (const key of ['dualWriteCpuVsV1', 'dualWriteVsV1', 'dualWriteP99VsV1']) {
+      expect(bench.figures.find((f: { key: string }) => f.key === key)?.noise, key).toMatchObject({ control: 'v1 again vs v1', perRound: [expect.any(Number)], factor: expect.any(Number), judgedOn: [expect.any(Number), expect.any(Number)] });
+    }
     // The parts not run add no figure.
     expect(keys).not.toContain('nginxVsDirect');
   });

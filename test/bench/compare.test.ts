@@ -3,7 +3,7 @@
 // unmeasured (the figure inconclusive), never a pass or a fail by accident.
 import { describe, expect, it } from 'vitest';
 import { alternate } from '../../load/bench/compare.ts';
-import { cpuFigure, throughputFigure, userCpuFigure } from '../../load/bench/figures.ts';
+import { SECOND_V1, cpuFigure, p99Figure, throughputFigure, userCpuFigure } from '../../load/bench/figures.ts';
 import type { LoadRun } from '../../load/bench/http-load.ts';
 
 const run = (rps: number, cpuMsPerRequest: number | null = 1, userCpuMsPerRequest: number | null = cpuMsPerRequest && cpuMsPerRequest / 2): LoadRun => ({
@@ -67,5 +67,25 @@ describe('bench comparison rounds', () => {
     expect(user.ratio).toBe(1);
     expect(user.verdict).toBeNull();
   });
-});
 
+  it('When a pair names an A/A control, then each figure is judged beside the control\'s ratio of the same measure (throughput with throughput, CPU with CPU, p99 with p99)', () => {
+    const at = (rps: number, cpu: number, p99: number): LoadRun => ({ ...run(rps, cpu), p99 });
+    // v2 within 2% of v1 on every measure; the second v1 differs from v1 by 30% in CPU, 1% in throughput, 10% in p99.
+    const runs = { v1: [at(100, 1, 10), at(100, 1, 10)], v1Again: [at(99, 1.3, 11), at(100, 1, 10)], v2: [at(99, 1.02, 10.2), at(100, 1.01, 10.1)] };
+    const pair = { runs, contenders: ['v1', 'v2'] as [string, string], labels: ['v1', 'v2'] as [string, string], control: SECOND_V1 };
+
+    const cpu = cpuFigure('cpu', 'CPU', pair, 1.05);
+    const throughput = throughputFigure('t', 'throughput', pair, 0.95);
+    const p99 = p99Figure('p99', 'p99', pair, 1.1);
+
+    expect(cpu.noise).toMatchObject({ control: 'v1 again vs v1', perRound: [1.3, 1], factor: 1.3 });
+    expect(cpu.verdict).toBe('inconclusive');
+    expect(throughput.noise!.perRound).toEqual([0.99, 1]);
+    expect(throughput.verdict).toBe('pass');
+    expect(p99.noise!.perRound).toEqual([1.1, 1]);
+    expect(p99.verdict).toBe('inconclusive');
+    // Without the control the same rounds pass all three.
+    const bare = { ...pair, control: undefined };
+    expect([cpuFigure('cpu', 'CPU', bare, 1.05), throughputFigure('t', 't', bare, 0.95), p99Figure('p', 'p', bare, 1.1)].map((f) => f.verdict)).toEqual(['pass', 'pass', 'pass']);
+  });
+});

@@ -2,7 +2,7 @@
 // no round met it, and anything else (including nothing measured) is inconclusive, which make bench never
 // reports as a pass.
 import { describe, expect, it } from 'vitest';
-import { DEMO_FLAT_STEPS, demoDriftOverRuns, demoP99Drift, demoRateRange, formatTable, judge, judged, spreadOf } from '../../load/bench/report.ts';
+import { DEMO_FLAT_STEPS, demoDriftOverRuns, demoP99Drift, demoRateRange, formatTable, judge, judged, judgedWithControl, noiseFactor, spreadOf } from '../../load/bench/report.ts';
 import type { DemoRun } from '../../load/rollout/demo-runs.ts';
 import type { Figure } from '../../load/bench/report.ts';
 
@@ -31,6 +31,68 @@ describe('bench verdicts', () => {
 
   it('When a figure has no goal, then it has no verdict but keeps its spread', () => {
     expect(judged([0.6, 0.5, 0.7], null)).toEqual({ spread: [0.5, 0.7], goal: '-', verdict: null });
+  });
+
+  describe('beside an A/A control (the same code measured twice in each round)', () => {
+    const cpuGoal = { atMost: 1.05, unit: 'x' } as const;
+    /** The A/A GET control of the 3 Dec evening run: a second v1 measured 0.74x-1.00x of v1. */
+    const wide = { name: 'v1 again vs v1', perRound: [0.74, 0.93, 1.0, 0.85] };
+    const tight = { name: 'v1 again vs v1', perRound: [0.99, 1.01, 1.0, 1.0] };
+
+    it('When the control differed by 0.74x-1.00x, then its noise factor is 1.35 (the larger of 1.00 and 1/0.74), and a control that measured nothing has none', () => {
+      expect(noiseFactor(wide.perRound)).toBeCloseTo(1 / 0.74, 6);
+      expect(noiseFactor([1.02, 1.1])).toBeCloseTo(1.1, 6);
+      expect(noiseFactor([1, 1])).toBe(1);
+      expect(noiseFactor([])).toBeNull();
+      expect(noiseFactor([1, Number.NaN])).toBeNull();
+    });
+
+    it('When every round is within a 5% goal but identical code differed by 35% in the same rounds, then the figure is inconclusive, not a pass by luck', () => {
+      const perRound = [0.97, 1.02, 1.0, 0.99];
+      expect(judged(perRound, cpuGoal).verdict).toBe('pass');
+
+      const figure = judgedWithControl(perRound, cpuGoal, wide);
+
+      expect(figure.verdict).toBe('inconclusive');
+      expect(figure.spread).toEqual([0.97, 1.02]);
+      expect(figure.noise!.judgedOn![0]).toBeCloseTo(0.97 * 0.74, 6);
+      expect(figure.noise!.judgedOn![1]).toBeCloseTo(1.02 / 0.74, 6);
+      expect(figure.noise).toMatchObject({ control: 'v1 again vs v1', perRound: wide.perRound, factor: 1.351 });
+    });
+
+    it('When every round misses a 5% goal by less than the control\'s noise, then the figure is inconclusive, not a fail', () => {
+      expect(judged([1.1, 1.18], cpuGoal).verdict).toBe('fail');
+      expect(judgedWithControl([1.1, 1.18], cpuGoal, wide).verdict).toBe('inconclusive');
+    });
+
+    it('When the candidate is slower than the control\'s noise can explain (every round above 1.05 x 1.35), then it still fails', () => {
+      expect(judgedWithControl([2.0, 2.6], cpuGoal, wide).verdict).toBe('fail');
+      expect(judgedWithControl([0.5, 0.6], { atLeast: 0.9, unit: 'x' }, wide).verdict).toBe('fail');
+    });
+
+    it('When the control is tight (within 1%), then a figure well inside the goal passes and one well outside it fails', () => {
+      expect(judgedWithControl([0.9, 1.02], cpuGoal, tight).verdict).toBe('pass');
+      expect(judgedWithControl([1.1, 1.2], cpuGoal, tight).verdict).toBe('fail');
+      expect(judgedWithControl([0.95, 1.0], { atLeast: 0.9, unit: 'x' }, tight).verdict).toBe('pass');
+    });
+
+    it('When the control measured nothing in a round, then the figure is inconclusive however good its own rounds', () => {
+      expect(judgedWithControl([1.0, 1.0], cpuGoal, { name: 'v1 again vs v1', perRound: [1, Number.NaN] })).toMatchObject({ verdict: 'inconclusive', spread: [1, 1], noise: { factor: null, judgedOn: null } });
+    });
+
+    it('When a figure without a goal has a control, then it has no verdict, and its table cell shows its own spread only', () => {
+      const figure: Figure = { key: 'p99', figure: 'p99', baseline: '-', candidate: '-', ratio: 1, ...judgedWithControl([0.9, 1.1], null, wide) };
+      expect(figure.verdict).toBeNull();
+      expect(formatTable([figure])).toMatch(/\| p99 +\| - +\| - +\| 1\.00x +\| 0\.90x–1\.10x +\| - +\| - +\|/);
+    });
+
+    it('When the table is printed, then a figure judged beside its control shows its spread, the control\'s noise and the widened spread the verdict is on', () => {
+      const figure: Figure = { key: 'cpu', figure: 'cpu', baseline: '-', candidate: '-', ratio: 1, ...judgedWithControl([0.97, 1.02], cpuGoal, wide) };
+      const unmeasured: Figure = { ...figure, key: 'cpu2', figure: 'cpu2', ...judgedWithControl([0.97, 1.02], cpuGoal, { name: 'x', perRound: [] }) };
+      const table = formatTable([figure, unmeasured]);
+      expect(table).toMatch(/\| cpu +\| - +\| - +\| 1\.00x +\| 0\.97x–1\.02x, A\/A ±35%: 0\.72x–1\.38x +\| <= 1\.05x +\| inconclusive +\|/);
+      expect(table).toMatch(/\| cpu2 +\| .*\| 0\.97x–1\.02x, A\/A not measured +\| <= 1\.05x +\| inconclusive +\|/);
+    });
   });
 
   it('When the table is printed, then each row shows its spread and verdict, and an unmeasured figure says so', () => {

@@ -4,7 +4,7 @@
 import { alternate } from '../compare.ts';
 import type { BenchPart, HttpContext } from '../context.ts';
 import { httpPlan, loadOn } from '../context.ts';
-import { aaControlFigure, cpuFigure, p99Figure, throughputFigure, userCpuFigure } from '../figures.ts';
+import { SECOND_V1, aaControlFigure, cpuFigure, p99Figure, throughputFigure, userCpuFigure } from '../figures.ts';
 import type { Pair } from '../figures.ts';
 import { mapping } from '../../../shared/schema-mapping.ts';
 
@@ -35,7 +35,7 @@ export const readPart: BenchPart<HttpContext> = {
     );
     context.raw.read = runs;
     await fixture.setFlags({ 'read-new-percent': 0, 'dual-read': false });
-    const vs = (candidate: string, label: string): Pair => ({ runs, contenders: ['v1', candidate], labels: ['v1', label] });
+    const vs = (candidate: string, label: string): Pair => ({ runs, contenders: ['v1', candidate], labels: ['v1', label], control: SECOND_V1 });
     return [
       aaControlFigure('getCpuAaControl', 'GET', runs),
       cpuFigure('dualReadNew0CpuVsV1', 'GET instance CPU per request, v2 at read-new 0% vs v1', vs('new0', 'v2 0%'), 1.05),

@@ -5,7 +5,7 @@
 import { alternate } from '../compare.ts';
 import type { BenchPart, HttpContext } from '../context.ts';
 import { httpPlan, loadOn } from '../context.ts';
-import { aaControlFigure, cpuFigure, p99Figure, throughputFigure, userCpuFigure } from '../figures.ts';
+import { SECOND_V1, aaControlFigure, cpuFigure, p99Figure, throughputFigure, userCpuFigure } from '../figures.ts';
 import type { Pair } from '../figures.ts';
 
 export const writePart: BenchPart<HttpContext> = {
@@ -31,7 +31,7 @@ export const writePart: BenchPart<HttpContext> = {
     );
     context.raw.write = runs;
     await Promise.all([v2Transaction?.stop(), v2Sequential.stop()]);
-    const vs = (candidate: string): Pair => ({ runs, contenders: ['v1', candidate], labels: ['v1', `v2 ${candidate}`] });
+    const vs = (candidate: string): Pair => ({ runs, contenders: ['v1', candidate], labels: ['v1', `v2 ${candidate}`], control: SECOND_V1 });
     return [
       cpuFigure('dualWriteCpuVsV1', 'PUT instance CPU per request, v2 `single` vs v1', vs('single'), 1.05),
       aaControlFigure('putCpuAaControl', 'PUT', runs),
