@@ -46,6 +46,8 @@ export const readPart: BenchPart<HttpContext> = {
       userCpuFigure('dualReadNew100UserCpuVsV1', 'GET instance CPU per request, user mode only (the code), v2 at read-new 100% vs v1', vs('new100', 'v2 100%')),
       throughputFigure('dualReadNew100VsV1', 'GET throughput, v2 at read-new 100% vs v1', vs('new100', 'v2 100%'), 0.95),
       p99Figure('dualReadNew100P99VsV1', 'GET p99 latency, v2 at read-new 100% vs v1', vs('new100', 'v2 100%'), null),
+      // Like with like: the same v2 process at 100% against itself at 0%, so no process-to-process offset is in it.
+      cpuFigure('readNew100VsNew0Cpu', 'GET instance CPU per request, v2 at read-new 100% vs the same v2 at 0% (the same process: what reading and checking the new column costs, no goal)', { runs, contenders: ['new0', 'new100'], labels: ['v2 0%', 'v2 100%'] }, null),
       throughputFigure('shadowCompareVsV1', 'GET throughput, v2 with dual-read vs v1', vs('shadow', 'v2 shadow'), null),
       p99Figure('shadowCompareP99VsV1', 'GET p99 latency, v2 with dual-read vs v1', vs('shadow', 'v2 shadow'), null),
     ];
