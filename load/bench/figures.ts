@@ -18,8 +18,8 @@ export interface Pair {
   contenders: [baseline: string, candidate: string];
   labels: [baseline: string, candidate: string];
   /**
-   * An A/A control measured in the same rounds ([baseline, its twin]: v1 and a second v1, or the same processes
-   * measured twice): the figure is then judged on its spread widened by the control's noise (judgedWithControl).
+   * An A/A control measured in the same rounds ([baseline, its twin]: v1 and a second v1 of the same code): the
+   * figure is then judged on its spread widened by the control's noise (judgedWithControl).
    */
   control?: { contenders: [baseline: string, twin: string]; name: string };
 }

@@ -14,9 +14,9 @@
 //   demo     `make demo` wall time (its latest summary), and its p99 drift (steps 3, 4, 7-10 vs step 2 at one pace, goal
 //            <= 1.3x) over its latest 3 paced runs (make drift)
 // Each figure has a spread (lowest and highest per-round value) and a verdict: pass (every round met the goal),
-// fail (none did) or inconclusive (the spread straddles the goal, or the figure was not measured). A figure with an
-// A/A control in its part (write, read: a second v1; nginx: the split load measured twice) is judged on its spread
-// widened by the control's noise (report.ts judgedWithControl): a goal finer than the machine's noise is inconclusive.
+// fail (none did) or inconclusive (the spread straddles the goal, or the figure was not measured). A v2-vs-v1 goal
+// (write, read) is judged on its spread widened by the noise of the part's A/A control, a second v1 (report.ts
+// judgedWithControl): a goal finer than the machine's noise is inconclusive. nginx's A/A row widens nothing.
 // Prints a table (figure, baseline, candidate, ratio, spread, goal, verdict) and writes RESULTS_DIR/bench.json.
 //   BENCH_SECONDS=2 (each measurement; warm-ups are half) BENCH_REPEAT=4 BENCH_CONNECTIONS=20 DB_POOL_MAX=20
 //   BENCH_BACKFILL_ROWS=200000 BENCH_BACKFILL_REPEAT=2 BENCH_LIVE_ROWS=200000 BENCH_LIVE_RATE=200 BENCH_LIVE_REPEAT=2 BENCH_QUIET_SECONDS=15
