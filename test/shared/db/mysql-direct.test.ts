@@ -81,6 +81,44 @@ describe.skipIf(mysql.skip)('a direct connection on MariaDB', () => {
     });
   });
 
+  it('When statements succeed on a direct connection, then no stack trace is captured for them (mysql2 `trace` off: a capture per statement was the largest cost in the instance\'s own code)', async () => {
+    await both(async (direct) => {
+      await direct.run('CREATE TABLE traced (id INT PRIMARY KEY, name VARCHAR(20) NOT NULL) ENGINE=InnoDB');
+      await direct.insert('INSERT INTO traced (id, name) VALUES ($1, $2)', [1, 'one']);
+      const original = Error.captureStackTrace;
+      let captures = 0;
+      Error.captureStackTrace = function (...args: Parameters<typeof original>) {
+        captures++;
+        return original.apply(this, args);
+      };
+      try {
+        for (let i = 0; i < 20; i++) expect(await direct.select('SELECT name FROM traced WHERE id = $1', [1])).toEqual([{ name: 'one' }]);
+        await direct.update('UPDATE traced SET name = $1 WHERE id = $2', ['uno', 1]);
+        await direct.select('SELECT 1 AS ok');
+      } finally {
+        Error.captureStackTrace = original;
+      }
+      expect(captures).toBe(0);
+    });
+  });
+
+  it('When a statement fails on a direct connection, then its error keeps the MySQL code and message, and its stack names the app function that awaited it', async () => {
+    await both(async (direct) => {
+      async function readsATableThatIsNotThere(db: Database) {
+        const rows = await db.select('SELECT * FROM not_there_at_all WHERE id = $1', [1]);
+        return rows;
+      }
+      const err = (await readsATableThatIsNotThere(direct).catch((e: unknown) => e)) as Error & { code?: string; sql?: string };
+
+      expect(err).toBeInstanceOf(Error);
+      expect(err.code).toBe('ER_NO_SUCH_TABLE');
+      expect(err.message).toMatch(/not_there_at_all/);
+      expect(err.stack!.split('\n')[0]).toBe(`${err.name}: ${err.message}`);
+      expect(err.stack).toMatch(/readsATableThatIsNotThere/);
+      expect(isDatabaseUnavailable(err)).toBe(false);
+    });
+  });
+
   it('When a direct transaction throws, then nothing it wrote remains; when it returns, everything does', async () => {
     await both(async (direct) => {
       await direct.run('CREATE TABLE things (id INT PRIMARY KEY, name VARCHAR(50) NOT NULL) ENGINE=InnoDB');
